@@ -1,0 +1,258 @@
+"""OpenAI chat completions, for OpenAI and every server that speaks it (DeepSeek,
+OpenRouter, Groq, vLLM, LM Studio, Ollama's /v1, llama.cpp's llama-server)."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+import orjson
+
+from core.events import DeltaEvent, ReasoningDelta, TextDelta, ToolCallDelta
+from core.providers import base
+from core.providers.base import Frame, ProviderError
+from core.providers.http import SdkExchange, map_sdk_error
+from core.request import ChatRequest, Message, ToolSpec
+from core.response import ResponseBuilder
+from core.store.models import ModelConfig
+
+# Config params that configure the client rather than go in the request body.
+CLIENT_OPTIONS = {"max_retries"}
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+def _message_to_openai(message: Message) -> dict[str, Any]:
+    if message.role == "tool":
+        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
+    out: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        out["content"] = message.content or None
+        out["tool_calls"] = [
+            {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+            for call in message.tool_calls
+        ]
+    return out
+
+
+def tools_to_openai(tools: list[ToolSpec]) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "function",
+            "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+        }
+        for t in tools
+    ]
+
+
+def tool_choice_to_openai(choice: str | None) -> Any:
+    if choice in (None, ""):
+        return None
+    if choice in ("auto", "none", "required"):
+        return choice
+    return {"type": "function", "function": {"name": choice}}
+
+
+def normalise_usage(raw: dict[str, Any]) -> dict[str, Any]:
+    prompt_details = raw.get("prompt_tokens_details") or {}
+    completion_details = raw.get("completion_tokens_details") or {}
+    cached = prompt_details.get("cached_tokens") or raw.get("prompt_cache_hit_tokens") or 0
+    return {
+        "prompt_tokens": raw.get("prompt_tokens") or 0,
+        "completion_tokens": raw.get("completion_tokens"),
+        "total_tokens": raw.get("total_tokens"),
+        "reasoning_tokens": completion_details.get("reasoning_tokens") or 0,
+        "cached_tokens": cached,
+    }
+
+
+class OpenAIChatDecoder:
+    def __init__(self, *, stream: bool) -> None:
+        self.response = ResponseBuilder()
+        self._stream = stream
+        self._done = False
+        # Ollama reuses index 0 for every call: a new id on a used index opens a new slot.
+        self._slot_ids: dict[int, str] = {}
+        self._slot_for_index: dict[int, int] = {}
+
+    def _error_from(self, error: Any) -> ProviderError:
+        message = error.get("message") if isinstance(error, dict) else str(error)
+        kind = str(error.get("type") or error.get("code") or "") if isinstance(error, dict) else ""
+        error_type = base.OVERLOADED if "overload" in kind.lower() else base.PROVIDER_ERROR
+        return ProviderError(f"provider error in stream: {message}", error_type)
+
+    def _tool_slot(self, index: int, call_id: str | None) -> int:
+        slot = self._slot_for_index.get(index, index)
+        if call_id:
+            known = self._slot_ids.get(slot)
+            if known is not None and known != call_id:
+                slot = max(self._slot_ids) + 1
+                self._slot_for_index[index] = slot
+            self._slot_ids[slot] = call_id
+        return slot
+
+    def feed(self, frame: Frame) -> list[DeltaEvent]:
+        data = frame.data
+        if not data or frame.event == "comment":
+            return []
+        if data == "[DONE]":
+            self._done = True
+            return []
+        try:
+            obj = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            raise ProviderError(f"malformed chunk (not JSON): {data[:120]!r}", base.MALFORMED) from None
+        if not isinstance(obj, dict):
+            raise ProviderError(f"malformed chunk (not an object): {data[:120]!r}", base.MALFORMED)
+        if obj.get("error"):
+            raise self._error_from(obj["error"])
+        if not self._stream:
+            return self._decode_whole(obj)
+        return self._decode_chunk(obj)
+
+    def _note_envelope(self, obj: dict[str, Any]) -> None:
+        response = self.response
+        if response.id is None and obj.get("id"):
+            response.id = obj["id"]
+        if response.model is None and obj.get("model"):
+            response.model = obj["model"]
+        if obj.get("usage"):
+            response.usage = normalise_usage(obj["usage"])
+        if "timings" in obj:  # llama.cpp's own speed figures, kept for comparison
+            response.extras["timings"] = obj["timings"]
+
+    def _decode_chunk(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+        self._note_envelope(obj)
+        events: list[DeltaEvent] = []
+        for choice in obj.get("choices") or ():
+            delta = choice.get("delta") or {}
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+            if reasoning:
+                self.response.add_reasoning(reasoning)
+                events.append(ReasoningDelta(reasoning))
+            content = delta.get("content")
+            if content:
+                self.response.add_text(content)
+                events.append(TextDelta(content))
+            for call in delta.get("tool_calls") or ():
+                function = call.get("function") or {}
+                slot = self._tool_slot(call.get("index", 0), call.get("id"))
+                arguments = function.get("arguments") or ""
+                name = function.get("name")
+                self.response.add_tool_delta(slot, call.get("id"), name, arguments)
+                events.append(ToolCallDelta(slot, call.get("id"), name, arguments))
+            if choice.get("finish_reason"):
+                self.response.finish_reason = choice["finish_reason"]
+        return events
+
+    def _decode_whole(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+        self._note_envelope(obj)
+        self._done = True
+        events: list[DeltaEvent] = []
+        choices = obj.get("choices") or []
+        if not choices:
+            raise ProviderError("response has no choices", base.MALFORMED)
+        choice = choices[0]
+        message = choice.get("message") or {}
+        reasoning = message.get("reasoning_content") or message.get("reasoning")
+        if reasoning:
+            self.response.add_reasoning(reasoning)
+            events.append(ReasoningDelta(reasoning))
+        if message.get("content"):
+            self.response.add_text(message["content"])
+            events.append(TextDelta(message["content"]))
+        for index, call in enumerate(message.get("tool_calls") or ()):
+            function = call.get("function") or {}
+            arguments = function.get("arguments") or ""
+            self.response.add_tool_delta(index, call.get("id"), function.get("name"), arguments)
+            events.append(ToolCallDelta(index, call.get("id"), function.get("name"), arguments))
+        self.response.finish_reason = choice.get("finish_reason")
+        return events
+
+    def finish(self) -> None:
+        if self._stream and not self._done:
+            raise ProviderError("stream ended before [DONE]: the connection was cut", base.STREAM_CUT)
+
+
+class OpenAIChatAdapter:
+    """Builds the request with the `openai` SDK; reads the frames itself."""
+
+    def endpoint(self, config: ModelConfig) -> str:
+        return (self.base_url(config)).rstrip("/") + "/chat/completions"
+
+    def base_url(self, config: ModelConfig) -> str:
+        return config.effective_base_url() or DEFAULT_BASE_URL
+
+    def request_body(
+        self, config: ModelConfig, request: ChatRequest, *, stream: bool, include_usage: bool = True
+    ) -> dict[str, Any]:
+        messages: list[dict[str, Any]] = []
+        if request.system:
+            messages.append({"role": "system", "content": request.system})
+        messages.extend(_message_to_openai(m) for m in request.messages)
+        body: dict[str, Any] = {"model": config.model, "messages": messages}
+        params = {**config.params, **request.params}
+        body.update({k: v for k, v in params.items() if k not in CLIENT_OPTIONS})
+        if request.tools:
+            body["tools"] = tools_to_openai(request.tools)
+            choice = tool_choice_to_openai(request.tool_choice)
+            if choice is not None:
+                body["tool_choice"] = choice
+        body["stream"] = stream
+        if stream and include_usage:
+            body["stream_options"] = {**body.get("stream_options", {}), "include_usage": True}
+        return body
+
+    def decoder(self, request: ChatRequest, *, stream: bool) -> OpenAIChatDecoder:
+        return OpenAIChatDecoder(stream=stream)
+
+    def _client(self, config: ModelConfig, api_key: str | None) -> Any:
+        import httpx2
+        import openai  # ~1 s to import: only when a run needs it
+
+        params = {**config.params}
+        timeout = httpx2.Timeout(config.timeout) if config.timeout else openai.DEFAULT_TIMEOUT
+        return openai.AsyncOpenAI(
+            api_key=api_key or "not-needed",
+            base_url=self.base_url(config),
+            timeout=timeout,
+            max_retries=int(params.get("max_retries", openai.DEFAULT_MAX_RETRIES)),
+        )
+
+    @asynccontextmanager
+    async def open(
+        self, config: ModelConfig, request: ChatRequest, api_key: str | None, *, stream: bool
+    ) -> AsyncIterator[SdkExchange]:
+        client = self._client(config, api_key)
+        try:
+            body = self.request_body(config, request, stream=stream)
+            try:
+                async with self._send(client, body) as response:
+                    yield SdkExchange(response, stream=stream)
+                    return
+            except ProviderError as error:
+                # Servers that reject stream_options get the same call without it;
+                # usage is then estimated (and marked so).
+                if not (stream and error.http_status == 400 and "stream_options" in error.message):
+                    raise
+            body = self.request_body(config, request, stream=stream, include_usage=False)
+            async with self._send(client, body) as response:
+                yield SdkExchange(response, stream=stream)
+        finally:
+            await client.close()
+
+    @asynccontextmanager
+    async def _send(self, client: Any, body: dict[str, Any]) -> AsyncIterator[Any]:
+        body = dict(body)
+        known = {"model", "messages", "stream"}
+        extra = {k: v for k, v in body.items() if k not in known}
+        manager = client.chat.completions.with_streaming_response.create(
+            model=body["model"], messages=body["messages"], stream=body["stream"], extra_body=extra
+        )
+        try:
+            response = await manager.__aenter__()
+        except Exception as exc:
+            raise map_sdk_error(exc, str(client.base_url)) from exc
+        try:
+            yield response
+        finally:
+            await manager.__aexit__(None, None, None)

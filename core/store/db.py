@@ -1,0 +1,153 @@
+"""The store: one SQLite file (WAL) under the user data dir, or `$LLMWB_HOME`.
+
+Plain methods, no ORM sessions leaking out: every call opens a short session so
+the store can be used from a worker thread as well as the event loop.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from sqlalchemy import event, insert
+from sqlmodel import Session, col, create_engine, delete, select
+
+from core.store import migrations
+from core.store.models import ModelConfig, Run, RunFrame, ToolDefinition, utcnow
+
+
+def data_dir() -> Path:
+    home = os.environ.get("LLMWB_HOME")
+    if home:
+        path = Path(home).expanduser()
+    else:
+        import platformdirs
+
+        path = Path(platformdirs.user_data_dir("llmwb", appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def default_db_path() -> Path:
+    return data_dir() / "llmwb.db"
+
+
+class Store:
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path else default_db_path()
+        self.engine = create_engine(
+            f"sqlite:///{self.path}", connect_args={"check_same_thread": False, "timeout": 30}
+        )
+        event.listen(self.engine, "connect", _configure_connection)
+        with self.engine.begin() as conn:
+            migrations.upgrade(conn)
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    # model configs ------------------------------------------------------------
+    def list_configs(self) -> list[ModelConfig]:
+        with self.session() as s:
+            return list(s.exec(select(ModelConfig).order_by(ModelConfig.name)))
+
+    def get_config(self, name: str) -> ModelConfig | None:
+        with self.session() as s:
+            return s.exec(select(ModelConfig).where(ModelConfig.name == name)).first()
+
+    def save_config(self, config: ModelConfig) -> ModelConfig:
+        """Insert, or update the row with the same id (renames included)."""
+        with self.session() as s:
+            merged = s.merge(config)
+            s.commit()
+            s.refresh(merged)
+            return merged
+
+    def remove_config(self, name: str) -> bool:
+        with self.session() as s:
+            row = s.exec(select(ModelConfig).where(ModelConfig.name == name)).first()
+            if row is None:
+                return False
+            s.delete(row)
+            s.commit()
+            return True
+
+    # tool definitions ---------------------------------------------------------
+    def list_tools(self) -> list[ToolDefinition]:
+        with self.session() as s:
+            return list(s.exec(select(ToolDefinition).order_by(ToolDefinition.name)))
+
+    def get_tool(self, name: str) -> ToolDefinition | None:
+        with self.session() as s:
+            return s.exec(select(ToolDefinition).where(ToolDefinition.name == name)).first()
+
+    def save_tool(self, tool: ToolDefinition) -> ToolDefinition:
+        with self.session() as s:
+            merged = s.merge(tool)
+            s.commit()
+            s.refresh(merged)
+            return merged
+
+    def remove_tool(self, name: str) -> bool:
+        with self.session() as s:
+            row = s.exec(select(ToolDefinition).where(ToolDefinition.name == name)).first()
+            if row is None:
+                return False
+            s.delete(row)
+            s.commit()
+            return True
+
+    # runs ---------------------------------------------------------------------
+    def create_run(self, run: Run) -> None:
+        with self.session() as s:
+            s.add(run)
+            s.commit()
+
+    def finish_run(self, run: Run, frames: Sequence[tuple[float, str]]) -> None:
+        """Record the outcome and the wire frames in one transaction."""
+        run.finished_at = run.finished_at or utcnow()
+        with self.session() as s:
+            s.merge(run)
+            s.exec(delete(RunFrame).where(col(RunFrame.run_id) == run.id))
+            if frames:
+                s.connection().execute(
+                    insert(RunFrame),
+                    [
+                        {"run_id": run.id, "seq": seq, "offset_ms": offset_ms, "data": data}
+                        for seq, (offset_ms, data) in enumerate(frames)
+                    ],
+                )
+            s.commit()
+
+    def list_runs(self, limit: int = 50, *, group_id: str | None = None) -> list[Run]:
+        with self.session() as s:
+            query = select(Run).order_by(col(Run.created_at).desc()).limit(limit)
+            if group_id:
+                query = query.where(Run.group_id == group_id)
+            return list(s.exec(query))
+
+    def get_run(self, run_id: str) -> Run | None:
+        with self.session() as s:
+            return s.get(Run, run_id)
+
+    def get_frames(self, run_id: str) -> list[RunFrame]:
+        with self.session() as s:
+            return list(s.exec(select(RunFrame).where(RunFrame.run_id == run_id).order_by(RunFrame.seq)))
+
+    def runs_in_group(self, group_id: str) -> list[Run]:
+        with self.session() as s:
+            return list(s.exec(select(Run).where(Run.group_id == group_id).order_by(col(Run.created_at))))
+
+    def add_configs(self, configs: Iterable[ModelConfig]) -> None:
+        with self.session() as s:
+            for config in configs:
+                s.add(config)
+            s.commit()
+
+
+def _configure_connection(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

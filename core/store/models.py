@@ -1,0 +1,113 @@
+"""SQLModel tables. Schema changes go through `core.store.migrations`, never here alone.
+
+A `ModelConfig` names the environment variable holding its key; no key value is
+ever a column.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+PROVIDER_KINDS = (
+    "openai",
+    "openai-compatible",
+    "anthropic",
+    "simulator",
+    "ollama",
+    "llamacpp",
+    "vllm",
+    "lmstudio",
+)
+
+# Local servers speak the OpenAI protocol at these addresses unless told otherwise.
+LOCAL_BASE_URLS = {
+    "ollama": "http://localhost:11434/v1",
+    "llamacpp": "http://localhost:8080/v1",
+    "vllm": "http://localhost:8000/v1",
+    "lmstudio": "http://localhost:1234/v1",
+}
+
+KEYLESS_KINDS = {"simulator", *LOCAL_BASE_URLS}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class ModelConfig(SQLModel, table=True):
+    __tablename__ = "model_config"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    provider: str
+    model: str
+    base_url: Optional[str] = None
+    api_key_env: Optional[str] = None
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    price_input: float = 0.0  # USD per million tokens
+    price_cached_input: Optional[float] = None  # None: same as price_input
+    price_output: float = 0.0
+    timeout: Optional[float] = None  # seconds; replaces the SDKs' connect and read timeouts
+    created_at: datetime = Field(default_factory=utcnow)
+
+    def key_status(self) -> str:
+        """'not needed', 'set' or 'missing' — never the key itself."""
+        if not self.api_key_env:
+            return "not needed" if self.provider in KEYLESS_KINDS else "missing"
+        return "set" if os.environ.get(self.api_key_env) else "missing"
+
+    def effective_base_url(self) -> Optional[str]:
+        return self.base_url or LOCAL_BASE_URLS.get(self.provider)
+
+
+class ToolDefinition(SQLModel, table=True):
+    __tablename__ = "tool_definition"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    canned_result: Optional[str] = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Run(SQLModel, table=True):
+    __tablename__ = "run"
+
+    id: str = Field(default_factory=new_run_id, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    finished_at: Optional[datetime] = None
+    model_config_name: str = Field(index=True)
+    provider: str
+    model: str
+    stream: bool = True
+    status: str = "running"  # running | ok | error | cancelled
+    error: Optional[str] = None
+    error_type: Optional[str] = None
+    http_status: Optional[int] = None
+    request: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    response: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    group_id: Optional[str] = Field(default=None, index=True)  # compare runs share one
+    parent_run_id: Optional[str] = None  # a tool-result continuation points at its first turn
+
+
+class RunFrame(SQLModel, table=True):
+    """One raw wire frame of a run, with its arrival offset from t0."""
+
+    __tablename__ = "run_frame"
+
+    run_id: str = Field(primary_key=True, foreign_key="run.id")
+    seq: int = Field(primary_key=True)
+    offset_ms: float
+    data: str

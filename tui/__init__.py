@@ -1,0 +1,1 @@
+"""llmwb's user interfaces: the Textual workbench and the headless CLI."""
