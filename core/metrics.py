@@ -19,8 +19,8 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / 4) if text else 0
 
 
-def _percentile(sorted_values: list[float], fraction: float) -> float:
-    # Nearest-rank on the sorted gaps: exact for small samples, no interpolation surprises.
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of an ascending list: always one of the observed values."""
     rank = max(1, math.ceil(fraction * len(sorted_values)))
     return sorted_values[rank - 1]
 
@@ -32,6 +32,8 @@ class Prices:
     output: float = 0.0
 
     def cost(self, prompt: int, cached: int, completion: int) -> float:
+        """USD for a call. `prompt` counts every input token, the `cached` ones among
+        them (OpenAI's convention; adapters normalise usage to it)."""
         cached_price = self.input if self.cached_input is None else self.cached_input
         uncached = max(prompt - cached, 0)
         return (uncached * self.input + cached * cached_price + completion * self.output) / 1_000_000
@@ -52,21 +54,23 @@ class MetricsRecorder:
     request_id: str | None = None
     gaps_ms: list[float] = field(default_factory=list)
 
-    def start(self) -> None:
-        self.t0 = clock()
+    def start(self, at: float | None = None) -> None:
+        """t0: when the request is handed to the transport (now, unless told)."""
+        self.t0 = clock() if at is None else at
 
-    def on_headers(self) -> None:
-        self.headers_at = clock()
+    def on_headers(self, at: float | None = None) -> None:
+        self.headers_at = clock() if at is None else at
 
     def on_bytes(self, at: float) -> None:
         self.last_byte_at = at
 
     def on_delta(self, at: float) -> None:
         """A content-bearing delta (text, reasoning or tool call) arrived at `at`."""
-        if self.first_delta_at is None:
+        last = self.last_delta_at
+        if last is None:
             self.first_delta_at = at
         else:
-            self.gaps_ms.append((at - self.last_delta_at) * 1000.0)  # type: ignore[operator]
+            self.gaps_ms.append((at - last) * 1000.0)
         self.last_delta_at = at
         self.chunks += 1
 
@@ -82,52 +86,53 @@ class MetricsRecorder:
         usage: dict[str, Any] | None,
         output_text: str,
         prices: Prices,
+        prompt_text: str = "",
+        reasoning_text: str = "",
     ) -> dict[str, Any]:
-        end = self.last_byte_at or clock()
+        """The metrics dict. Without provider usage, tokens are estimated from the
+        texts: `output_text` (everything generated), `prompt_text` (what was sent) and
+        `reasoning_text` (the reasoning part of the output)."""
+        end = self.last_byte_at if self.last_byte_at is not None else clock()
         total_ms = round((end - self.t0) * 1000.0, 3)
+        # Non-streamed, the first content arrives with the last byte.
         ttft_ms = self.ms(self.first_delta_at) if self.stream else total_ms
-        if ttft_ms is None:
-            ttft_ms = None
+        gaps = sorted(self.gaps_ms)
         metrics: dict[str, Any] = {
             "ttfb_ms": self.ms(self.headers_at),
             "ttft_ms": ttft_ms,
             "total_ms": total_ms,
             "chunks": self.chunks,
+            "itl_p50_ms": round(percentile(gaps, 0.5), 3) if gaps else None,
+            "itl_p95_ms": round(percentile(gaps, 0.95), 3) if gaps else None,
+            "itl_max_ms": round(gaps[-1], 3) if gaps else None,
         }
-        gaps = sorted(self.gaps_ms)
-        metrics["itl_p50_ms"] = round(_percentile(gaps, 0.5), 3) if gaps else None
-        metrics["itl_p95_ms"] = round(_percentile(gaps, 0.95), 3) if gaps else None
-        metrics["itl_max_ms"] = round(gaps[-1], 3) if gaps else None
 
         if usage and usage.get("completion_tokens") is not None:
             prompt = int(usage.get("prompt_tokens") or 0)
-            completion = int(usage.get("completion_tokens") or 0)
+            completion = int(usage["completion_tokens"])
             reasoning = int(usage.get("reasoning_tokens") or 0)
             cached = int(usage.get("cached_tokens") or 0)
             total = int(usage.get("total_tokens") or prompt + completion)
             source = "provider"
         else:
-            prompt = int((usage or {}).get("prompt_tokens") or 0)
+            prompt = int((usage or {}).get("prompt_tokens") or estimate_tokens(prompt_text))
             completion = estimate_tokens(output_text)
-            reasoning = cached = 0
+            reasoning = estimate_tokens(reasoning_text)
+            cached = 0
             total = prompt + completion
             source = "estimated"
 
-        decode_window_ms = (total_ms - ttft_ms) if ttft_ms is not None else 0.0
-        if completion > 1 and decode_window_ms > 0:
-            metrics["tpot_ms"] = round(decode_window_ms / (completion - 1), 3)
-            metrics["decode_tps"] = round((completion - 1) / decode_window_ms * 1000.0, 2)
-        else:
-            metrics["tpot_ms"] = None
-            metrics["decode_tps"] = None
+        tpot_ms, decode_tps = decode_rate(ttft_ms, total_ms, completion)
         metrics.update(
+            tpot_ms=tpot_ms,
+            decode_tps=decode_tps,
             prompt_tokens=prompt,
             completion_tokens=completion,
             reasoning_tokens=reasoning,
             cached_tokens=cached,
             total_tokens=total,
             usage_source=source,
-            cost_usd=round(prices.cost(prompt, cached, completion), 8),
+            cost_usd=round(prices.cost(prompt, cached, completion), 10),
             output_chars=len(output_text),
             request_id=self.request_id,
             retries=self.retries,
@@ -138,9 +143,22 @@ class MetricsRecorder:
     def live(self, output_chars: int) -> dict[str, Any]:
         """Figures a UI may show while the stream is still running (estimated tokens)."""
         elapsed = self.elapsed_ms()
-        tokens = estimate_tokens("x" * output_chars) if output_chars else 0
+        tokens = math.ceil(output_chars / 4)
         ttft = self.ms(self.first_delta_at)
         rate = None
         if ttft is not None and elapsed > ttft and tokens > 1:
             rate = (tokens - 1) / (elapsed - ttft) * 1000.0
         return {"elapsed_ms": elapsed, "ttft_ms": ttft, "tokens": tokens, "tps": rate, "chunks": self.chunks}
+
+
+def decode_rate(ttft_ms: float | None, total_ms: float, completion_tokens: int) -> tuple[float | None, float | None]:
+    """(tpot_ms, decode_tps): the time per output token after the first, and its
+    inverse as tokens a second. None when there is no decode window (non-streamed,
+    one token, or no content)."""
+    if ttft_ms is None or completion_tokens < 2:
+        return None, None
+    window_ms = total_ms - ttft_ms
+    if window_ms <= 0:
+        return None, None
+    steps = completion_tokens - 1
+    return round(window_ms / steps, 3), round(steps / window_ms * 1000.0, 2)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
 from core.events import Event, Failed, Finished, RunStarted, WireFrame
-from core.metrics import MetricsRecorder, Prices
+from core.metrics import MetricsRecorder, Prices, clock
 from core.providers import base
-from core.providers.base import ProviderError
-from core.providers.registry import resolve
+from core.providers.base import ProviderError, SendLog
+from core.providers.registry import UnknownProvider, resolve
 from core.request import ChatRequest
 from core.store.models import ModelConfig, Run, new_run_id, utcnow
 
@@ -48,6 +48,11 @@ def prices_of(config: ModelConfig) -> Prices:
     return Prices(input=config.price_input, cached_input=config.price_cached_input, output=config.price_output)
 
 
+def prompt_text(request: ChatRequest) -> str:
+    """What the request says, for estimating prompt tokens when usage is missing."""
+    return request.system + "".join(message.content for message in request.messages)
+
+
 class _RunState:
     """What one run has gathered so far; turned into the final or error event."""
 
@@ -56,9 +61,10 @@ class _RunState:
         self.request = request
         self.options = options
         self.recorder = MetricsRecorder(stream=request.stream)
-        self.recorder.start()  # restarted just before the request goes out; this covers early failures
+        self.recorder.start()  # re-stamped when the request goes out; this covers early failures
         self.frames: list[tuple[float, str]] = []
         self.decoder: Any = None
+        self.http_status: int | None = None  # of the response being read, once headers are in
         self.row = Run(
             id=new_run_id(),
             model_config_name=config.name,
@@ -78,11 +84,25 @@ class _RunState:
             }  # fmt: skip
         return self.decoder.response.snapshot(finish_override=finish_override)
 
+    def apply_send_log(self, send_log: SendLog | None) -> None:
+        """Time the run from the adapter's transport stamps, when it has them."""
+        if send_log is None or send_log.first_sent_at is None:
+            return
+        recorder = self.recorder
+        recorder.t0 = send_log.first_sent_at
+        if send_log.headers_at is not None:
+            recorder.headers_at = send_log.headers_at
+        recorder.retries = send_log.retries
+
     def metrics(self) -> dict[str, Any]:
         response = self.decoder.response if self.decoder else None
         return self.recorder.finish(
             usage=response.usage if response else None,
             output_text=response.output_text() if response else "",
+            reasoning_text=response.reasoning if response else "",
+            # Input is billed once a response starts; a refused request (4xx/5xx, no
+            # connection) costs nothing, so it estimates no prompt tokens either.
+            prompt_text=prompt_text(self.request) if self.http_status is not None and self.http_status < 400 else "",
             prices=prices_of(self.config),
         )
 
@@ -91,14 +111,20 @@ class _RunState:
         if store is None:
             return
         self.row.finished_at = utcnow()
-        # Thousands of frames make this the slowest step of a run: keep it off the event loop.
-        await asyncio.to_thread(store.finish_run, self.row, self.frames)
+        try:
+            # Thousands of frames make this the slowest step of a run: keep it off the event loop.
+            await asyncio.to_thread(store.finish_run, self.row, self.frames)
+        except Exception:  # a full disk must not turn a finished run into a crash
+            log.exception("run %s: could not save it", self.row.id)
 
 
 async def run(config: ModelConfig, request: ChatRequest, options: RunOptions | None = None) -> AsyncIterator[Event]:
     """Run `request` on `config`: yields RunStarted, deltas (and wire frames), then
     exactly one Finished or Failed. Never raises for provider trouble; a cancelled
-    consumer (task cancel or `aclose()`) gets the run saved as cancelled."""
+    consumer (task cancel or `aclose()`) gets the run saved as cancelled.
+
+    A consumer that stops early should `aclose()` the iterator (or cancel its task);
+    until then the run is not saved as cancelled."""
     options = options or RunOptions()
     state = _RunState(config, request, options)
     if options.store is not None:
@@ -125,6 +151,8 @@ async def run(config: ModelConfig, request: ChatRequest, options: RunOptions | N
         await state.save()
         _log_end(state, failure.metrics)
         finished = True
+        if error.wire_body is not None and options.wire_frames:
+            yield WireFrame(*_error_frame(state, error.wire_body))
         yield failure
     except Exception as error:  # a bug of ours must not lose the run or crash the caller
         log.exception("run %s failed inside llmwb", state.row.id)
@@ -134,7 +162,7 @@ async def run(config: ModelConfig, request: ChatRequest, options: RunOptions | N
         yield failure
     finally:
         if not finished:  # cancelled, or the consumer stopped iterating
-            _mark(state, "cancelled", "cancelled by the user", base.CANCELLED, None)
+            _mark(state, "cancelled", "cancelled by the user", base.CANCELLED, state.http_status)
             state.row.response = state.response_snapshot(finish_override="cancelled")
             state.row.metrics = state.metrics()
             _log_end(state, state.row.metrics)
@@ -143,39 +171,62 @@ async def run(config: ModelConfig, request: ChatRequest, options: RunOptions | N
 
 async def _exchange(state: _RunState) -> AsyncIterator[Event]:
     """The request/response itself; raises ProviderError for anything that goes wrong."""
-    resolved = resolve(state.config)
+    try:
+        resolved = resolve(state.config)
+    except UnknownProvider as error:
+        raise ProviderError(str(error), base.BAD_REQUEST) from error
     api_key = resolve_api_key(state.config)
     stream = state.request.stream
+    adapter = resolved.adapter
     state.row.request = {
         **state.request.to_dict(),
-        "endpoint": resolved.adapter.endpoint(resolved.config),
-        "body": resolved.adapter.request_body(resolved.config, state.request, stream=stream),
+        "endpoint": adapter.endpoint(resolved.config),
+        "body": adapter.request_body(resolved.config, state.request, stream=stream),
     }
-    decoder = state.decoder = resolved.adapter.decoder(state.request, stream=stream)
+    decoder = state.decoder = adapter.decoder(state.request, stream=stream)
     recorder = state.recorder
     frames = state.frames
+    keep_frames = state.options.store is not None
     want_frames = state.options.wire_frames
     log_frames = log.isEnabledFor(logging.DEBUG)
-    recorder.start()
-    async with resolved.adapter.open(resolved.config, state.request, api_key, stream=stream) as exchange:
-        recorder.on_headers()
+    recorder.start()  # t0 for adapters that do not stamp the send themselves
+    async with adapter.open(resolved.config, state.request, api_key, stream=stream) as exchange:
+        send_log = getattr(exchange, "send_log", None)
+        if send_log is None:
+            recorder.on_headers()
+            recorder.retries = exchange.retries
+        else:
+            state.apply_send_log(send_log)
         recorder.request_id = exchange.request_id
-        recorder.retries = exchange.retries
+        state.http_status = exchange.status_code
         t0 = recorder.t0
+        feed = decoder.feed
+        on_delta = recorder.on_delta
+        # The hot path: one iteration per SSE frame. Nothing here that a frame does not need.
         async for frame in exchange.frames():
-            offset_ms = (frame.at - t0) * 1000.0
-            frames.append((offset_ms, frame.raw))
-            recorder.last_byte_at = frame.at
-            if log_frames:
-                log.debug("run %s frame +%.1fms %s", state.row.id, offset_ms, frame.raw)
-            if want_frames:
-                yield WireFrame(offset_ms, frame.raw)
-            deltas = decoder.feed(frame)
+            at = frame.at
+            recorder.last_byte_at = at
+            if keep_frames or want_frames:
+                offset_ms = (at - t0) * 1000.0
+                if keep_frames:
+                    frames.append((offset_ms, frame.raw))
+                if want_frames:
+                    yield WireFrame(offset_ms, frame.raw)
+                if log_frames:
+                    log.debug("run %s frame +%.1fms %s", state.row.id, offset_ms, frame.raw)
+            deltas = feed(frame)
             if deltas:
-                recorder.on_delta(frame.at)
+                on_delta(at)
                 for delta in deltas:
                     yield delta
         decoder.finish()
+
+
+def _error_frame(state: _RunState, body: str) -> tuple[float, str]:
+    """An error response's body as a wire frame, at the time its headers came in."""
+    recorder = state.recorder
+    at = recorder.headers_at if recorder.headers_at is not None else clock()
+    return (at - recorder.t0) * 1000.0, body
 
 
 def _mark(state: _RunState, status: str, error: str, error_type: str, http_status: int | None) -> None:
@@ -184,14 +235,21 @@ def _mark(state: _RunState, status: str, error: str, error_type: str, http_statu
 
 
 def _failure(state: _RunState, error: ProviderError) -> Failed:
-    _mark(state, "error", error.message, error.error_type, error.http_status)
+    state.apply_send_log(error.send_log)
+    if error.request_id and not state.recorder.request_id:
+        state.recorder.request_id = error.request_id
+    # An error inside a body (stream cut, error payload) keeps the status the headers had.
+    http_status = error.http_status if error.http_status is not None else state.http_status
+    _mark(state, "error", error.message, error.error_type, http_status)
+    if error.wire_body is not None and state.options.store is not None:
+        state.frames.append(_error_frame(state, error.wire_body))
     partial = state.response_snapshot(finish_override="error")
     metrics = state.metrics()
     state.row.response, state.row.metrics = partial, metrics
     return Failed(
         error=error.message,
         error_type=error.error_type,
-        http_status=error.http_status,
+        http_status=http_status,
         retry_after=error.retry_after,
         partial_response=partial,
         metrics=metrics,

@@ -44,12 +44,39 @@ class ProviderError(Exception):
         *,
         http_status: int | None = None,
         retry_after: str | None = None,
+        request_id: str | None = None,
+        send_log: SendLog | None = None,
+        wire_body: str | None = None,
     ) -> None:
+        # One line, whatever the server put in its error text: every consumer shows it as one.
+        message = " ".join(message.split())
         super().__init__(message)
         self.message = message
         self.error_type = error_type
         self.http_status = http_status
         self.retry_after = retry_after
+        self.request_id = request_id
+        self.send_log = send_log  # when the request went out, if it did (see SendLog)
+        self.wire_body = wire_body  # an error response's body as sent, for the wire view
+
+
+@dataclass(slots=True)
+class SendLog:
+    """When the request was handed to the transport, and how often.
+
+    Stamped by the HTTP client's event hooks (`core.providers.http.timed_http_client`),
+    so t0 excludes the SDK's own request building and first-call setup, and a retry
+    (which inflates TTFT) is counted rather than hidden.
+    """
+
+    first_sent_at: float | None = None  # perf_counter, first attempt: the run's t0
+    headers_at: float | None = None  # perf_counter, last response's headers
+    sends: int = 0
+    redirects: int = 0
+
+    @property
+    def retries(self) -> int:
+        return max(self.sends - 1 - self.redirects, 0)
 
 
 @dataclass(slots=True)
@@ -63,7 +90,10 @@ class Frame:
 
 
 class Exchange(Protocol):
-    """An HTTP response being read. Headers are in when the adapter hands it over."""
+    """An HTTP response being read. Headers are in when the adapter hands it over.
+
+    An exchange may also carry `send_log: SendLog`; without one the runner times
+    the run from just before `open()`, which includes the SDK's setup."""
 
     status_code: int
     request_id: str | None

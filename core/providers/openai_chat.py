@@ -10,8 +10,8 @@ import orjson
 
 from core.events import DeltaEvent, ReasoningDelta, TextDelta, ToolCallDelta
 from core.providers import base
-from core.providers.base import Frame, ProviderError
-from core.providers.http import SdkExchange, map_sdk_error
+from core.providers.base import Frame, ProviderError, SendLog
+from core.providers.http import SdkExchange, load_sdk, map_sdk_error, status_error_type, timed_http_client
 from core.request import ChatRequest, Message, ToolSpec
 from core.response import ResponseBuilder
 from core.store.models import ModelConfig
@@ -75,17 +75,28 @@ class OpenAIChatDecoder:
         self._slot_for_index: dict[int, int] = {}
 
     def _error_from(self, error: Any) -> ProviderError:
-        message = error.get("message") if isinstance(error, dict) else str(error)
-        kind = str(error.get("type") or error.get("code") or "") if isinstance(error, dict) else ""
-        error_type = base.OVERLOADED if "overload" in kind.lower() else base.PROVIDER_ERROR
-        return ProviderError(f"provider error in stream: {message}", error_type)
+        if not isinstance(error, dict):
+            return ProviderError(f"provider error in response: {error}", base.PROVIDER_ERROR)
+        message = error.get("message") or orjson.dumps(error).decode()
+        code = error.get("code")
+        kind = f"{error.get('type') or ''} {code or ''}".lower()
+        # OpenRouter and others put the HTTP status they would have sent in `code`.
+        if isinstance(code, int) and 400 <= code <= 599:
+            error_type = status_error_type(code, {"error": kind})
+        elif "overload" in kind:
+            error_type = base.OVERLOADED
+        elif "rate_limit" in kind:
+            error_type = base.RATE_LIMIT
+        else:
+            error_type = base.PROVIDER_ERROR
+        return ProviderError(f"provider error in response: {message}", error_type)
 
     def _tool_slot(self, index: int, call_id: str | None) -> int:
         slot = self._slot_for_index.get(index, index)
         if call_id:
             known = self._slot_ids.get(slot)
             if known is not None and known != call_id:
-                slot = max(self._slot_ids) + 1
+                slot = max(self.response.tool_calls) + 1
                 self._slot_for_index[index] = slot
             self._slot_ids[slot] = call_id
         return slot
@@ -123,29 +134,40 @@ class OpenAIChatDecoder:
     def _decode_chunk(self, obj: dict[str, Any]) -> list[DeltaEvent]:
         self._note_envelope(obj)
         events: list[DeltaEvent] = []
+        response = self.response
         for choice in obj.get("choices") or ():
-            delta = choice.get("delta") or {}
+            if choice.get("index"):  # n > 1: the first choice is the answer shown
+                continue
+            delta = choice.get("delta")
+            if delta is None:
+                if "message" in choice:  # a whole completion where a stream was asked for
+                    return self._decode_whole(obj, noted=True)
+                continue
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")
             if reasoning:
-                self.response.add_reasoning(reasoning)
+                response.add_reasoning(reasoning)
                 events.append(ReasoningDelta(reasoning))
             content = delta.get("content")
             if content:
-                self.response.add_text(content)
+                response.add_text(content)
                 events.append(TextDelta(content))
-            for call in delta.get("tool_calls") or ():
-                function = call.get("function") or {}
-                slot = self._tool_slot(call.get("index", 0), call.get("id"))
-                arguments = function.get("arguments") or ""
-                name = function.get("name")
-                self.response.add_tool_delta(slot, call.get("id"), name, arguments)
-                events.append(ToolCallDelta(slot, call.get("id"), name, arguments))
+            tool_calls = delta.get("tool_calls")
+            if tool_calls:
+                for call in tool_calls:
+                    function = call.get("function") or {}
+                    call_id = call.get("id")
+                    slot = self._tool_slot(call.get("index") or 0, call_id)
+                    arguments = function.get("arguments") or ""
+                    name = function.get("name")
+                    response.add_tool_delta(slot, call_id, name, arguments)
+                    events.append(ToolCallDelta(slot, call_id, name, arguments))
             if choice.get("finish_reason"):
-                self.response.finish_reason = choice["finish_reason"]
+                response.finish_reason = choice["finish_reason"]
         return events
 
-    def _decode_whole(self, obj: dict[str, Any]) -> list[DeltaEvent]:
-        self._note_envelope(obj)
+    def _decode_whole(self, obj: dict[str, Any], *, noted: bool = False) -> list[DeltaEvent]:
+        if not noted:
+            self._note_envelope(obj)
         self._done = True
         events: list[DeltaEvent] = []
         choices = obj.get("choices") or []
@@ -169,8 +191,9 @@ class OpenAIChatDecoder:
         return events
 
     def finish(self) -> None:
-        if self._stream and not self._done:
-            raise ProviderError("stream ended before [DONE]: the connection was cut", base.STREAM_CUT)
+        # Some servers end without `[DONE]`; a finish_reason already says the answer is whole.
+        if self._stream and not self._done and self.response.finish_reason is None:
+            raise ProviderError("stream ended before [DONE] and before a finish_reason: the response is incomplete", base.STREAM_CUT)
 
 
 class OpenAIChatAdapter:
@@ -205,54 +228,64 @@ class OpenAIChatAdapter:
     def decoder(self, request: ChatRequest, *, stream: bool) -> OpenAIChatDecoder:
         return OpenAIChatDecoder(stream=stream)
 
-    def _client(self, config: ModelConfig, api_key: str | None) -> Any:
+    async def _client(self, config: ModelConfig, api_key: str | None, send_log: SendLog) -> Any:
         import httpx2
-        import openai  # ~1 s to import: only when a run needs it
 
-        params = {**config.params}
+        openai = await load_sdk("openai", "openai.resources.chat")  # ~1 s to import: only when a run needs it
         timeout = httpx2.Timeout(config.timeout) if config.timeout else openai.DEFAULT_TIMEOUT
         return openai.AsyncOpenAI(
             api_key=api_key or "not-needed",
             base_url=self.base_url(config),
             timeout=timeout,
-            max_retries=int(params.get("max_retries", openai.DEFAULT_MAX_RETRIES)),
+            max_retries=max_retries_of(config, openai.DEFAULT_MAX_RETRIES),
+            http_client=timed_http_client(openai, timeout, send_log),
         )
 
     @asynccontextmanager
     async def open(
         self, config: ModelConfig, request: ChatRequest, api_key: str | None, *, stream: bool
     ) -> AsyncIterator[SdkExchange]:
-        client = self._client(config, api_key)
+        send_log = SendLog()
+        client = await self._client(config, api_key, send_log)
+        endpoint = self.endpoint(config)
         try:
             body = self.request_body(config, request, stream=stream)
             try:
-                async with self._send(client, body) as response:
-                    yield SdkExchange(response, stream=stream)
-                    return
+                manager, response = await self._send(client, body, endpoint, send_log)
             except ProviderError as error:
-                # Servers that reject stream_options get the same call without it;
-                # usage is then estimated (and marked so).
-                if not (stream and error.http_status == 400 and "stream_options" in error.message):
+                if not (stream and rejects_stream_options(error)):
                     raise
-            body = self.request_body(config, request, stream=stream, include_usage=False)
-            async with self._send(client, body) as response:
-                yield SdkExchange(response, stream=stream)
+                # The server refused `stream_options`: same call without it; usage is
+                # then estimated (and marked so). Counted as a retry.
+                body = self.request_body(config, request, stream=stream, include_usage=False)
+                manager, response = await self._send(client, body, endpoint, send_log)
+            try:
+                yield SdkExchange(response, stream=stream, send_log=send_log)
+            finally:
+                await manager.__aexit__(None, None, None)
         finally:
             await client.close()
 
-    @asynccontextmanager
-    async def _send(self, client: Any, body: dict[str, Any]) -> AsyncIterator[Any]:
-        body = dict(body)
+    async def _send(self, client: Any, body: dict[str, Any], endpoint: str, send_log: SendLog) -> tuple[Any, Any]:
         known = {"model", "messages", "stream"}
         extra = {k: v for k, v in body.items() if k not in known}
         manager = client.chat.completions.with_streaming_response.create(
             model=body["model"], messages=body["messages"], stream=body["stream"], extra_body=extra
         )
         try:
-            response = await manager.__aenter__()
+            return manager, await manager.__aenter__()
         except Exception as exc:
-            raise map_sdk_error(exc, str(client.base_url)) from exc
-        try:
-            yield response
-        finally:
-            await manager.__aexit__(None, None, None)
+            raise map_sdk_error(exc, endpoint, send_log=send_log) from exc
+
+
+def rejects_stream_options(error: ProviderError) -> bool:
+    """A 400/422 whose message names the option (servers word it variously)."""
+    text = error.message.lower()
+    return error.http_status in (400, 422) and ("stream_options" in text or "include_usage" in text)
+
+
+def max_retries_of(config: ModelConfig, default: int) -> int:
+    value = config.params.get("max_retries", default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ProviderError(f"param max_retries must be a whole number >= 0, got {value!r}", base.BAD_REQUEST)
+    return value

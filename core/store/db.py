@@ -6,27 +6,15 @@ the store can be used from a worker thread as well as the event loop.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from sqlalchemy import event, insert
 from sqlmodel import Session, col, create_engine, delete, select
 
+from core.paths import data_dir
 from core.store import migrations
 from core.store.models import ModelConfig, Run, RunFrame, ToolDefinition, utcnow
-
-
-def data_dir() -> Path:
-    home = os.environ.get("LLMWB_HOME")
-    if home:
-        path = Path(home).expanduser()
-    else:
-        import platformdirs
-
-        path = Path(platformdirs.user_data_dir("llmwb", appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def default_db_path() -> Path:

@@ -31,6 +31,13 @@ def _initial_schema(conn: Connection) -> None:
     SQLModel.metadata.create_all(conn)
 
 
+@migration(2)
+def _meta_table(conn: Connection) -> None:
+    # Small facts about the file itself, e.g. that first-start seeding already happened
+    # (so models a user deleted are not put back).
+    conn.execute(text("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY NOT NULL, value VARCHAR NOT NULL)"))
+
+
 LATEST = max(MIGRATIONS)
 
 

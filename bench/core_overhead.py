@@ -1,0 +1,118 @@
+"""The core's cost against a bare `openai` SDK loop, both as whole processes.
+
+Starts `llmwb simulate --port 0` as its own process, then times, alternately:
+  (a) sdk:   a script doing `async for chunk in stream` with the openai SDK,
+             collecting the content, on scenario bench-20k (21,000 chunks);
+  (b) llmwb: `llmwb run --model <config on that simulator> --prompt x --json > /dev/null`
+             with a temporary LLMWB_HOME (the run is saved, frames included).
+Prints the median wall time of each, the ratio llmwb/sdk (target <= 0.5), and
+checks the last run was saved with all its chunks.
+
+    .venv/bin/python bench/core_overhead.py [--runs 5] [--scenario bench-20k]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+LLMWB = str(BIN / "llmwb")
+
+SDK_LOOP = """
+import asyncio, sys
+import openai
+
+async def main():
+    client = openai.AsyncOpenAI(api_key="not-needed", base_url=sys.argv[1], max_retries=0)
+    stream = await client.chat.completions.create(
+        model=sys.argv[2], messages=[{"role": "user", "content": "x"}], stream=True
+    )
+    parts = []
+    async for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            parts.append(chunk.choices[0].delta.content)
+    text = "".join(parts)
+    assert text, "no content"
+
+asyncio.run(main())
+"""
+
+
+def start_simulator(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [LLMWB, "simulate", "--port", "0", "--quiet"], env=env, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    banner = process.stdout.readline()  # "llmwb simulator on http://127.0.0.1:PORT  (...)"
+    if "http://" not in banner:
+        process.kill()
+        raise SystemExit(f"simulator did not start: {banner!r}")
+    root = banner.split(" on ", 1)[1].split()[0]
+    return process, root
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--scenario", default="bench-20k")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="llmwb-bench-") as home:
+        env = {**os.environ, "LLMWB_HOME": home}
+        simulator, root = start_simulator(env)
+        try:
+            sdk_script = Path(home) / "sdk_loop.py"
+            sdk_script.write_text(SDK_LOOP)
+            subprocess.run(
+                [LLMWB, "models", "add", "bench", "--provider", "openai-compatible", "--model", args.scenario,
+                 "--base-url", f"{root}/v1", "--param", "max_retries=0"],
+                env=env, stdout=subprocess.DEVNULL, check=True,
+            )  # fmt: skip
+            sdk_argv = [sys.executable, str(sdk_script), f"{root}/v1", args.scenario]
+            llmwb_argv = [LLMWB, "run", "--model", "bench", "--prompt", "x", "--json"]
+            timed(sdk_argv, env), timed(llmwb_argv, env)  # warm-up: page cache, .pyc
+            sdk_times, llmwb_times = [], []
+            for _ in range(args.runs):
+                sdk_times.append(timed(sdk_argv, env))
+                llmwb_times.append(timed(llmwb_argv, env))
+            listed = subprocess.run(
+                [LLMWB, "history", "list", "--json", "--limit", "1"], env=env, capture_output=True, text=True, check=True
+            )
+            run_id = json.loads(listed.stdout)[0]["id"]
+            shown = subprocess.run(
+                [LLMWB, "history", "show", run_id, "--json", "--frames"], env=env, capture_output=True, text=True, check=True
+            )
+            saved = json.loads(shown.stdout)
+        finally:
+            simulator.terminate()
+            simulator.wait(timeout=10)
+
+    sdk, core = statistics.median(sdk_times), statistics.median(llmwb_times)
+    print(f"scenario {args.scenario}, {args.runs} runs each, whole processes (median wall time)")
+    print(f"  (a) bare openai SDK loop:      {sdk:6.3f} s   (runs: {', '.join(f'{t:.3f}' for t in sdk_times)})")
+    print(f"  (b) llmwb run --json >/dev/null: {core:6.3f} s   (runs: {', '.join(f'{t:.3f}' for t in llmwb_times)})")
+    print(f"  ratio llmwb / sdk: {core / sdk:.2f}  (target <= 0.50: {'met' if core / sdk <= 0.5 else 'MISSED'})")
+    metrics = saved["metrics"]
+    print(
+        f"  last run saved: id {saved['id']}, status {saved['status']}, {metrics['chunks']} chunks, "
+        f"{len(saved['frames'])} wire frames, {metrics['completion_tokens']} tokens ({metrics['usage_source']}), "
+        f"{metrics['total_ms']:.0f} ms request-to-last-byte inside the run"
+    )
+
+
+if __name__ == "__main__":
+    main()

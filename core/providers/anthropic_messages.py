@@ -1,0 +1,433 @@
+"""Anthropic Messages: text, thinking (signed), redacted thinking, tool_use, usage
+with cache tokens, and `event: error` mid-stream.
+
+The SDK builds and sends the request; the frames are read raw, because the SDK's
+own iterator drops `ping` events (the wire view shows them) and turns a
+mid-stream error into an exception that loses the frames read so far.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator
+
+import orjson
+
+from core.events import DeltaEvent, ReasoningDelta, TextDelta, ToolCallDelta
+from core.providers import base
+from core.providers.base import Frame, ProviderError, SendLog
+from core.providers.http import SdkExchange, map_sdk_error, timed_http_client
+from core.request import ChatRequest, Message, ToolSpec
+from core.response import ResponseBuilder
+from core.store.models import ModelConfig
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+# Anthropic requires max_tokens; this is what a run gets when neither the config nor
+# the request sets it (plus the thinking budget, which counts inside max_tokens).
+DEFAULT_MAX_TOKENS = 4096
+# Config params that configure the client rather than go in the request body.
+CLIENT_OPTIONS = {"max_retries"}
+# OpenAI chat parameters the Messages API has no equivalent for: reported, never dropped silently.
+OPENAI_ONLY_PARAMS = (
+    "seed", "frequency_penalty", "presence_penalty", "logprobs", "top_logprobs", "logit_bias",
+    "n", "response_format", "stream_options",
+)  # fmt: skip
+
+# Anthropic's error `type` words, as the error_type a user sees.
+_STREAM_ERROR_TYPES = {
+    "overloaded_error": base.OVERLOADED,
+    "rate_limit_error": base.RATE_LIMIT,
+    "api_error": base.SERVER,
+    "authentication_error": base.AUTH,
+    "permission_error": base.AUTH,
+    "not_found_error": base.NOT_FOUND,
+    "invalid_request_error": base.BAD_REQUEST,
+    "request_too_large": base.BAD_REQUEST,
+}
+
+_TOOL_CHOICES = {"auto": "auto", "none": "none", "required": "any", "any": "any"}
+
+
+# --- request -----------------------------------------------------------------
+
+
+def _tool_input(call_id: str, arguments: str) -> dict[str, Any]:
+    """A tool call's raw arguments as the object Anthropic wants back as `input`."""
+    if not arguments.strip():
+        return {}
+    try:
+        value = orjson.loads(arguments)
+    except orjson.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict):
+        raise ProviderError(
+            f"cannot send tool call {call_id} back: its arguments are not a JSON object "
+            f"(Anthropic needs one): {arguments[:80]!r}",
+            base.BAD_REQUEST,
+        )
+    return value
+
+
+def _assistant_blocks(message: Message) -> list[dict[str, Any]]:
+    # Signed thinking goes first, verbatim: Anthropic rejects a tool-use turn whose
+    # thinking was changed or dropped while thinking is on.
+    blocks: list[dict[str, Any]] = []
+    for block in message.thinking:
+        if block.redacted_data is not None:
+            blocks.append({"type": "redacted_thinking", "data": block.redacted_data})
+        else:
+            blocks.append({"type": "thinking", "thinking": block.thinking, "signature": block.signature or ""})
+    if message.content:
+        blocks.append({"type": "text", "text": message.content})
+    for call in message.tool_calls:
+        arguments = _tool_input(call.id, call.arguments)
+        blocks.append({"type": "tool_use", "id": call.id, "name": call.name, "input": arguments})
+    return blocks
+
+
+def messages_to_anthropic(messages: list[Message]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        if message.role == "tool":
+            result = {"type": "tool_result", "tool_use_id": message.tool_call_id, "content": message.content}
+            previous = out[-1] if out else None
+            # Consecutive tool results answer one assistant turn: one user message holds them all.
+            if previous and previous["role"] == "user" and isinstance(previous["content"], list) and all(
+                b.get("type") == "tool_result" for b in previous["content"]
+            ):
+                previous["content"].append(result)
+            else:
+                out.append({"role": "user", "content": [result]})
+        elif message.role == "assistant" and (message.tool_calls or message.thinking):
+            out.append({"role": "assistant", "content": _assistant_blocks(message)})
+        else:
+            out.append({"role": message.role, "content": message.content})
+    return out
+
+
+def tools_to_anthropic(tools: list[ToolSpec]) -> list[dict[str, Any]]:
+    out = []
+    for tool in tools:
+        entry: dict[str, Any] = {"name": tool.name, "input_schema": tool.parameters}
+        if tool.description:
+            entry["description"] = tool.description
+        out.append(entry)
+    return out
+
+
+def tool_choice_to_anthropic(choice: str | None) -> dict[str, Any] | None:
+    if choice in (None, ""):
+        return None
+    if choice in _TOOL_CHOICES:
+        return {"type": _TOOL_CHOICES[choice]}
+    return {"type": "tool", "name": choice}
+
+
+def _thinking_config(params: dict[str, Any]) -> dict[str, Any] | None:
+    budget = params.pop("thinking_budget", None)
+    thinking = params.pop("thinking", None)
+    if budget is not None:
+        thinking = {"budget_tokens": budget}
+    if thinking is None:
+        return None
+    if not isinstance(thinking, dict):
+        raise ProviderError(
+            f'thinking must be an object such as {{"budget_tokens": 2048}}, got {thinking!r}', base.BAD_REQUEST
+        )
+    budget = thinking.get("budget_tokens")
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 1):
+        raise ProviderError(f"the thinking budget must be a positive integer, got {budget!r}", base.BAD_REQUEST)
+    # A budget alone means extended thinking on; an explicit type (adaptive, disabled) is kept.
+    return {"type": "enabled", **thinking}
+
+
+def build_body(config: ModelConfig, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
+    params = {k: v for k, v in {**config.params, **request.params}.items() if k not in CLIENT_OPTIONS}
+    for name in OPENAI_ONLY_PARAMS:
+        if name in params:
+            raise ProviderError(f"the Anthropic Messages API has no parameter {name!r}", base.UNSUPPORTED)
+    thinking = _thinking_config(params)
+    stop = params.pop("stop", None)
+    if stop is not None:
+        params["stop_sequences"] = [stop] if isinstance(stop, str) else stop
+    max_tokens = params.pop("max_tokens", None)
+    if max_tokens is None:
+        max_tokens = DEFAULT_MAX_TOKENS + ((thinking or {}).get("budget_tokens") or 0)
+    body: dict[str, Any] = {"model": config.model, "max_tokens": max_tokens}
+    if request.system:
+        body["system"] = request.system
+    body["messages"] = messages_to_anthropic(request.messages)
+    if thinking is not None:
+        body["thinking"] = thinking
+    body.update(params)  # temperature, top_p, top_k, metadata and anything newer pass through
+    if request.tools:
+        body["tools"] = tools_to_anthropic(request.tools)
+        choice = tool_choice_to_anthropic(request.tool_choice)
+        if choice is not None:
+            body["tool_choice"] = choice
+    body["stream"] = stream
+    return body
+
+
+# --- response ----------------------------------------------------------------
+
+
+def normalise_usage(raw: dict[str, Any]) -> dict[str, Any]:
+    """The shared usage names, with Anthropic's own fields kept beside them."""
+    cache_read = raw.get("cache_read_input_tokens") or 0
+    cache_write = raw.get("cache_creation_input_tokens") or 0
+    prompt = (raw.get("input_tokens") or 0) + cache_read + cache_write
+    completion = raw.get("output_tokens")
+    return {
+        **raw,
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + (completion or 0),
+        "reasoning_tokens": 0,  # Anthropic counts thinking inside output_tokens, not apart
+        "cached_tokens": cache_read,
+    }
+
+
+@dataclass
+class _Block:
+    kind: str  # text | thinking | redacted_thinking | tool_use | anything newer (ignored)
+    tool_slot: int = -1
+    thinking_parts: list[str] = field(default_factory=list)
+    signature: str | None = None
+    data: str | None = None
+
+
+class AnthropicMessagesDecoder:
+    def __init__(self, *, stream: bool) -> None:
+        self.response = ResponseBuilder()
+        self._stream = stream
+        self._done = False
+        self._blocks: dict[int, _Block] = {}
+        self._tool_count = 0
+        self._raw_usage: dict[str, Any] = {}
+
+    def feed(self, frame: Frame) -> list[DeltaEvent]:
+        data = frame.data
+        if not data or frame.event in ("comment", "ping"):
+            return []
+        try:
+            obj = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            raise ProviderError(f"malformed chunk (not JSON): {data[:120]!r}", base.MALFORMED) from None
+        if not isinstance(obj, dict):
+            raise ProviderError(f"malformed chunk (not an object): {data[:120]!r}", base.MALFORMED)
+        kind = obj.get("type")
+        if kind == "error" or frame.event == "error":
+            raise _stream_error(obj.get("error", obj))
+        if not self._stream or kind == "message":  # some servers ignore `stream` and answer whole
+            return self._decode_whole(obj)
+        handler = _HANDLERS.get(kind)  # ping and event types newer than this code carry nothing we show
+        return handler(self, obj) if handler else []
+
+    # streamed events -------------------------------------------------------
+    def _message_start(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+        message = obj.get("message") or {}
+        self.response.id = message.get("id")
+        self.response.model = message.get("model")
+        self._merge_usage(message.get("usage"))
+        return []
+
+    def _block_start(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+        content = obj.get("content_block") or {}
+        block = self._blocks[obj.get("index", 0)] = _Block(kind=content.get("type", ""))
+        if block.kind == "tool_use":
+            # Shown as soon as the model starts the call, before any argument arrives.
+            block.tool_slot = self._tool_count
+            self._tool_count += 1
+            return self._tool_delta(block.tool_slot, content.get("id"), content.get("name"), "")
+        if block.kind == "redacted_thinking":
+            block.data = content.get("data", "")
+        elif block.kind == "text" and content.get("text"):
+            return self._text(content["text"])
+        elif block.kind == "thinking" and content.get("thinking"):
+            return self._thinking(block, content["thinking"])
+        return []
+
+    def _block_delta(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+        delta = obj.get("delta") or {}
+        block = self._blocks.get(obj.get("index", 0))
+        kind = delta.get("type")
+        if kind == "text_delta":
+            return self._text(delta.get("text", ""))
+        if block is None:
+            return []
+        if kind == "thinking_delta":
+            return self._thinking(block, delta.get("thinking", ""))
+        if kind == "signature_delta":
+            block.signature = (block.signature or "") + delta.get("signature", "")
+        elif kind == "input_json_delta" and block.kind == "tool_use" and delta.get("partial_json"):
+            return self._tool_delta(block.tool_slot, None, None, delta["partial_json"])
+        return []
+
+    def _block_stop(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+        block = self._blocks.get(obj.get("index", 0))
+        if block is not None:
+            self._keep_thinking(block)
+        return []
+
+    def _message_delta(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+        delta = obj.get("delta") or {}
+        if delta.get("stop_reason"):
+            self.response.finish_reason = delta["stop_reason"]
+        self._merge_usage(obj.get("usage"))
+        return []
+
+    def _message_stop(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+        self._done = True
+        return []
+
+    # building blocks -------------------------------------------------------
+    def _text(self, text: str) -> list[DeltaEvent]:
+        if not text:
+            return []
+        self.response.add_text(text)
+        return [TextDelta(text)]
+
+    def _thinking(self, block: _Block, text: str) -> list[DeltaEvent]:
+        if not text:
+            return []
+        block.thinking_parts.append(text)
+        self.response.add_reasoning(text)
+        return [ReasoningDelta(text)]
+
+    def _tool_delta(self, slot: int, call_id: str | None, name: str | None, arguments: str) -> list[DeltaEvent]:
+        self.response.add_tool_delta(slot, call_id, name, arguments)
+        return [ToolCallDelta(slot, call_id, name, arguments)]
+
+    def _keep_thinking(self, block: _Block) -> None:
+        """A finished thinking block, kept so a follow-up turn can send it back verbatim."""
+        if block.kind == "thinking":
+            entry: dict[str, Any] = {"thinking": "".join(block.thinking_parts), "signature": block.signature}
+        elif block.kind == "redacted_thinking":
+            entry = {"redacted_data": block.data}
+        else:
+            return
+        self.response.extras.setdefault("thinking_blocks", []).append(entry)
+
+    def _merge_usage(self, usage: dict[str, Any] | None) -> None:
+        # message_delta's counts are cumulative: each one overrides what came before.
+        if usage:
+            self._raw_usage.update({k: v for k, v in usage.items() if v is not None})
+            self.response.usage = normalise_usage(self._raw_usage)
+
+    # a whole (non-streamed) message ----------------------------------------
+    def _decode_whole(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+        self._done = True
+        if obj.get("type") != "message" and "content" not in obj:
+            raise ProviderError(f"response is not a message: {str(obj)[:120]!r}", base.MALFORMED)
+        self._message_start({"message": obj})
+        events: list[DeltaEvent] = []
+        for content in obj.get("content") or ():
+            block = _Block(kind=content.get("type", ""))
+            if block.kind == "text":
+                events += self._text(content.get("text", ""))
+            elif block.kind == "thinking":
+                events += self._thinking(block, content.get("thinking", ""))
+                block.signature = content.get("signature")
+            elif block.kind == "redacted_thinking":
+                block.data = content.get("data", "")
+            elif block.kind == "tool_use":
+                # json's default separators are the ones Anthropic's streamed input uses, so the
+                # raw arguments of a streamed and a non-streamed run compare equal.
+                arguments = json.dumps(content.get("input") or {}, ensure_ascii=False)
+                events += self._tool_delta(self._tool_count, content.get("id"), content.get("name"), arguments)
+                self._tool_count += 1
+            self._keep_thinking(block)
+        self.response.finish_reason = obj.get("stop_reason")
+        return events
+
+    def finish(self) -> None:
+        if self._stream and not self._done:
+            raise ProviderError("stream ended before message_stop: the connection was cut", base.STREAM_CUT)
+
+
+_HANDLERS = {
+    "message_start": AnthropicMessagesDecoder._message_start,
+    "content_block_start": AnthropicMessagesDecoder._block_start,
+    "content_block_delta": AnthropicMessagesDecoder._block_delta,
+    "content_block_stop": AnthropicMessagesDecoder._block_stop,
+    "message_delta": AnthropicMessagesDecoder._message_delta,
+    "message_stop": AnthropicMessagesDecoder._message_stop,
+}
+
+
+def _stream_error(error: Any) -> ProviderError:
+    if not isinstance(error, dict):
+        return ProviderError(f"provider error in stream: {error}", base.PROVIDER_ERROR)
+    kind = str(error.get("type") or "")
+    message = error.get("message") or kind or "unknown error"
+    suffix = f" ({kind})" if kind else ""
+    error_type = _STREAM_ERROR_TYPES.get(kind, base.PROVIDER_ERROR)
+    return ProviderError(f"provider error in stream: {message}{suffix}", error_type)
+
+
+# --- adapter -----------------------------------------------------------------
+
+
+class AnthropicMessagesAdapter:
+    """Builds the request with the `anthropic` SDK; reads the frames itself."""
+
+    def base_url(self, config: ModelConfig) -> str:
+        url = (config.effective_base_url() or DEFAULT_BASE_URL).rstrip("/")
+        # The SDK appends /v1/messages itself; a base URL copied with /v1 on the end would double it.
+        return url[: -len("/v1")] if url.endswith("/v1") else url
+
+    def endpoint(self, config: ModelConfig) -> str:
+        return self.base_url(config) + "/v1/messages"
+
+    def request_body(self, config: ModelConfig, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
+        return build_body(config, request, stream=stream)
+
+    def decoder(self, request: ChatRequest, *, stream: bool) -> AnthropicMessagesDecoder:
+        return AnthropicMessagesDecoder(stream=stream)
+
+    def _client(self, config: ModelConfig, api_key: str | None, send_log: SendLog) -> Any:
+        import anthropic  # imported only when a run needs it
+        import httpx2
+
+        timeout = httpx2.Timeout(config.timeout) if config.timeout else anthropic.DEFAULT_TIMEOUT
+        return anthropic.AsyncAnthropic(
+            # Always explicit: otherwise the SDK would pick up ANTHROPIC_API_KEY or a
+            # credentials file and send a real key to whatever base URL this config names.
+            api_key=api_key or "not-needed",
+            base_url=self.base_url(config),
+            timeout=timeout,
+            max_retries=int(config.params.get("max_retries", anthropic.DEFAULT_MAX_RETRIES)),
+            http_client=timed_http_client(anthropic, timeout, send_log),
+        )
+
+    @asynccontextmanager
+    async def open(
+        self, config: ModelConfig, request: ChatRequest, api_key: str | None, *, stream: bool
+    ) -> AsyncIterator[SdkExchange]:
+        body = self.request_body(config, request, stream=stream)
+        send_log = SendLog()
+        client = self._client(config, api_key, send_log)
+        try:
+            known = {"model", "max_tokens", "messages", "stream"}
+            manager = client.messages.with_streaming_response.create(
+                model=body["model"],
+                max_tokens=body["max_tokens"],
+                messages=body["messages"],
+                stream=body["stream"],
+                extra_body={k: v for k, v in body.items() if k not in known},
+            )
+            try:
+                response = await manager.__aenter__()
+            except ValueError as exc:  # the SDK refuses long non-streamed calls before sending
+                raise ProviderError(str(exc), base.BAD_REQUEST) from exc
+            except Exception as exc:
+                raise map_sdk_error(exc, self.endpoint(config), send_log=send_log) from exc
+            try:
+                yield SdkExchange(response, stream=stream, send_log=send_log)
+            finally:
+                await manager.__aexit__(None, None, None)
+        finally:
+            await client.close()

@@ -1,0 +1,113 @@
+"""The decoder on hand-written frames: what the simulator and the recordings don't send."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from core.events import ReasoningDelta, TextDelta
+from core.providers.anthropic_messages import AnthropicMessagesDecoder
+from core.providers.base import Frame, ProviderError
+
+
+def frame(event: str, payload: dict | str) -> Frame:
+    data = payload if isinstance(payload, str) else orjson.dumps(payload).decode()
+    return Frame(at=0.0, raw=f"event: {event}\ndata: {data}", event=event, data=data)
+
+
+def feed_all(decoder: AnthropicMessagesDecoder, frames: list[Frame]) -> list:
+    return [event for f in frames for event in decoder.feed(f)]
+
+
+START = {
+    "type": "message_start",
+    "message": {"id": "msg_1", "model": "claude-x", "usage": {"input_tokens": 20, "output_tokens": 1,
+                "cache_creation_input_tokens": 300, "cache_read_input_tokens": 700}},
+}  # fmt: skip
+
+
+def test_cumulative_usage_overrides_and_cache_tokens_count_as_prompt():
+    decoder = AnthropicMessagesDecoder(stream=True)
+    feed_all(decoder, [
+        frame("message_start", START),
+        frame("message_delta", {"type": "message_delta", "delta": {"stop_reason": "max_tokens"},
+                                "usage": {"output_tokens": 42, "input_tokens": 25}}),
+        frame("message_stop", {"type": "message_stop"}),
+    ])  # fmt: skip
+    decoder.finish()
+    usage = decoder.response.usage
+    assert usage["prompt_tokens"] == 25 + 300 + 700
+    assert usage["cached_tokens"] == 700 and usage["completion_tokens"] == 42
+    assert usage["total_tokens"] == 1025 + 42
+    assert usage["cache_creation_input_tokens"] == 300 and usage["input_tokens"] == 25
+    assert decoder.response.snapshot()["finish_reason"] == "length"
+
+
+def test_redacted_thinking_is_kept_opaque_beside_signed_thinking():
+    decoder = AnthropicMessagesDecoder(stream=True)
+    events = feed_all(decoder, [
+        frame("message_start", START),
+        frame("content_block_start", {"type": "content_block_start", "index": 0,
+                                      "content_block": {"type": "redacted_thinking", "data": "EncRypt3d"}}),
+        frame("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        frame("content_block_start", {"type": "content_block_start", "index": 1,
+                                      "content_block": {"type": "thinking", "thinking": "", "signature": ""}}),
+        frame("content_block_delta", {"type": "content_block_delta", "index": 1,
+                                      "delta": {"type": "thinking_delta", "thinking": "Hmm."}}),
+        frame("content_block_delta", {"type": "content_block_delta", "index": 1,
+                                      "delta": {"type": "signature_delta", "signature": "c2ln"}}),
+        frame("content_block_stop", {"type": "content_block_stop", "index": 1}),
+        frame("content_block_start", {"type": "content_block_start", "index": 2,
+                                      "content_block": {"type": "text", "text": ""}}),
+        frame("content_block_delta", {"type": "content_block_delta", "index": 2,
+                                      "delta": {"type": "text_delta", "text": "Done."}}),
+        frame("some_future_event", {"type": "some_future_event"}),
+        frame("message_stop", {"type": "message_stop"}),
+    ])  # fmt: skip
+    assert events == [ReasoningDelta("Hmm."), TextDelta("Done.")]
+    assert decoder.response.extras["thinking_blocks"] == [
+        {"redacted_data": "EncRypt3d"},
+        {"thinking": "Hmm.", "signature": "c2ln"},
+    ]
+
+
+def test_whole_message_keeps_redacted_thinking_and_tool_input():
+    decoder = AnthropicMessagesDecoder(stream=False)
+    message = {
+        "id": "msg_2", "type": "message", "model": "claude-x", "stop_reason": "tool_use",
+        "usage": {"input_tokens": 5, "output_tokens": 7},
+        "content": [
+            {"type": "redacted_thinking", "data": "xyz"},
+            {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {"a": "é"}},
+        ],
+    }  # fmt: skip
+    decoder.feed(Frame(at=0.0, raw="", event=None, data=orjson.dumps(message).decode()))
+    decoder.finish()
+    final = decoder.response.snapshot()
+    assert final["thinking_blocks"] == [{"redacted_data": "xyz"}]
+    assert final["tool_calls"][0]["arguments_raw"] == '{"a": "é"}'
+    assert final["finish_reason"] == "tool_calls" and final["usage"]["prompt_tokens"] == 5
+
+
+@pytest.mark.parametrize(
+    ("kind", "error_type"),
+    [("overloaded_error", "overloaded"), ("rate_limit_error", "rate_limit"), ("api_error", "server_error"),
+     ("something_new", "provider_error")],
+)  # fmt: skip
+def test_error_events_map_to_error_types(kind, error_type):
+    decoder = AnthropicMessagesDecoder(stream=True)
+    with pytest.raises(ProviderError) as caught:
+        decoder.feed(frame("error", {"type": "error", "error": {"type": kind, "message": "nope"}}))
+    assert caught.value.error_type == error_type
+    assert caught.value.message == f"provider error in stream: nope ({kind})"
+
+
+def test_ping_and_malformed_frames():
+    decoder = AnthropicMessagesDecoder(stream=True)
+    assert decoder.feed(frame("ping", {"type": "ping"})) == []
+    with pytest.raises(ProviderError) as caught:
+        decoder.feed(frame("content_block_delta", '{"type":"content_block_delta","index":0,"delta":{"ty'))
+    assert caught.value.error_type == "malformed_chunk"
+    with pytest.raises(ProviderError) as cut:
+        decoder.finish()
+    assert cut.value.error_type == "stream_cut"

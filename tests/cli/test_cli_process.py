@@ -1,0 +1,56 @@
+"""The installed `llmwb` console script as a real process: exit codes and Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+LLMWB = str(Path(sys.executable).with_name("llmwb"))
+
+
+def _env(home: Path) -> dict[str, str]:
+    return {**os.environ, "LLMWB_HOME": str(home)}
+
+
+def test_exit_codes_of_the_console_script(tmp_path):
+    ok = subprocess.run([LLMWB, "run", "--model", "echo", "--prompt", "hi"], env=_env(tmp_path), capture_output=True, text=True)
+    assert (ok.returncode, ok.stdout) == (0, "hi\n")
+
+    usage = subprocess.run([LLMWB, "run", "--model", "nope", "--prompt", "hi"], env=_env(tmp_path), capture_output=True, text=True)
+    assert usage.returncode == 2
+    assert usage.stderr.startswith("llmwb run: no model config named 'nope'")
+
+    failed = subprocess.run(
+        [LLMWB, "run", "--model", "demo-flaky", "--prompt", "hi", "--json"], env=_env(tmp_path), capture_output=True, text=True
+    )
+    assert failed.returncode == 1
+    last = json.loads(failed.stdout.splitlines()[-1])
+    assert (last["status"], last["error_type"]) == ("error", "stream_cut")
+
+
+def test_ctrl_c_saves_the_run_as_cancelled_and_exits_130(tmp_path):
+    process = subprocess.Popen(
+        [LLMWB, "run", "--model", "demo-long", "--prompt", "hi", "--json"],
+        env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        first = process.stdout.readline()  # the stream is flowing
+        assert json.loads(first)["done"] is False
+        process.send_signal(signal.SIGINT)
+        rest, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    last = json.loads(rest.splitlines()[-1])
+    assert (last["done"], last["status"], last["error_type"]) == (True, "cancelled", "cancelled")
+    assert last["partial_response"]["content"].startswith(json.loads(first)["content"])
+
+    shown = subprocess.run(
+        [LLMWB, "history", "show", last["run_id"], "--json"], env=_env(tmp_path), capture_output=True, text=True
+    )
+    run = json.loads(shown.stdout)
+    assert run["status"] == "cancelled" and run["response"]["content"] == last["partial_response"]["content"]

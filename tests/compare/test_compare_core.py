@@ -1,0 +1,135 @@
+"""core.compare: summary figures, best marks, output diff, groups of runs."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+from conftest import sim_config
+
+from core.compare import (
+    RunOutcome,
+    RunSpec,
+    best_marks,
+    compare_outputs,
+    group_kind,
+    load_group,
+    new_group_id,
+    run_group,
+    summarise,
+)
+from core.events import Failed, Finished, RunStarted, TextDelta
+from core.request import ChatRequest
+
+
+def outcome(label: str, status: str = "ok", stream: bool = True, **metrics) -> RunOutcome:  # type: ignore[no-untyped-def]
+    return RunOutcome(label, stream, run_id=label, status=status, metrics=metrics, response={"finish_reason": "stop"})
+
+
+def test_summary_rows_carry_the_figures_and_the_error() -> None:
+    ok = outcome("a", ttft_ms=120.0, total_ms=900.0, decode_tps=55.5, prompt_tokens=9, completion_tokens=40,
+                 cost_usd=0.002, usage_source="estimated")  # fmt: skip
+    failed = RunOutcome("b", False, status="error", error="HTTP 429 rate limited", metrics={"total_ms": 30.0})
+    rows = summarise([ok, failed])
+    assert (rows[0].label, rows[0].mode, rows[0].ttft_ms, rows[0].decode_tps) == ("a", "stream", 120.0, 55.5)
+    assert rows[0].usage_estimated and rows[0].finish_reason == "stop" and rows[0].cost_usd == 0.002
+    assert (rows[1].mode, rows[1].status, rows[1].error, rows[1].ttft_ms) == ("nonstream", "error", "HTTP 429 rate limited", None)
+
+
+def test_best_marks_lowest_times_and_cost_highest_rate() -> None:
+    rows = summarise([
+        outcome("slow", ttft_ms=300.0, total_ms=900.0, decode_tps=80.0, cost_usd=0.01),
+        outcome("fast", ttft_ms=100.0, total_ms=1200.0, decode_tps=40.0, cost_usd=0.02),
+        outcome("failed", status="error", ttft_ms=5.0, total_ms=6.0, cost_usd=0.0),  # quick, not good
+    ])  # fmt: skip
+    assert best_marks(rows) == {"ttft_ms": 1, "total_ms": 0, "decode_tps": 0, "cost_usd": 0}
+
+
+def test_best_marks_nobody_when_all_equal_or_alone() -> None:
+    rows = summarise([outcome("a", cost_usd=0.0, ttft_ms=10.0), outcome("b", cost_usd=0.0, ttft_ms=20.0)])
+    assert best_marks(rows) == {"ttft_ms": 0}
+    assert best_marks(summarise([outcome("alone", ttft_ms=10.0)])) == {}
+
+
+def test_compare_outputs_identical_ignores_tool_call_ids() -> None:
+    a = {"content": "Hi", "tool_calls": [{"id": "call_1", "name": "f", "arguments": {"x": 1, "y": 2}}]}
+    b = {"content": "Hi", "tool_calls": [{"id": "call_9", "name": "f", "arguments": {"y": 2, "x": 1}}]}
+    assert compare_outputs(a, b) == (True, [])
+
+
+def test_compare_outputs_diff_of_text_and_tool_calls() -> None:
+    identical, lines = compare_outputs(
+        {"content": "Paris\nsits on the Seine", "tool_calls": []},
+        {"content": "Paris\nlies on the Seine", "tool_calls": [{"name": "g", "arguments": "{bad"}]},
+    )
+    assert not identical
+    assert lines[:2] == ["--- stream", "+++ nonstream"]
+    assert "-sits on the Seine" in lines and "+lies on the Seine" in lines
+    assert "+[tool call] g({bad)" in lines
+
+
+async def _collect(specs, store, concurrent):  # type: ignore[no-untyped-def]
+    group_id = new_group_id()
+    events = [item async for item in run_group(specs, store=store, concurrent=concurrent, group_id=group_id)]
+    return group_id, events
+
+
+async def test_concurrent_group_one_failure_does_not_disturb_the_others(sim_store) -> None:
+    request = ChatRequest.from_prompt("hello there")
+    specs = [RunSpec(sim_store.get_config(n), request) for n in ("echo", "fault-429", "demo-diff")]
+    group_id, events = await _collect(specs, sim_store, concurrent=True)
+    finals = {i: e for i, e in events if isinstance(e, (Finished, Failed))}
+    assert isinstance(finals[0], Finished) and isinstance(finals[2], Finished)
+    assert isinstance(finals[1], Failed) and finals[1].http_status == 429
+    assert [i for i, e in events if isinstance(e, RunStarted)] == [0, 1, 2]
+    saved = {run.model_config_name: run for run in sim_store.runs_in_group(group_id)}
+    assert {name: run.status for name, run in saved.items()} == {"echo": "ok", "fault-429": "error", "demo-diff": "ok"}
+
+
+async def test_sequential_group_runs_one_after_the_other(sim_store) -> None:
+    config = sim_store.get_config("demo-diff")
+    request = ChatRequest.from_prompt("hi")
+    specs = [RunSpec(config, request), RunSpec(config, replace(request, stream=False))]
+    group_id, events = await _collect(specs, sim_store, concurrent=False)
+    indexes = [i for i, _ in events]
+    assert indexes == sorted(indexes)  # every event of run 0 before any of run 1
+    runs = load_group(sim_store, group_id)
+    assert [r.stream for r in runs] == [True, False] and group_kind(runs) == "stream"
+    streamed, plain = (RunOutcome.from_run(r) for r in runs)
+    identical, diff = compare_outputs(streamed.response, plain.response)
+    assert not identical and "+Paris is the capital of France. It lies on the Seine and has roughly 2.1 million inhabitants." in diff
+
+
+async def test_closing_a_concurrent_group_saves_runs_in_flight_as_cancelled(sim_store) -> None:
+    request = ChatRequest.from_prompt("hello there")
+    group_id = new_group_id()
+    specs = [RunSpec(sim_store.get_config(n), request) for n in ("demo-diff", "echo")]
+    events = run_group(specs, store=sim_store, concurrent=True, group_id=group_id)
+    async for _, event in events:
+        if isinstance(event, TextDelta):
+            break  # the user pressed escape while text was arriving
+    await events.aclose()
+    statuses = {r.status for r in sim_store.runs_in_group(group_id)}
+    assert statuses == {"cancelled"}
+
+
+def test_load_group_keeps_the_latest_run_per_column(sim_store) -> None:
+    async def rerun() -> str:
+        request = ChatRequest.from_prompt("hi")
+        specs = [RunSpec(sim_store.get_config(n), request) for n in ("echo", "fault-429")]
+        group_id, _ = await _collect(specs, sim_store, concurrent=True)
+        # A column re-run in the same group, switched to non-stream.
+        await _collect([RunSpec(sim_store.get_config("fault-429"), replace(request, stream=False))], sim_store, False)
+        again = [e async for e in run_group([RunSpec(sim_store.get_config("echo"), replace(request, stream=False))],
+                                            store=sim_store, concurrent=False, group_id=group_id)]  # fmt: skip
+        assert again
+        return group_id
+
+    group_id = asyncio.run(rerun())
+    runs = load_group(sim_store, group_id)
+    assert group_kind(runs) == "models"
+    assert [(r.model_config_name, r.stream) for r in runs] == [("echo", False), ("fault-429", True)]
+
+
+def test_sim_config_has_no_base_url() -> None:
+    assert sim_config("echo").base_url is None

@@ -1,0 +1,179 @@
+"""Pilot tests of the compare screens on simulator models."""
+
+from __future__ import annotations
+
+from conftest import CompareHost, settle
+
+from core.request import ChatRequest
+from tui.screens.compare_models import ModelsCompareScreen
+from tui.screens.compare_stream import StreamCompareScreen
+from tui.widgets.compare import CompareColumn, DiffView, SummaryTable
+from tui.widgets.compare.model_picker import ModelPickerScreen
+
+
+def stream_host(store, model: str) -> CompareHost:  # type: ignore[no-untyped-def]
+    request = ChatRequest.from_prompt("say this back")
+    return CompareHost(store, lambda app: StreamCompareScreen(store.get_config(model), request))
+
+
+def models_host(store, names: list[str] | None, prompt: str = "hello there") -> CompareHost:  # type: ignore[no-untyped-def]
+    request = ChatRequest.from_prompt(prompt)
+    configs = None if names is None else [store.get_config(n) for n in names]
+    return CompareHost(store, lambda app: ModelsCompareScreen(request, configs))
+
+
+async def test_stream_vs_nonstream_two_columns_identical(sim_store) -> None:
+    app = stream_host(sim_store, "echo")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        left, right = screen.query(CompareColumn)
+        assert (left.stream, right.stream) == (True, False)
+        assert left.status == right.status == "ok"
+        assert screen.query_one(DiffView).verdict == "✓ Outputs identical"
+        assert left.output.text == right.output.text == "say this back"
+        table = screen.query_one(SummaryTable)
+        assert [row.mode for row in table.rows_data] == ["stream", "nonstream"]
+        assert "one after the other" in str(screen.query_one("#compare-title").content)
+
+
+async def test_stream_vs_nonstream_shows_the_diff(sim_store) -> None:
+    app = stream_host(sim_store, "demo-diff")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        diff = app.screen.query_one(DiffView)
+        assert diff.verdict == "≠ Outputs differ"
+        lines = diff.query_one(".diff-lines").content.plain.splitlines()
+        assert "-Paris is the capital of France. It sits on the Seine and has about two million inhabitants." in lines
+        assert diff.query_one(".diff-lines").display
+
+
+async def test_concurrent_toggle_and_rerun_make_a_new_saved_group(sim_store) -> None:
+    app = stream_host(sim_store, "echo")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        first_group = screen.group_id
+        await pilot.press("c", "f5")
+        await settle(pilot)
+        assert screen.concurrent_used is True and screen.group_id != first_group
+        assert "concurrently" in str(screen.query_one("#compare-title").content)
+        assert sorted(r.stream for r in sim_store.runs_in_group(screen.group_id)) == [False, True]
+
+
+async def test_escape_cancels_runs_in_flight_and_saves_them(sim_store) -> None:
+    app = models_host(sim_store, ["demo-diff", "echo"], prompt="one two three four five six seven eight")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        await pilot.pause()
+        group_id = screen.group_id
+        while not all(c.status == "running" for c in screen.columns):
+            await pilot.pause()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, ModelsCompareScreen)
+        assert {r.status for r in sim_store.runs_in_group(group_id)} == {"cancelled"}
+
+
+async def test_models_compare_a_failing_model_keeps_the_others_going(sim_store) -> None:
+    app = models_host(sim_store, ["echo", "fault-429", "demo-diff"])
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        columns = {c.label: c for c in app.screen.columns}
+        assert {name: c.status for name, c in columns.items()} == {"echo": "ok", "fault-429": "error", "demo-diff": "ok"}
+        assert columns["fault-429"].outcome.http_status == 429
+        assert columns["demo-diff"].output.text.startswith("Paris is the capital")
+        rows = {row.label: row for row in app.screen.query_one(SummaryTable).rows_data}
+        assert "429" in rows["fault-429"].error and rows["echo"].error is None
+
+
+async def test_sorting_the_table_changes_row_order(sim_store) -> None:
+    app = models_host(sim_store, ["demo-diff", "echo", "fault-429"])
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(SummaryTable)
+        assert table.ordered_labels == ["demo-diff", "echo", "fault-429"]
+        await pilot.press("s")  # model name
+        assert table.sort_key == "label"
+        await pilot.press("s", "s")  # status: "error" before "ok"
+        assert table.sort_key == "status" and table.ordered_labels[0] == "fault-429"
+        await pilot.press("s", "s")  # total time: fastest first, the failed run (no figure... it has one) competes
+        shown = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert shown == table.ordered_labels
+        totals = [r.total_ms for r in sorted(table.rows_data, key=lambda r: table.ordered_labels.index(r.label))]
+        assert totals == sorted(totals)
+
+
+async def test_rerun_one_column_switched_to_nonstream(sim_store) -> None:
+    app = models_host(sim_store, ["echo", "demo-diff"])
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        column = screen.query_one("#column-1", CompareColumn)
+        other = screen.query_one("#column-0", CompareColumn)
+        first_other_run = other.run_id
+        column.focus()
+        await pilot.press("m", "f5")
+        await settle(pilot)
+        assert column.stream is False and column.status == "ok"
+        assert column.output.text.startswith("Paris is the capital of France. It lies")  # the non-stream answer
+        assert other.run_id == first_other_run  # untouched
+        assert [r.mode for r in screen.query_one(SummaryTable).rows_data] == ["stream", "nonstream"]
+        assert len(sim_store.runs_in_group(screen.group_id)) == 3
+
+
+async def test_model_picker_requires_two_to_six(sim_store) -> None:
+    app = models_host(sim_store, None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, ModelPickerScreen)
+        await pilot.press("space", "c")  # only one selected
+        assert isinstance(app.screen, ModelPickerScreen)
+        assert "Select 2 to 6 models" in str(app.screen.query_one("#model-picker-message").content)
+        await pilot.press("down", "space", "c")
+        await settle(pilot)
+        assert isinstance(app.screen, ModelsCompareScreen)
+        assert [c.label for c in app.screen.columns] == ["demo-diff", "demo-tools"]
+
+
+async def test_model_picker_escape_returns(sim_store) -> None:
+    app = models_host(sim_store, None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, (ModelPickerScreen, ModelsCompareScreen))
+
+
+async def test_reopen_from_group_without_rerunning(sim_store) -> None:
+    app = models_host(sim_store, ["echo", "fault-429"])
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        group_id = app.screen.group_id
+    runs_before = len(sim_store.list_runs())
+
+    # Either class reopens either kind of comparison.
+    reopened = CompareHost(sim_store, lambda app: StreamCompareScreen.from_group(sim_store, group_id))
+    async with reopened.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        screen = reopened.screen
+        assert isinstance(screen, ModelsCompareScreen)
+        columns = {c.label: c for c in screen.columns}
+        assert {n: c.status for n, c in columns.items()} == {"echo": "ok", "fault-429": "error"}
+        assert columns["echo"].output.text == "hello there"
+        assert [r.label for r in screen.query_one(SummaryTable).rows_data] == ["echo", "fault-429"]
+    assert len(sim_store.list_runs()) == runs_before
+
+
+async def test_reopen_stream_comparison(sim_store) -> None:
+    app = stream_host(sim_store, "demo-diff")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        group_id = app.screen.group_id
+    reopened = CompareHost(sim_store, lambda app: ModelsCompareScreen.from_group(sim_store, group_id))
+    async with reopened.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = reopened.screen
+        assert isinstance(screen, StreamCompareScreen) and screen.concurrent_used is False
+        assert screen.query_one(DiffView).verdict == "≠ Outputs differ"
+        assert [c.status for c in screen.query(CompareColumn)] == ["ok", "ok"]

@@ -1,0 +1,94 @@
+"""Timing truth: what a client measures matches what the scenario scripted and the server recorded."""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+import time
+
+import anthropic
+import openai
+
+from core.simulator import SimulatorServer
+from core.simulator.script import content_gaps
+
+from .helpers import add, collect_openai_stream, finished, user
+
+FIRST_TOKEN_MS = 120
+GAP_MS = 10
+
+
+async def test_openai_ttft_matches_the_script_and_the_server_record(
+    server: SimulatorServer, openai_client: openai.AsyncOpenAI
+) -> None:
+    add(server, name="paced", text="one two three four five six seven eight", chunking={"mode": "word"},
+        timing={"first_token_ms": FIRST_TOKEN_MS, "gap_ms": GAP_MS})  # fmt: skip
+    # Warm up: the first stream pays a TCP connect and the SDK's one-off model building.
+    add(server, name="warm", text="w", timing={"first_token_ms": 0, "gap_ms": 0})
+    await collect_openai_stream(await openai_client.chat.completions.create(model="warm", messages=user(), stream=True))
+    sent_at = time.perf_counter()
+    stream = await openai_client.chat.completions.create(model="paced", messages=user(), stream=True)
+    arrivals = []
+    async for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            arrivals.append(time.perf_counter())
+    client_ttft_ms = (arrivals[0] - sent_at) * 1000
+    exchange = await finished(server.exchanges[-1])
+    server_ttft_ms = (exchange.first_content_at - exchange.received_at) * 1000
+    assert FIRST_TOKEN_MS <= server_ttft_ms < FIRST_TOKEN_MS + 6
+    assert abs(client_ttft_ms - server_ttft_ms) < 10
+    client_gaps = [(b - a) * 1000 for a, b in zip(arrivals, arrivals[1:])]
+    server_gaps = [(b - a) * 1000 for a, b in zip(exchange.content_times, exchange.content_times[1:])]
+    assert len(client_gaps) == len(server_gaps) == 7
+    assert abs(statistics.median(server_gaps) - GAP_MS) < 3 and abs(statistics.median(client_gaps) - GAP_MS) < 4
+    # Due times are absolute from receipt, so the last frame lands on schedule too.
+    last_ms = (exchange.content_times[-1] - exchange.received_at) * 1000
+    assert FIRST_TOKEN_MS + 7 * GAP_MS <= last_ms < FIRST_TOKEN_MS + 7 * GAP_MS + 6
+
+
+async def test_anthropic_ttft_matches_the_script(server: SimulatorServer, anthropic_client: anthropic.AsyncAnthropic) -> None:
+    add(server, name="paced", text="one two three", chunking={"mode": "word"},
+        timing={"first_token_ms": FIRST_TOKEN_MS, "gap_ms": GAP_MS})  # fmt: skip
+    add(server, name="warm", text="w", timing={"first_token_ms": 0, "gap_ms": 0})
+    async with anthropic_client.messages.stream(model="warm", max_tokens=16, messages=user()) as warm:
+        await warm.get_final_message()
+    sent_at = time.perf_counter()
+    async with anthropic_client.messages.stream(model="paced", max_tokens=16, messages=user()) as stream:
+        async for _ in stream.text_stream:
+            client_ttft_ms = (time.perf_counter() - sent_at) * 1000
+            break
+        await stream.get_final_message()
+    exchange = await finished(server.exchanges[-1])
+    server_ttft_ms = (exchange.first_content_at - exchange.received_at) * 1000
+    assert FIRST_TOKEN_MS <= server_ttft_ms < FIRST_TOKEN_MS + 6
+    assert abs(client_ttft_ms - server_ttft_ms) < 10
+    # message_start and ping go out at once: headers and first bytes long before the first token.
+    assert (exchange.frames[0][0] - exchange.received_at) * 1000 < 20
+
+
+async def test_jittered_frames_land_on_their_seeded_schedule(server: SimulatorServer, openai_client: openai.AsyncOpenAI) -> None:
+    scenario = add(server, name="jittery", text="abcdefghijkl", chunking={"size": 1},
+                   timing={"first_token_ms": 0, "gap_ms": 8, "jitter_ms": 6, "seed": 5})  # fmt: skip
+    gaps = content_gaps(scenario.timing)
+    scheduled_ms = list(itertools.accumulate([0.0] + [next(gaps) * 1000 for _ in range(11)]))
+    assert max(b - a for a, b in zip(scheduled_ms, scheduled_ms[1:])) - min(b - a for a, b in zip(scheduled_ms, scheduled_ms[1:])) > 4
+    for _ in range(2):  # the same schedule on every request
+        stream = await openai_client.chat.completions.create(model="jittery", messages=user(), stream=True)
+        async for _chunk in stream:
+            pass
+        exchange = await finished(server.exchanges[-1])
+        actual_ms = [(t - exchange.received_at) * 1000 for t in exchange.content_times]
+        lateness = [actual - scheduled for actual, scheduled in zip(actual_ms, scheduled_ms, strict=True)]
+        # Never early; late by the loop's timer granularity (~1 ms) plus whatever a busy CI box adds.
+        assert all(-0.5 < late < 10 for late in lateness) and statistics.median(lateness) < 4
+
+
+async def test_whole_response_waits_as_long_as_the_stream_would(
+    server: SimulatorServer, openai_client: openai.AsyncOpenAI
+) -> None:
+    add(server, name="slow-whole", text="one two three four five", chunking={"mode": "word"},
+        timing={"first_token_ms": 50, "gap_ms": 10})  # fmt: skip
+    await openai_client.chat.completions.create(model="slow-whole", messages=user())
+    exchange = await finished(server.exchanges[-1])
+    took_ms = (exchange.first_content_at - exchange.received_at) * 1000
+    assert 50 + 4 * 10 <= took_ms < 50 + 4 * 10 + 8

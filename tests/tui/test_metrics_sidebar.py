@@ -1,0 +1,85 @@
+"""MetricsSidebar: live figures while streaming, final figures with the estimated mark."""
+
+from __future__ import annotations
+
+from textual.widgets import Sparkline, Static
+
+from core.events import Failed, Finished, TextDelta
+from output_host import OutputHost, wait_until
+from tui.widgets.metrics import MetricsSidebar
+from tui.widgets.metrics.figures import cost, ms
+
+FINAL_METRICS = {
+    "ttfb_ms": 41.2, "ttft_ms": 152.3, "total_ms": 2345.6, "chunks": 321,
+    "itl_p50_ms": 5.1, "itl_p95_ms": 12.04, "itl_max_ms": 40.2, "tpot_ms": 6.8, "decode_tps": 147.06,
+    "prompt_tokens": 12, "completion_tokens": 812, "reasoning_tokens": 0, "cached_tokens": 0, "total_tokens": 824,
+    "usage_source": "estimated", "cost_usd": 0.00012345, "output_chars": 3248,
+    "request_id": "req_0123456789abcdef", "retries": 1, "stream": True,
+}  # fmt: skip
+
+
+def figures(app: OutputHost) -> str:
+    return str(app.query_one("#metrics-figures", Static).render())
+
+
+async def test_live_figures_show_ttft_chunks_and_tokens() -> None:
+    app = OutputHost()
+    async with app.run_test(size=(110, 40)) as pilot:
+        sidebar = app.query_one(MetricsSidebar)
+        sidebar.begin_run(stream=True)
+        assert "waiting" in figures(app)  # TTFT not known yet
+        for _ in range(10):
+            sidebar.feed(TextDelta("abcd"))
+        await wait_until(pilot, lambda: "waiting" not in figures(app))
+        shown = figures(app)
+        assert "TTFT" in shown and " ms" in shown
+        assert "10" in shown.split("chunks")[1].splitlines()[0]
+        assert "~10" in shown.split("tokens")[1].splitlines()[0]
+        await wait_until(pilot, lambda: any(app.query_one(Sparkline).data or []))
+
+
+async def test_final_figures_mark_estimated_usage() -> None:
+    app = OutputHost()
+    async with app.run_test(size=(110, 40)) as pilot:
+        sidebar = app.query_one(MetricsSidebar)
+        sidebar.begin_run(stream=True)
+        sidebar.feed(Finished(final_response={"finish_reason": "stop"}, metrics=FINAL_METRICS))
+        await pilot.pause()
+        shown = figures(app)
+        assert "Tokens · estimated" in shown
+        assert "~812" in shown and "~$0.000123" in shown
+        for expected in ("152.3 ms", "2.35 s", "12.0 ms", "147.1 tok/s", "req_0123456789abcdef", "stop"):
+            assert expected in shown
+        assert sidebar.final_metrics == FINAL_METRICS
+
+
+async def test_provider_usage_has_no_estimated_mark_and_failure_shows_status() -> None:
+    app = OutputHost()
+    async with app.run_test(size=(110, 40)) as pilot:
+        sidebar = app.query_one(MetricsSidebar)
+        sidebar.begin_run(stream=True)
+        metrics = {**FINAL_METRICS, "usage_source": "provider"}
+        sidebar.feed(
+            Failed(error="cut", error_type="stream_cut", partial_response={"finish_reason": "error"}, metrics=metrics)
+        )
+        await pilot.pause()
+        shown = figures(app)
+        assert "estimated" not in shown and "~" not in shown
+        assert "error" in shown.split("status")[1].splitlines()[0]
+
+
+def test_figure_formats() -> None:
+    assert cost(0.00012345) == "$0.000123"
+    assert cost(0.5) == "$0.5000"
+    assert cost(12.5) == "$12.50"
+    assert cost(0) == "$0"
+    assert cost(None) == "—"
+    assert ms(152.34) == "152.3 ms" and ms(2345.6) == "2.35 s" and ms(None) == "—"
+
+
+def test_snapshot_sidebar_final_metrics(snap_compare) -> None:
+    async def show_final(pilot) -> None:
+        pilot.app.query_one(MetricsSidebar).show_metrics(FINAL_METRICS, finish_reason="stop")
+        await pilot.pause()
+
+    assert snap_compare(OutputHost(), terminal_size=(80, 36), run_before=show_final)

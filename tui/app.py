@@ -1,0 +1,154 @@
+"""The workbench app: opens the store, seeds the demo models, shows the main screen.
+
+Thin on purpose — the screens and widgets do the work. Start-up is paced for a
+first frame well under a second: this module imports only Textual; `llmwb`
+paints a one-line start screen at once while a thread imports the storage layer
+(SQLAlchemy is most of the start-up cost) and opens the database, then the main
+screen replaces it. Provider SDKs are imported only after that, off the event loop.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+if TYPE_CHECKING:
+    from core.store import Store
+
+log = logging.getLogger("llmwb")
+
+
+def _command_providers() -> Any:
+    # Imported when the palette first opens, not at start-up.
+    from tui.commands import WorkbenchCommands
+
+    return WorkbenchCommands
+
+
+def open_store(data_dir: Path | None) -> tuple[Path, Store]:
+    """The data dir (default: `$LLMWB_HOME` or the user data dir) and the database in
+    it, seeded with the demo models on first use."""
+    from core.seed import ensure_seeded
+    from core.store import Store
+    from core.paths import data_dir as default_data_dir
+
+    path = Path(data_dir) if data_dir is not None else default_data_dir()
+    path.mkdir(parents=True, exist_ok=True)
+    store = Store(path / "llmwb.db")
+    ensure_seeded(store)
+    return path, store
+
+
+class StartingScreen(Screen[None]):
+    """Shown for the fraction of a second the database takes to open, or with the
+    reason it could not be opened."""
+
+    DEFAULT_CSS = """
+    StartingScreen {
+        align: center middle;
+    }
+    StartingScreen #starting {
+        width: auto;
+        max-width: 90%;
+        height: auto;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static("llmwb — opening the database…", id="starting")
+
+    def show_failure(self, message: str) -> None:
+        self.query_one("#starting", Static).update(f"llmwb could not start: {message}\n\nctrl+q quits.")
+
+
+class LlmwbApp(App[int]):
+    TITLE = "llmwb"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {_command_providers}
+    HELP_GROUP = "Anywhere"
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f1", "help", "Help"),
+    ]
+
+    data_dir: Path
+    store: Store
+
+    def __init__(self, data_dir: Path | None = None, store: Store | None = None) -> None:
+        """With `store` (opened in `data_dir`), the main screen is the first screen; without,
+        the database is opened in a thread behind a start screen."""
+        super().__init__()
+        self._requested_data_dir = data_dir
+        if store is not None and data_dir is not None:
+            self.data_dir, self.store = data_dir, store
+
+    def on_mount(self) -> None:
+        if hasattr(self, "store"):
+            self._show_main()
+        else:
+            self.push_screen(StartingScreen())
+            self.run_worker(
+                lambda: open_store(self._requested_data_dir), name="open-store", thread=True, exit_on_error=False
+            )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.name == "open-store" and event.state == WorkerState.SUCCESS:
+            self.data_dir, self.store = worker.result
+            self._show_main()
+        elif worker.name == "open-store" and event.state == WorkerState.ERROR:
+            log.error("could not open the database: %s", worker.error)
+            if isinstance(self.screen, StartingScreen):
+                self.screen.show_failure(f"{type(worker.error).__name__}: {worker.error}")
+
+    def _show_main(self) -> None:
+        from tui.screens.main import MainScreen
+
+        if isinstance(self.screen, StartingScreen):
+            self.switch_screen(MainScreen())
+        else:
+            self.push_screen(MainScreen())
+        self.call_after_refresh(self._settle)
+
+    def _settle(self) -> None:
+        # Start-up garbage is done with: keep the collector off it from now on.
+        gc.enable()
+        gc.freeze()
+        self.run_worker(_warm_up_sdks, name="warm-up", thread=True, exit_on_error=False)
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, (HelpScreen, StartingScreen)):
+            self.push_screen(HelpScreen(self.screen))
+
+
+def _warm_up_sdks() -> None:
+    """Import the provider SDKs (~1 s each) in the background, so the first run neither
+    waits for them nor counts their import in its timings."""
+    import anthropic  # noqa: F401
+    import openai  # noqa: F401
+
+
+def create_app(data_dir: Path | None = None) -> LlmwbApp:
+    """The app on `data_dir` (default: `$LLMWB_HOME` or the user data dir), with its
+    store open: the main screen is the first screen (the factory tests use)."""
+    path, store = open_store(data_dir)
+    return LlmwbApp(path, store)
+
+
+def run_app() -> int:
+    """`llmwb` with no subcommand: first frame at once, database opened behind it."""
+    gc.disable()  # start-up allocates a lot and frees little; LlmwbApp._settle turns it back on
+    app = LlmwbApp()
+    app.run()
+    gc.enable()
+    return app.return_code or 0

@@ -1,0 +1,102 @@
+"""Helpers the CLI subcommands share: the store, `--param` parsing, tables, figures."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Iterable, Sequence, TextIO
+
+from tui.cli import UsageError
+
+
+def open_store():  # type: ignore[no-untyped-def]  (-> core.store.Store; imported lazily)
+    """The store under LLMWB_HOME (or the user data dir), seeded on first start,
+    with every config's key variable registered for log redaction."""
+    from core.seed import ensure_seeded
+    from core.store import Store
+    from tui.logsetup import register_key_env
+
+    store = Store()
+    ensure_seeded(store)
+    register_key_env(config.api_key_env for config in store.list_configs())
+    return store
+
+
+def parse_value(text: str) -> Any:
+    """JSON where it parses (`0.2`, `true`, `["\\n"]`, `{"a": 1}`), else the text itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_params(pairs: Iterable[str] | None) -> dict[str, Any]:
+    """`KEY=VALUE` pairs → dict; raises UsageError for a pair without `=` or key."""
+    params: dict[str, Any] = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"--param expects KEY=VALUE, got {pair!r}")
+        params[key] = parse_value(value)
+    return params
+
+
+def parse_pairs(pairs: Iterable[str] | None, flag: str) -> dict[str, str]:
+    """`ID=TEXT` pairs kept as text (tool results); raises UsageError when malformed."""
+    result: dict[str, str] = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{flag} expects ID=TEXT, got {pair!r}")
+        result[key.strip()] = value
+    return result
+
+
+def print_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], out: TextIO | None = None) -> None:
+    """Left-aligned columns, two spaces apart; None shows as '-'."""
+    out = out or sys.stdout
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, row)]
+    lines = [headers, *cells]
+    for line in lines:
+        out.write("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() + "\n")
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def print_json(data: Any, out: TextIO | None = None) -> None:
+    (out or sys.stdout).write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def fmt_ms(value: float | None) -> str | None:
+    if value is None:
+        return None
+    return f"{value / 1000:.2f} s" if value >= 10_000 else f"{value:.0f} ms"
+
+
+def fmt_cost(value: float | None) -> str | None:
+    if value is None:
+        return None
+    return f"${value:.6f}" if value < 0.01 else f"${value:.4f}"
+
+
+def metrics_summary(metrics: dict[str, Any]) -> str:
+    """One line: ttft, total, tokens, tok/s, cost — '(estimated)' when usage was guessed."""
+    parts = [f"ttft {fmt_ms(metrics.get('ttft_ms')) or '-'}", f"total {fmt_ms(metrics.get('total_ms')) or '-'}"]
+    tokens = f"tokens {metrics.get('prompt_tokens', 0)} in / {metrics.get('completion_tokens', 0)} out"
+    if metrics.get("reasoning_tokens"):
+        tokens += f" ({metrics['reasoning_tokens']} reasoning)"
+    if metrics.get("usage_source") == "estimated":
+        tokens += " (estimated)"
+    parts.append(tokens)
+    if metrics.get("decode_tps") is not None:
+        parts.append(f"{metrics['decode_tps']:.1f} tok/s")
+    parts.append(fmt_cost(metrics.get("cost_usd")) or "$0")
+    if metrics.get("retries"):
+        parts.append(f"{metrics['retries']} retries")
+    return " · ".join(parts)

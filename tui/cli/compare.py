@@ -1,0 +1,172 @@
+"""`llmwb compare`: one prompt on several models and/or both ways (streamed and not).
+
+Prints a summary table with the best figure of each column marked `*`; for one
+model run both ways, whether the two outputs are identical (or their diff).
+`--json` prints one object per run as it ends, then one summary object. Exit 1
+when any run failed (after printing everything), 2 for bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from tui.cli import EXIT_FAILED, EXIT_OK, UsageError
+from tui.cli.common import fmt_cost, fmt_ms, open_store, parse_params, print_table
+
+MODE_WORDS = {"stream": True, "nonstream": False, "non-stream": False}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("compare", help="compare models, or streaming vs not", description=__doc__)
+    parser.add_argument("--models", required=True, metavar="A,B,...", help="model config names, comma-separated")
+    prompt = parser.add_mutually_exclusive_group(required=True)
+    prompt.add_argument("--prompt", metavar="TEXT", help="the user message")
+    prompt.add_argument("--prompt-file", type=Path, metavar="FILE", help="read the user message from FILE ('-': stdin)")
+    parser.add_argument("--system", default="", metavar="TEXT", help="system prompt")
+    parser.add_argument(
+        "--modes",
+        metavar="MODES",
+        help="stream, nonstream or both, comma-separated (default: both for one model, stream for several)",
+    )
+    parser.add_argument("--param", action="append", metavar="KEY=VALUE", help="request param (JSON value), repeatable")
+    parser.add_argument("--concurrent", action="store_true", help="start every run at once (default: one after another)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per run, then a summary object")
+
+
+def parse_modes(text: str | None, model_count: int) -> list[bool]:
+    """`--modes` → list of stream flags, in the order given, without repeats."""
+    if text is None:
+        return [True, False] if model_count == 1 else [True]
+    modes: list[bool] = []
+    for word in (w.strip().lower() for w in text.split(",")):
+        if word not in MODE_WORDS:
+            raise UsageError(f"--modes: unknown mode {word!r} (use stream, nonstream)")
+        if MODE_WORDS[word] not in modes:
+            modes.append(MODE_WORDS[word])
+    return modes
+
+
+def _read_prompt(args: argparse.Namespace) -> str:
+    if args.prompt is not None:
+        return args.prompt
+    try:
+        return sys.stdin.read() if str(args.prompt_file) == "-" else args.prompt_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read --prompt-file {args.prompt_file}: {error}") from None
+
+
+def handle(args: argparse.Namespace) -> int:
+    from core.compare import RunSpec
+    from core.request import ChatRequest
+
+    names = list(dict.fromkeys(n.strip() for n in args.models.split(",") if n.strip()))
+    if not names:
+        raise UsageError("--models needs at least one model config name")
+    modes = parse_modes(args.modes, len(names))
+    params = parse_params(args.param)
+    prompt = _read_prompt(args)
+    store = open_store()
+    configs = []
+    for name in names:
+        config = store.get_config(name)
+        if config is None:
+            known = ", ".join(c.name for c in store.list_configs()) or "none"
+            raise UsageError(f"unknown model config {name!r} (known: {known})")
+        configs.append(config)
+    specs = [
+        RunSpec(config, ChatRequest.from_prompt(prompt, system=args.system, params=dict(params), stream=stream))
+        for config in configs
+        for stream in modes
+    ]
+    return asyncio.run(_compare(specs, store, concurrent=args.concurrent, as_json=args.json))
+
+
+async def _compare(specs: list[Any], store: Any, *, concurrent: bool, as_json: bool) -> int:
+    from core.compare import RunOutcome, best_marks, compare_outputs, mode_of, new_group_id, run_group, summarise
+    from core.events import Failed, Finished
+
+    group_id = new_group_id()
+    outcomes: list[RunOutcome | None] = [None] * len(specs)
+    async for index, event in run_group(specs, store=store, concurrent=concurrent, group_id=group_id, wire_frames=False):
+        if not isinstance(event, (Finished, Failed)):
+            continue
+        spec = specs[index]
+        outcome = outcomes[index] = RunOutcome.from_event(spec.config.name, spec.request.stream, event)
+        if outcome.status != "ok":
+            print(f"llmwb compare: {outcome.label} ({outcome.mode}): {outcome.error}", file=sys.stderr)
+        if as_json:
+            print(json.dumps(_run_object(outcome), ensure_ascii=False), flush=True)
+
+    done = [o for o in outcomes if o is not None]
+    rows = summarise(done)
+    marks = best_marks(rows)
+    verdict = None
+    models = {o.label for o in done}
+    if len(models) == 1 and {o.stream for o in done} == {True, False}:
+        streamed = next(o for o in done if o.stream)
+        plain = next(o for o in done if not o.stream)
+        verdict = compare_outputs(streamed.response, plain.response)
+
+    if as_json:
+        summary: dict[str, Any] = {
+            "summary": [dataclasses.asdict(row) for row in rows],
+            "best": {column: {"model": rows[i].label, "mode": rows[i].mode} for column, i in marks.items()},
+            "group_id": group_id,
+        }
+        if verdict is not None:
+            summary["outputs_identical"], summary["diff"] = verdict
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        _print_summary(rows, marks)
+        if verdict is not None:
+            identical, diff = verdict
+            print(f"\n{mode_of(True)} vs {mode_of(False)}: " + ("outputs identical" if identical else "outputs differ"))
+            for line in diff:
+                print(line)
+        print(f"\ngroup {group_id}")
+    return EXIT_OK if all(o.status == "ok" for o in done) else EXIT_FAILED
+
+
+def _run_object(outcome: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "model": outcome.label,
+        "mode": outcome.mode,
+        "run_id": outcome.run_id,
+        "status": outcome.status,
+        "metrics": outcome.metrics,
+    }
+    data["final_response" if outcome.status == "ok" else "partial_response"] = outcome.response
+    data["error"] = outcome.error
+    if outcome.error_type:
+        data["error_type"], data["http_status"] = outcome.error_type, outcome.http_status
+    return data
+
+
+def _print_summary(rows: list[Any], marks: dict[str, int]) -> None:
+    def best(column: str, index: int, text: str | None) -> str | None:
+        return f"{text}*" if text is not None and marks.get(column) == index else text
+
+    table = []
+    for i, row in enumerate(rows):
+        tps = None if row.decode_tps is None else f"{row.decode_tps:.1f}"
+        estimated = "~" if row.usage_estimated else ""
+        table.append([
+            row.label, row.mode, row.status,
+            best("ttft_ms", i, fmt_ms(row.ttft_ms)), best("total_ms", i, fmt_ms(row.total_ms)),
+            best("decode_tps", i, tps),
+            None if row.prompt_tokens is None else f"{estimated}{row.prompt_tokens}",
+            None if row.completion_tokens is None else f"{estimated}{row.completion_tokens}",
+            best("cost_usd", i, fmt_cost(row.cost_usd)), row.finish_reason, row.error,
+        ])  # fmt: skip
+    headers = ["model", "mode", "status", "ttft", "total", "tok/s", "in", "out", "cost", "finish", "error"]
+    print_table(table, headers)
+    if any(row.usage_estimated for row in rows):
+        print("~ token counts estimated (the provider sent no usage)")
+    if marks:
+        print("* best of the column")

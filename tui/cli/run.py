@@ -1,0 +1,320 @@
+"""`llmwb run`: send one request to a model config and print the answer as it streams.
+
+Plain output: the answer's text goes to stdout as it arrives (so it pipes cleanly);
+reasoning goes to stderr in a block headed `[reasoning]` (dimmed on a terminal);
+complete tool calls are printed to stdout after the text; a one-line metrics
+summary (or the one-line error) ends on stderr. `--json` prints the event
+protocol instead, one object per line, flushed per event. Every run is saved.
+
+Exit codes: 0 success, 1 the run failed (saved, with its partial output),
+2 bad usage (nothing saved), 130 interrupted (saved as cancelled).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Protocol, TextIO
+
+from core.events import (
+    Event, Failed, Finished, ReasoningDelta, RunStarted, TextDelta, WireFrame, to_json_line,
+)  # fmt: skip
+
+from tui.cli import EXIT_FAILED, EXIT_OK, UsageError
+from tui.cli.common import metrics_summary, open_store, parse_pairs, parse_params
+
+EXIT_INTERRUPTED = 130
+TOOL_CHOICE_WORDS = ("auto", "none", "required")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run", help="send one request and print the answer", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    parser.add_argument("--model", metavar="NAME", help="model config name (see 'llmwb models list')")
+    parser.add_argument("--prompt", metavar="TEXT", help="the user message")
+    parser.add_argument("--prompt-file", metavar="FILE", help="read the user message from FILE ('-' for stdin)")
+    parser.add_argument("--system", default="", metavar="TEXT", help="system prompt")
+    parser.add_argument(
+        "--stream", action=argparse.BooleanOptionalAction, default=True, help="stream the response (default: yes)"
+    )
+    parser.add_argument(
+        "--param", action="append", metavar="KEY=VALUE",
+        help="request param, value parsed as JSON where it can be (temperature=0.2, stop='[\"\\n\"]'); repeatable",
+    )  # fmt: skip
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="override the config's timeout for this run")
+    parser.add_argument("--json", action="store_true", help="print the event protocol as JSON lines")
+    parser.add_argument("--wire", action="store_true", help="also print the raw wire frames (JSON: 'wire' lines)")
+    tools = parser.add_argument_group("tools")
+    tools.add_argument("--tool", action="append", metavar="NAME", help="offer a saved tool definition; repeatable")
+    tools.add_argument("--tool-choice", metavar="auto|none|required|NAME")
+    tools.add_argument(
+        "--continue", dest="continue_run", metavar="RUN_ID",
+        help="send the next turn of a run that ended in tool calls",
+    )  # fmt: skip
+    tools.add_argument(
+        "--tool-result", action="append", metavar="CALL_ID=TEXT",
+        help="result for one tool call of --continue (calls without one get the tool's canned result); repeatable",
+    )  # fmt: skip
+
+
+def handle(args: argparse.Namespace) -> int:
+    store = open_store()
+    config, request = _prepare(store, args)
+
+    from core.runner import RunOptions
+
+    options = RunOptions(store=store, wire_frames=args.wire, parent_run_id=args.continue_run)
+    sink: _Sink = JsonSink(sys.stdout) if args.json else PlainSink(sys.stdout, sys.stderr, wire=args.wire)
+    try:
+        asyncio.run(_drive(config, request, options, sink))
+    except KeyboardInterrupt:
+        sink.cancelled(store)
+        return EXIT_INTERRUPTED
+    return EXIT_OK if sink.succeeded else EXIT_FAILED
+
+
+async def _drive(config: Any, request: Any, options: Any, sink: Callable[[Event], None]) -> None:
+    from core.runner import run
+
+    events = run(config, request, options)
+    try:
+        async for event in events:
+            sink(event)
+    finally:
+        await events.aclose()
+
+
+# building the request: every check happens here, before anything is saved --------
+def _prepare(store: Any, args: argparse.Namespace) -> tuple[Any, Any]:
+    from core.request import ChatRequest
+
+    params = parse_params(args.param)
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    if args.continue_run:
+        if args.prompt is not None or args.prompt_file is not None:
+            raise UsageError("--continue sends tool results, not a prompt: drop --prompt/--prompt-file")
+        config, request = _continuation(store, args)
+        if args.model:
+            config = _config(store, args.model)
+        if args.tool:
+            request.tools = _tool_specs(store, args.tool)
+        request.params.update(params)
+        request.stream = args.stream
+        if args.system:
+            request.system = args.system
+        if args.tool_choice:
+            request.tool_choice = args.tool_choice
+    else:
+        if args.tool_result:
+            raise UsageError("--tool-result needs --continue RUN_ID")
+        if not args.model:
+            raise UsageError("--model NAME is required (see 'llmwb models list')")
+        prompt = _read_prompt(args)
+        config = _config(store, args.model)
+        request = ChatRequest.from_prompt(
+            prompt,
+            system=args.system,
+            params=params,
+            tools=_tool_specs(store, args.tool) if args.tool else [],
+            tool_choice=args.tool_choice,
+            stream=args.stream,
+        )
+    _check_tool_choice(request)
+    if args.timeout is not None:
+        config = config.model_copy(update={"timeout": args.timeout})
+    return config, request
+
+
+def _config(store: Any, name: str) -> Any:
+    from core.store.models import PROVIDER_KINDS
+
+    config = store.get_config(name)
+    if config is None:
+        known = ", ".join(c.name for c in store.list_configs()) or "none; see 'llmwb models add'"
+        raise UsageError(f"no model config named {name!r} (known: {known})")
+    if config.provider not in PROVIDER_KINDS:
+        raise UsageError(
+            f"model config {name!r} has unknown provider kind {config.provider!r} (known: {', '.join(PROVIDER_KINDS)})"
+        )
+    return config
+
+
+def _read_prompt(args: argparse.Namespace) -> str:
+    if (args.prompt is None) == (args.prompt_file is None):
+        raise UsageError("give exactly one of --prompt TEXT or --prompt-file FILE")
+    if args.prompt is not None:
+        return str(args.prompt)
+    if args.prompt_file == "-":
+        return sys.stdin.read()
+    try:
+        return Path(args.prompt_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read --prompt-file {args.prompt_file}: {getattr(error, 'strerror', None) or error}")
+
+
+def _tool_specs(store: Any, names: list[str]) -> list[Any]:
+    from core.tools import ToolError, specs_for
+
+    try:
+        return specs_for(store, names)
+    except ToolError as error:
+        raise UsageError(str(error)) from None
+
+
+def _continuation(store: Any, args: argparse.Namespace) -> tuple[Any, Any]:
+    from core.tools import ToolError, continuation_request
+
+    results = parse_pairs(args.tool_result, "--tool-result")
+    try:
+        return continuation_request(store, args.continue_run, results)
+    except ToolError as error:
+        raise UsageError(str(error)) from None
+
+
+def _check_tool_choice(request: Any) -> None:
+    choice = request.tool_choice
+    if not choice:
+        return
+    if not request.tools:
+        raise UsageError("--tool-choice needs at least one --tool")
+    names = [tool.name for tool in request.tools]
+    if choice not in TOOL_CHOICE_WORDS and choice not in names:
+        raise UsageError(
+            f"--tool-choice {choice!r} is neither auto/none/required nor one of the tools ({', '.join(names)})"
+        )
+
+
+# output ---------------------------------------------------------------------------
+class _Sink(Protocol):
+    """Consumes the run's events; remembers the run id and whether it succeeded."""
+
+    run_id: str | None
+    succeeded: bool
+
+    def __call__(self, event: Event) -> None: ...
+
+    def cancelled(self, store: Any) -> None: ...
+
+
+class JsonSink:
+    """One protocol object per line, flushed per event: the hot path, so nothing else."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self.run_id: str | None = None
+        self.succeeded = False
+
+    def __call__(self, event: Event) -> None:
+        line = to_json_line(event)
+        if line is None:  # RunStarted: outside the protocol
+            if type(event) is RunStarted:
+                self.run_id = event.run_id
+            return
+        if type(event) is Finished:
+            self.succeeded = True
+        try:
+            self._out.write(line + "\n")
+            self._out.flush()
+        except BrokenPipeError:
+            # The reader went away (`| head`): let the run end and be saved anyway.
+            self._out = open(os.devnull, "w")
+
+    def cancelled(self, store: Any) -> None:
+        """After Ctrl-C the protocol still ends with a done line: the saved, cancelled run."""
+        row = store.get_run(self.run_id) if self.run_id else None
+        event = Failed(
+            error="cancelled by the user",
+            error_type="cancelled",
+            partial_response=row.response if row else {},
+            metrics=row.metrics if row else {},
+            run_id=self.run_id,
+            status="cancelled",
+        )
+        self._out.write(f"{to_json_line(event)}\n")
+        self._out.flush()
+
+
+class PlainSink:
+    def __init__(self, out: TextIO, err: TextIO, *, wire: bool) -> None:
+        self._out, self._err, self._wire = out, err, wire
+        self.run_id: str | None = None
+        self.succeeded = False
+        self._tty_err = err.isatty()
+        self._in_reasoning = False
+        self._out_needs_newline = False
+
+    def __call__(self, event: Event) -> None:
+        kind = type(event)
+        if kind is TextDelta:
+            self._end_reasoning()
+            self._out.write(event.content)
+            self._out.flush()
+            self._out_needs_newline = not event.content.endswith("\n")
+        elif kind is ReasoningDelta:
+            if not self._in_reasoning:
+                self._in_reasoning = True
+                self._err.write(self._dim("[reasoning]") + "\n" + ("\x1b[2m" if self._tty_err else ""))
+            self._err.write(event.reasoning)
+            self._err.flush()
+        elif kind is WireFrame:
+            if self._wire:
+                self._err.write(self._dim(f"[wire +{event.offset_ms:.1f}ms]") + f" {event.data.rstrip()}\n")
+        elif kind is RunStarted:
+            self.run_id = event.run_id
+        elif kind is Finished:
+            self.succeeded = True
+            self._end_output(event.final_response)
+            self._err.write(f"{metrics_summary(event.metrics)} · run {event.run_id}\n")
+        elif kind is Failed:
+            self._end_output(event.partial_response)
+            self._err.write(f"error: {event.error} [{_failure_detail(event)}] · run {event.run_id}\n")
+        # ToolCallDelta: printed whole from the final response, arguments assembled
+
+    def cancelled(self, store: Any) -> None:
+        self._end_reasoning()
+        if self._out_needs_newline:
+            self._out.write("\n")
+        saved = f"; run {self.run_id} saved with the partial output" if self.run_id else ""
+        self._err.write(f"cancelled{saved}\n")
+        self._err.flush()
+
+    def _end_output(self, response: dict[str, Any]) -> None:
+        self._end_reasoning()
+        if self._out_needs_newline:
+            self._out.write("\n")
+            self._out_needs_newline = False
+        calls = response.get("tool_calls") or []
+        for call in calls:
+            arguments = call.get("arguments_raw") or call.get("arguments")
+            if not isinstance(arguments, str):
+                arguments = json.dumps(arguments, ensure_ascii=False)
+            self._out.write(f"tool call {call.get('id')}: {call.get('name')}({arguments})\n")
+        self._out.flush()
+        if calls and self.run_id:
+            ids = " ".join(f"--tool-result {call.get('id')}=..." for call in calls)
+            self._err.write(self._dim(f"continue with: llmwb run --continue {self.run_id} {ids}") + "\n")
+
+    def _end_reasoning(self) -> None:
+        if self._in_reasoning:
+            self._in_reasoning = False
+            self._err.write(("\x1b[22m" if self._tty_err else "") + "\n")
+            self._err.flush()
+
+    def _dim(self, text: str) -> str:
+        return f"\x1b[2m{text}\x1b[22m" if self._tty_err else text
+
+
+def _failure_detail(event: Failed) -> str:
+    detail = [event.error_type]
+    if event.http_status and event.http_status >= 400:  # a stream that breaks after a 200 says so in its type
+        detail.append(f"HTTP {event.http_status}")
+    if event.retry_after:
+        detail.append(f"retry after {event.retry_after} s")
+    return ", ".join(detail)

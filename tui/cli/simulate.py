@@ -1,0 +1,104 @@
+"""`llmwb simulate`: serve the scripted OpenAI/Anthropic-compatible simulator until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_PORT = 8765
+LOOPBACK_NAMES = ("localhost",)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "simulate",
+        help="serve scripted OpenAI- and Anthropic-compatible endpoints",
+        description=(
+            "Serve the built-in scripted LLM simulator. The request's `model` picks a scenario; "
+            "every scenario answers on POST /v1/chat/completions (OpenAI) and POST /v1/messages "
+            "(Anthropic); GET /v1/models lists them."
+        ),
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
+    parser.add_argument(
+        "--scenario-dir",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="extra scenario files (*.yaml, *.yml, *.json); repeatable; same name overrides a built-in",
+    )
+    parser.add_argument("--quiet", action="store_true", help="do not print a line per request")
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _describe(exchange: object) -> str:
+    from core.simulator.server import RecordedExchange
+
+    assert isinstance(exchange, RecordedExchange)
+    took_ms = ((exchange.completed_at or exchange.received_at) - exchange.received_at) * 1000
+    parts = [time.strftime("%H:%M:%S"), exchange.method, exchange.path, str(exchange.status or "-")]
+    if exchange.scenario:
+        parts.append(exchange.scenario)
+        parts.append("stream" if exchange.streamed else "whole")
+        parts.append(f"{exchange.content_frames} chunks")
+    parts.append(f"{took_ms:.0f} ms")
+    if exchange.outcome not in ("complete", "http_error"):
+        parts.append(exchange.outcome)
+    return "  ".join(parts)
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    from core.simulator.scenario import ScenarioError, load_scenarios
+    from core.simulator.server import SimulatorServer
+
+    try:
+        scenarios = load_scenarios(args.scenario_dir)
+    except ScenarioError as exc:
+        print(f"llmwb simulate: {exc}", file=sys.stderr)
+        return 2
+    on_done = None if args.quiet else (lambda exchange: print(_describe(exchange), flush=True))
+    server = SimulatorServer(scenarios, host=args.host, port=args.port, on_exchange_done=on_done)
+    try:
+        await server.start()
+    except OSError as exc:
+        print(f"llmwb simulate: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    root = server.root_url
+    print(f"llmwb simulator on {root}  (OpenAI: {root}/v1, Anthropic: {root})")
+    if not is_loopback(args.host):
+        print(
+            f"warning: listening on {args.host}, beyond this machine; the simulator has no authentication",
+            file=sys.stderr,
+        )
+    width = max(map(len, scenarios), default=0)
+    print("scenarios (use as the model name):")
+    for name in sorted(scenarios):
+        scenario = scenarios[name]
+        print(f"  {name:<{width}}  {scenario.api:<9}  {scenario.description}")
+    print("Ctrl-C to stop.", flush=True)
+    try:
+        await asyncio.Event().wait()  # until cancelled by Ctrl-C
+    finally:
+        await server.stop()
+    return 0
+
+
+def handle(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_serve(args))
+    except KeyboardInterrupt:
+        return 0

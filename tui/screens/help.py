@@ -1,0 +1,100 @@
+"""F1: every key of the screen underneath, grouped by the part of the screen that owns it.
+
+Generated from the bindings themselves, so it cannot drift from what the keys do.
+Only llmwb's own widgets are listed (plus the app): Textual's text-editing keys
+are the usual ones and would bury the rest.
+"""
+
+from __future__ import annotations
+
+import re
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.dom import DOMNode
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+# (group title, [(keys, description)])
+HelpGroups = list[tuple[str, list[tuple[str, str]]]]
+
+
+def group_title(node: DOMNode) -> str:
+    """A widget's HELP_GROUP, else its class name as words ("ModelList" → "Model list")."""
+    explicit = getattr(node, "HELP_GROUP", None)
+    if explicit:
+        return explicit
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", type(node).__name__).capitalize()
+
+
+def collect_bindings(screen: Screen) -> HelpGroups:
+    """The bindings of the app, `screen` and every llmwb widget on it, grouped by owner."""
+    app = screen.app
+    groups: dict[str, dict[str, tuple[list[str], str]]] = {}
+    nodes: list[DOMNode] = [app, screen, *screen.walk_children(with_self=False)]
+    for node in nodes:
+        if node is not app and not type(node).__module__.startswith("tui."):
+            continue
+        entries = groups.setdefault(group_title(node), {})
+        for bindings in node._bindings.key_to_bindings.values():
+            for binding in bindings:
+                if binding.system or not binding.description:
+                    continue
+                keys, _ = entries.setdefault(binding.action, ([], _description(binding)))
+                key = app.get_key_display(binding)
+                if key not in keys:
+                    keys.append(key)
+    return [
+        (title, [(", ".join(keys), description) for keys, description in entries.values()])
+        for title, entries in groups.items()
+        if entries
+    ]
+
+
+def _description(binding: Binding) -> str:
+    return f"{binding.description} — {binding.tooltip}" if binding.tooltip else binding.description
+
+
+class HelpScreen(ModalScreen[None]):
+    HELP_GROUP = "Help"
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+    }
+    HelpScreen > Vertical {
+        width: 90;
+        max-width: 95%;
+        height: auto;
+        max-height: 90%;
+        border: round $accent;
+        border-title-align: center;
+        background: $surface;
+    }
+    HelpScreen VerticalScroll {
+        height: auto;
+        padding: 0 1;
+    }
+    HelpScreen .help-group {
+        margin-bottom: 1;
+    }
+    """
+    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
+
+    def __init__(self, target: Screen) -> None:
+        super().__init__()
+        self._groups = collect_bindings(target)
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Keys — F1 or Esc closes · ctrl+p finds any action by name"
+            with VerticalScroll():
+                for title, entries in self._groups:
+                    width = max(len(keys) for keys, _ in entries)
+                    lines = [Content.from_markup("[b $accent]$title[/]", title=title)]
+                    lines += [
+                        Content.assemble((keys.ljust(width), "bold"), "  ", description)
+                        for keys, description in entries
+                    ]
+                    yield Static(Content("\n").join(lines), classes="help-group")

@@ -1,0 +1,280 @@
+"""The main screen: models on the left, prompt and output in the centre, metrics on the right.
+
+It owns the run worker. One run at a time: the run key is ignored (with a note)
+while a run is going, so a double press never throws away a stream half read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+from textual.worker import Worker, WorkerState
+
+from core.events import Failed, Finished, RunStarted
+from core.request import ChatRequest
+from core.runner import RunOptions, run
+from core.store.models import ModelConfig
+from tui.screens.copy_menu import CopyMenu
+from tui.widgets.history import HistoryChoice, HistoryScreen
+from tui.widgets.metrics import MetricsSidebar
+from tui.widgets.models import ModelList
+from tui.widgets.output import OutputPane
+from tui.widgets.prompt import PromptEditor, PromptError
+
+log = logging.getLogger("llmwb")
+
+NARROW_WIDTH = 110  # below this the side panes shrink
+SHORT_HEIGHT = 32  # below this the prompt boxes shrink
+
+
+class MainScreen(Screen[None]):
+    CSS_PATH = "main.tcss"
+    HELP_GROUP = "Workbench"
+    BINDINGS = [
+        Binding("ctrl+r,f5", "run", "Run", tooltip="Run the prompt on the selected model"),
+        Binding("ctrl+g", "cancel", "Cancel", tooltip="Cancel the run (it is saved as cancelled)"),
+        Binding("ctrl+o", "history", "History", tooltip="The last 50 runs"),
+        Binding("f9", "copy_menu", "Copy", tooltip="Copy the output, the final JSON or the request as curl"),
+        Binding("ctrl+t", "compare_stream", "Stream vs non", tooltip="Same request, streamed and not"),
+        Binding("f8", "compare_models", "Compare", tooltip="Same request on several models"),
+        Binding("f2", "toggle_models", "Models", tooltip="Show or hide the model list"),
+        Binding("f3", "toggle_metrics", "Metrics", tooltip="Show or hide the metrics sidebar"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._run_worker: Worker[None] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            yield ModelList(id="models")
+            with Vertical(id="centre"):
+                yield PromptEditor(self.app.data_dir, id="editor")
+                yield OutputPane(id="output")
+            yield MetricsSidebar(id="metrics")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.editor.focus_prompt()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < NARROW_WIDTH, "-narrow")
+        self.set_class(self.size.height < SHORT_HEIGHT, "-short")
+
+    # --- the panes ----------------------------------------------------------------------
+    @property
+    def models(self) -> ModelList:
+        return self.query_one("#models", ModelList)
+
+    @property
+    def editor(self) -> PromptEditor:
+        return self.query_one("#editor", PromptEditor)
+
+    @property
+    def output(self) -> OutputPane:
+        return self.query_one("#output", OutputPane)
+
+    @property
+    def metrics(self) -> MetricsSidebar:
+        return self.query_one("#metrics", MetricsSidebar)
+
+    @property
+    def running(self) -> bool:
+        return self._run_worker is not None and not self._run_worker.is_finished
+
+    @on(ModelList.Selected)
+    def _model_selected(self, event: ModelList.Selected) -> None:
+        self.sub_title = event.config.name if event.config else ""
+
+    # --- running ------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return True if self.running else None  # shown dimmed while there is nothing to cancel
+        return True
+
+    def action_run(self) -> None:
+        if self.running:
+            self.notify("A run is going: ctrl+g cancels it first", severity="warning")
+            return
+        prepared = self._prepare()
+        if prepared is None:
+            return
+        config, request = prepared
+        self.editor.save_draft()
+        self._run_worker = self.run_worker(
+            self._run(config, request), name="run", group="run", exclusive=True, exit_on_error=False
+        )
+        self.refresh_bindings()
+
+    def action_cancel(self) -> None:
+        if self._run_worker is not None and self.running and not self._run_worker.is_cancelled:
+            self._run_worker.cancel()
+
+    def _prepare(self) -> tuple[ModelConfig, ChatRequest] | None:
+        """The selected model and the editor's request, or None after telling the user why not."""
+        config = self.models.selected_config
+        if config is None:
+            self.notify("No model selected: pick one in the model list (F2 shows it)", severity="error")
+            return None
+        try:
+            return config, self.editor.build_request()
+        except PromptError as error:
+            self.notify(str(error), title="Cannot run", severity="error")
+            return None
+
+    async def _run(self, config: ModelConfig, request: ChatRequest) -> None:
+        output, metrics = self.output, self.metrics
+        run_id: str | None = None
+        self.sub_title = f"{config.name} · running"
+        try:
+            async for event in run(config, request, RunOptions(store=self.app.store, wire_frames=True)):
+                if isinstance(event, RunStarted):
+                    run_id = event.run_id
+                    output.begin_run(event.run_id, event.model_config, event.stream)
+                    metrics.begin_run(event.stream)
+                output.feed(event)
+                metrics.feed(event)
+                if isinstance(event, (Finished, Failed)):
+                    self.sub_title = f"{config.name} · {'ok' if isinstance(event, Finished) else event.error_type}"
+        except asyncio.CancelledError:
+            if run_id is not None:
+                self._show_cancelled(run_id)
+            self.sub_title = f"{config.name} · cancelled"
+            raise
+        except Exception as error:  # a display bug must not end the app; the runner saved the run
+            log.exception("showing run %s failed", run_id)
+            self.notify(f"internal error while showing the run: {error}", severity="error")
+
+    def _show_cancelled(self, run_id: str) -> None:
+        """The runner saves a cancelled run but yields nothing more: show what it saved."""
+        saved = self.app.store.get_run(run_id)
+        event = Failed(
+            error=(saved.error if saved else None) or "cancelled by the user",
+            error_type="cancelled",
+            partial_response=saved.response if saved else {},
+            metrics=saved.metrics if saved else {},
+            run_id=run_id,
+            status="cancelled",
+        )
+        self.output.feed(event)
+        self.metrics.feed(event)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is self._run_worker:
+            self.refresh_bindings()
+            if event.state == WorkerState.ERROR:  # only reachable through a bug in _run itself
+                self.notify(f"run failed: {event.worker.error}", severity="error")
+
+    # --- copy ---------------------------------------------------------------------------
+    def action_copy_menu(self) -> None:
+        self.app.push_screen(CopyMenu(), self.action_copy)
+
+    def action_copy(self, what: str | None) -> None:
+        """Copy "text", "json" or "curl" (OSC 52: works over SSH when the terminal allows it)."""
+        if what == "text":
+            self._copy(self.output.text, "the output text")
+        elif what == "json":
+            final = self.output.final_json
+            self._copy(json.dumps(final, ensure_ascii=False, indent=2) if final else "", "the final JSON")
+        elif what == "curl":
+            prepared = self._prepare()
+            if prepared is not None:
+                from core.curl import as_curl
+
+                try:
+                    self._copy(as_curl(*prepared), "the request as curl (key as $ENV reference)")
+                except ValueError as error:
+                    self.notify(str(error), severity="error")
+
+    def _copy(self, text: str, what: str) -> None:
+        if not text:
+            self.notify(f"Nothing to copy: {what} is empty", severity="warning")
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied {what} ({len(text)} characters)")
+
+    # --- history ------------------------------------------------------------------------
+    def action_history(self) -> None:
+        self.app.push_screen(HistoryScreen(self.app.store), self._history_chosen)
+
+    def _history_chosen(self, choice: HistoryChoice | None) -> None:
+        if choice is None:
+            return
+        store = self.app.store
+        saved = store.get_run(choice.run_id)
+        if saved is None:
+            self.notify("That run is no longer in the history", severity="error")
+            return
+        if choice.action == "open":
+            if self.running:
+                self.notify("A run is going: cancel it (ctrl+g) before reopening another", severity="warning")
+                return
+            self.output.show_run(saved, store.get_frames(saved.id))
+            self.metrics.show_metrics(saved.metrics)
+            self.sub_title = f"{saved.model_config_name} · run {saved.id} ({saved.status})"
+        elif choice.action == "prompt":
+            self.editor.load_request(ChatRequest.from_dict(saved.request))
+            if store.get_config(saved.model_config_name) is not None:
+                self.models.reload(select=saved.model_config_name)
+            self.notify(f"Prompt of run {saved.id} loaded into the editor")
+        elif choice.action == "compare" and saved.group_id:
+            self._reopen_comparison(saved.group_id)
+
+    def _reopen_comparison(self, group_id: str) -> None:
+        runs = self.app.store.runs_in_group(group_id)
+        same_model = len({r.model_config_name for r in runs}) == 1
+        # A stream-vs-non-stream comparison is one model run both ways; anything else compares models.
+        if same_model and len({r.stream for r in runs}) > 1:
+            from tui.screens.compare_stream import StreamCompareScreen
+
+            self.app.push_screen(StreamCompareScreen.from_group(self.app.store, group_id))
+        else:
+            from tui.screens.compare_models import ModelsCompareScreen
+
+            self.app.push_screen(ModelsCompareScreen.from_group(self.app.store, group_id))
+
+    # --- compare ------------------------------------------------------------------------
+    def action_compare_stream(self) -> None:
+        prepared = self._prepare()
+        if prepared is not None:
+            from tui.screens.compare_stream import StreamCompareScreen
+
+            self.app.push_screen(StreamCompareScreen(*prepared))
+
+    def action_compare_models(self) -> None:
+        try:
+            request = self.editor.build_request()
+        except PromptError as error:
+            self.notify(str(error), title="Cannot compare", severity="error")
+            return
+        from tui.screens.compare_models import ModelsCompareScreen
+
+        self.app.push_screen(ModelsCompareScreen(request))
+
+    # --- panes --------------------------------------------------------------------------
+    def action_toggle_models(self) -> None:
+        self._toggle_pane(self.models, "-hide-models")
+
+    def action_toggle_metrics(self) -> None:
+        self._toggle_pane(self.metrics, "-hide-metrics")
+
+    def _toggle_pane(self, pane: ModelList | MetricsSidebar, hidden_class: str) -> None:
+        self.toggle_class(hidden_class)
+        if self.has_class(hidden_class) and self.focused is not None and pane in self.focused.ancestors_with_self:
+            self.editor.focus_prompt()  # focus must not stay in a pane nobody can see
+
+    def action_toggle_params(self) -> None:
+        self.editor.action_toggle_params()
+
+    def action_cycle_view(self) -> None:
+        self.output.cycle_view()
+

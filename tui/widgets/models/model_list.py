@@ -1,0 +1,177 @@
+"""ModelList: the saved model configs, with whether each one's key is set.
+
+An OptionList, so it is one focusable widget that scrolls, wraps in a narrow
+column and answers plain-letter keys (nothing here edits text). It owns the
+config lifecycle: add and edit through ModelFormScreen, duplicate, delete (after
+a confirm), and test connection. The screen hears about it through messages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from core.store.models import ModelConfig
+from tui.widgets.models.confirm_delete import ConfirmDeleteScreen
+from tui.widgets.models.connection_test import ConnectionTestScreen
+from tui.widgets.models.model_form import ModelFormScreen
+
+# key_status() word → (mark, shown text, style)
+KEY_STATUS_LOOK = {
+    "set": ("✓", "key set", "$text-success"),
+    "missing": ("✗", "key missing", "$text-error"),
+    "not needed": ("○", "not needed", "$text-muted"),
+}
+EMPTY_HINT = "No models yet: press a to add one."
+_NOTHING_ANNOUNCED = object()
+
+
+class ModelList(OptionList):
+    """The left pane's list of model configs."""
+
+    DEFAULT_CSS = Path(__file__).with_name("model_list.tcss").read_text()
+    HELP_GROUP = "Models"
+    BINDINGS = [
+        Binding("a", "add", "Add", tooltip="Add a model config"),
+        Binding("e", "edit", "Edit", tooltip="Edit the highlighted model config (also Enter)"),
+        Binding("c", "duplicate", "Duplicate", tooltip="Copy the highlighted config under a new name"),
+        Binding("d,delete", "delete", "Delete", key_display="d", tooltip="Delete the highlighted config (asks first)"),
+        Binding("t", "test_connection", "Test", tooltip="Test the connection: list the endpoint's models"),
+    ]
+
+    class Selected(Message):
+        """The highlighted model changed, or the list was (re)loaded. None: the list is empty."""
+
+        def __init__(self, config: ModelConfig | None) -> None:
+            super().__init__()
+            self.config = config
+
+    class Changed(Message):
+        """A config was added, edited, duplicated or deleted (the store has it already)."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes, markup=False)
+        self.configs: list[ModelConfig] = []
+        self._announced: object = _NOTHING_ANNOUNCED
+
+    def on_mount(self) -> None:
+        self.border_title = "Models"
+        self.reload()
+
+    @property
+    def selected_config(self) -> ModelConfig | None:
+        index = self.highlighted
+        return self.configs[index] if index is not None and index < len(self.configs) else None
+
+    def reload(self, select: str | None = None) -> None:
+        """Re-read the configs from the store; highlight `select`, else keep the current
+        one, else its neighbour (after a delete). Posts Selected."""
+        current = self.selected_config
+        wanted = select or (current.name if current else None)
+        previous_index = self.highlighted or 0
+        self.configs = self.app.store.list_configs()
+        if not self.configs:
+            self.set_options([Option(EMPTY_HINT, disabled=True)])
+        else:
+            self.set_options([Option(_describe(config)) for config in self.configs])
+            names = [config.name for config in self.configs]
+            self.highlighted = names.index(wanted) if wanted in names else min(previous_index, len(names) - 1)
+        self._announce()
+
+    def _announce(self) -> None:
+        config = self.selected_config
+        if config is not self._announced:
+            self._announced = config
+            self.post_message(self.Selected(config))
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()  # the screen listens for ModelList.Selected, not the OptionList internals
+        self._announce()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_edit()
+
+    # --- actions ------------------------------------------------------------------
+
+    def _names(self) -> set[str]:
+        return {config.name for config in self.configs}
+
+    def action_add(self) -> None:
+        self.app.push_screen(ModelFormScreen(None, self._names()), self._save)
+
+    def action_edit(self) -> None:
+        config = self._require_selection("edit")
+        if config:
+            self.app.push_screen(ModelFormScreen(config, self._names()), self._save)
+
+    def action_duplicate(self) -> None:
+        config = self._require_selection("duplicate")
+        if config:
+            copy = ModelConfig(**config.model_dump(exclude={"id", "created_at", "name", "params"}))
+            copy.name = unique_copy_name(config.name, self._names())
+            copy.params = dict(config.params)
+            if self._save(copy):
+                self.notify(f"Duplicated as {copy.name}: press e to edit it.")
+
+    def action_delete(self) -> None:
+        config = self._require_selection("delete")
+        if config:
+            self.app.push_screen(ConfirmDeleteScreen(config.name), lambda confirmed: self._delete(config, confirmed))
+
+    def action_test_connection(self) -> None:
+        config = self._require_selection("test")
+        if config:
+            self.app.push_screen(ConnectionTestScreen(config))
+
+    # --- store --------------------------------------------------------------------
+
+    def _save(self, config: ModelConfig | None) -> bool:
+        if config is None:
+            return False
+        try:
+            saved = self.app.store.save_config(config)
+        except Exception as error:  # e.g. a name taken meanwhile by the CLI: say so, keep the app
+            self.notify(f"Could not save {config.name}: {type(error).__name__}: {error}", severity="error")
+            return False
+        self.reload(select=saved.name)
+        self.post_message(self.Changed())
+        return True
+
+    def _delete(self, config: ModelConfig, confirmed: bool | None) -> None:
+        if not confirmed:
+            return
+        try:
+            self.app.store.remove_config(config.name)
+        except Exception as error:
+            self.notify(f"Could not delete {config.name}: {type(error).__name__}: {error}", severity="error")
+            return
+        self.reload()
+        self.post_message(self.Changed())
+        self.notify(f"Deleted {config.name}.")
+
+    def _require_selection(self, verb: str) -> ModelConfig | None:
+        config = self.selected_config
+        if config is None:
+            self.notify(f"No model to {verb}: press a to add one.", severity="warning")
+        return config
+
+
+def unique_copy_name(name: str, taken: set[str]) -> str:
+    """`name-copy`, then `name-copy-2`, `name-copy-3`… whichever is free first."""
+    candidate = f"{name}-copy"
+    number = 2
+    while candidate in taken:
+        candidate = f"{name}-copy-{number}"
+        number += 1
+    return candidate
+
+
+def _describe(config: ModelConfig) -> Content:
+    mark, text, style = KEY_STATUS_LOOK[config.key_status()]
+    return Content.assemble((config.name, "bold"), "\n", (config.provider, "$text-muted"), " ", (f"{mark} {text}", style))

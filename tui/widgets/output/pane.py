@@ -1,0 +1,278 @@
+"""The output pane: one run shown three ways — rendered Markdown, plain text, wire frames.
+
+`feed(event)` only appends to buffers (it runs once per chunk, at up to thousands
+a second). A 15 Hz timer flushes the buffers into the widgets; the timer awaits
+its callback, so at most one Markdown append is ever in flight and a slow
+append simply makes the next flush bigger.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Collapsible, ContentSwitcher, Log, Static
+
+from core.events import Event, Failed, Finished, ReasoningDelta, RunStarted, TextDelta, ToolCallDelta, WireFrame
+from core.events import to_wire_dict
+from core.store.models import Run, RunFrame
+from tui.widgets.output.cards import RunOutcomeBox, ToolCallCard, error_box_content
+from tui.widgets.output.markdown_stream import StreamingMarkdown
+from tui.widgets.output.wrapped_text import WrappedText
+
+VIEWS = ("rendered", "plain", "wire")
+FLUSH_HZ = 15
+
+
+def wire_line(offset_ms: float, data: str) -> str:
+    """`+  152.3 ms  data: {...}`; a multi-line frame (SSE `event:` + `data:`) stays indented."""
+    return f"+{offset_ms:9.1f} ms  " + data.rstrip("\n").replace("\n", "\n" + " " * 15)
+
+
+class OutputPane(Widget):
+    DEFAULT_CSS = (Path(__file__).with_name("output.tcss")).read_text()
+
+    BINDINGS = [
+        Binding("v", "cycle_view", "View"),
+        Binding("r", "toggle_reasoning", "Reasoning"),
+    ]
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._view = "rendered"
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        self._generation = getattr(self, "_generation", 0) + 1
+        self._run_id: str | None = None
+        self._model_name = ""
+        self._stream = True
+        self._status = "idle"
+        self._text_parts: list[str] = []
+        self._reasoning_chars = 0
+        self._pending_text: list[str] = []
+        self._pending_reasoning: list[str] = []
+        self._pending_wire: list[str] = []
+        self._cards: dict[int, ToolCallCard] = {}
+        self._new_cards: list[ToolCallCard] = []
+        self._dirty_cards: set[ToolCallCard] = set()
+        self._final: Finished | Failed | None = None
+        self._final_applied = False
+        self._answer_started = False
+
+    # --- composition -----------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="output-header")
+        with ContentSwitcher(initial="rendered", id="output-views"):
+            with VerticalScroll(id="rendered"), Vertical(id="rendered-body"):
+                with Collapsible(title="Reasoning", collapsed=False, id="reasoning"):
+                    yield WrappedText(auto_scroll=False, id="reasoning-text")
+                yield StreamingMarkdown(id="answer")
+                yield Vertical(id="tool-cards")
+                yield Vertical(id="outcome")
+            yield WrappedText(id="plain")
+            yield Log(id="wire", highlight=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#rendered", VerticalScroll).anchor()
+        self.query_one("#reasoning").display = False
+        self._timer = self.set_interval(1 / FLUSH_HZ, self._flush, pause=True)
+        self._timer_running = False
+        self._update_header()
+
+    # --- public API (the screen calls these) -------------------------------------
+
+    @property
+    def view(self) -> str:
+        return self._view
+
+    @property
+    def text(self) -> str:
+        return "".join(self._text_parts)
+
+    @property
+    def final_json(self) -> dict[str, Any] | None:
+        return to_wire_dict(self._final) if self._final is not None else None
+
+    @property
+    def status(self) -> str:
+        """idle, streaming, ok, error or cancelled."""
+        return self._status
+
+    def begin_run(self, run_id: str, model_name: str, stream: bool) -> None:
+        self.clear()
+        self._run_id, self._model_name, self._stream = run_id, model_name, stream
+        self._status = "streaming"
+        self._update_header()
+
+    def feed(self, event: Event) -> None:
+        """Buffer one core event; drawn at the next flush. Cheap by design."""
+        if isinstance(event, TextDelta):
+            self._text_parts.append(event.content)
+            self._pending_text.append(event.content)
+        elif isinstance(event, WireFrame):
+            self._pending_wire.append(wire_line(event.offset_ms, event.data))
+        elif isinstance(event, ReasoningDelta):
+            self._pending_reasoning.append(event.reasoning)
+        elif isinstance(event, ToolCallDelta):
+            card = self._cards.get(event.index)
+            if card is None:
+                card = self._cards[event.index] = ToolCallCard(event.index)
+                self._new_cards.append(card)
+            card.grow(event.id, event.name, event.arguments_delta)
+            self._dirty_cards.add(card)
+        elif isinstance(event, (Finished, Failed)):
+            self._final = event
+        elif isinstance(event, RunStarted):
+            self._run_id = event.run_id
+            if self._status == "idle":
+                self._status = "streaming"
+                self._model_name, self._stream = event.model_config, event.stream
+            self._update_header()
+        if not self._timer_running:
+            self._timer_running = True
+            self._timer.resume()
+
+    def clear(self) -> None:
+        self._reset_state()
+        self._timer.pause()
+        self._timer_running = False
+        self.query_one("#plain", WrappedText).clear()
+        self.query_one("#wire", Log).clear()
+        self.query_one("#reasoning-text", WrappedText).clear()
+        reasoning = self.query_one("#reasoning", Collapsible)
+        reasoning.display, reasoning.collapsed, reasoning.title = False, False, "Reasoning"
+        self.query_one("#tool-cards").remove_children()
+        self.query_one("#outcome").remove_children()
+        self.run_worker(self.query_one(StreamingMarkdown).reset(), group="output-reset")
+        self._update_header()
+
+    def show_run(self, run: Run, frames: list[RunFrame]) -> None:
+        """Reopen a saved run: answer (or partial), reasoning, tool calls, error, wire frames."""
+        self.clear()
+        self._run_id, self._model_name, self._stream = run.id, run.model_config_name, run.stream
+        response = run.response or {}
+        self._text_parts = [response.get("content") or ""]
+        reasoning = response.get("reasoning") or ""
+        self._pending_wire = [wire_line(frame.offset_ms, frame.data) for frame in frames]
+        if run.status in ("error", "cancelled"):
+            self._final = Failed(
+                error=run.error or "", error_type=run.error_type or "", partial_response=response,
+                metrics=run.metrics or {}, http_status=run.http_status, run_id=run.id,
+                status=run.status,
+            )  # fmt: skip
+        elif run.status == "ok":
+            self._final = Finished(final_response=response, metrics=run.metrics or {}, run_id=run.id)
+        self._status = "loading"
+        self._update_header()
+        self.run_worker(self._load(self._text_parts[0], reasoning), group="output-load", exclusive=True)
+
+    async def _load(self, content: str, reasoning: str) -> None:
+        generation = self._generation
+        if reasoning:
+            self._show_reasoning(reasoning)
+        self.query_one("#plain", WrappedText).write(content)
+        await self.query_one(StreamingMarkdown).load(content)
+        if generation == self._generation:
+            self._status = "idle"
+            await self._flush()  # wire frames, then the outcome
+
+    def cycle_view(self) -> None:
+        self._view = VIEWS[(VIEWS.index(self._view) + 1) % len(VIEWS)]
+        self.query_one(ContentSwitcher).current = self._view
+        self._update_header()
+
+    def action_cycle_view(self) -> None:
+        self.cycle_view()
+
+    def action_toggle_reasoning(self) -> None:
+        reasoning = self.query_one("#reasoning", Collapsible)
+        if reasoning.display:
+            reasoning.collapsed = not reasoning.collapsed
+
+    # --- drawing -----------------------------------------------------------------
+
+    def _show_reasoning(self, text: str) -> None:
+        reasoning = self.query_one("#reasoning", Collapsible)
+        reasoning.display = True
+        self._reasoning_chars += len(text)
+        reasoning.title = f"Reasoning · {self._reasoning_chars:,} chars"
+        self.query_one("#reasoning-text", WrappedText).write(text)
+
+    async def _flush(self) -> None:
+        generation = self._generation
+        text = "".join(self._pending_text)
+        reasoning = "".join(self._pending_reasoning)
+        wire, new_cards, dirty_cards = self._pending_wire, self._new_cards, self._dirty_cards
+        self._pending_text, self._pending_reasoning, self._pending_wire = [], [], []
+        self._new_cards, self._dirty_cards = [], set()
+        with self.app.batch_update():
+            if wire:
+                self.query_one("#wire", Log).write_lines(wire)
+            if reasoning:
+                self._show_reasoning(reasoning)
+            if text:
+                self.query_one("#plain", WrappedText).write(text)
+                if not self._answer_started and self._reasoning_chars:
+                    # The answer has begun: fold the thinking away (r brings it back).
+                    self.query_one("#reasoning", Collapsible).collapsed = True
+                self._answer_started = True
+            if new_cards:
+                await self.query_one("#tool-cards").mount_all(new_cards)
+            for card in dirty_cards:
+                card.refresh_card()
+        if text:
+            await self.query_one(StreamingMarkdown).append(text)
+        if generation != self._generation or self._status == "loading":
+            return
+        if self._final is not None and not self._final_applied and not self._pending_text:
+            await self._apply_final(self._final)
+
+    async def _apply_final(self, final: Finished | Failed) -> None:
+        self._final_applied = True
+        self._timer.pause()
+        self._timer_running = False
+        await self.query_one(StreamingMarkdown).finish()
+        response = final.final_response if isinstance(final, Finished) else final.partial_response
+        calls = response.get("tool_calls") or []
+        for call in calls:
+            index = int(call.get("index", 0))
+            card = self._cards.get(index)
+            if card is None:  # a non-streamed run delivers its calls whole
+                card = self._cards[index] = ToolCallCard(index)
+                await self.query_one("#tool-cards").mount(card)
+            card.complete(call)
+        if isinstance(final, Failed):
+            self._status = final.status
+            content = error_box_content(
+                status=final.status, error=final.error, error_type=final.error_type,
+                http_status=final.http_status, retry_after=final.retry_after,
+            )  # fmt: skip
+            await self.query_one("#outcome").mount(RunOutcomeBox(final.status, content))
+            self.query_one("#plain", WrappedText).write("\n\n" + content.plain + "\n")
+        else:
+            self._status = "ok"
+        self._update_header()
+
+    def _update_header(self) -> None:
+        if self._run_id is None and self._status == "idle":
+            header = Content.styled("No run yet", "dim")
+        else:
+            header = Content.assemble(
+                (self._model_name, "bold"),
+                (f"  run {self._run_id}" if self._run_id else "", "dim"),
+                ("  " + ("stream" if self._stream else "no stream"), "dim"),
+                ("  · ", "dim"),
+                (self._status, f"bold {_STATUS_STYLE.get(self._status, '')}"),
+            )
+        view = Content.assemble(("   view: ", "dim"), (self._view, "bold"), (" (v)", "dim"))
+        self.query_one("#output-header", Static).update(header + view)
+
+
+_STATUS_STYLE = {"ok": "green", "error": "red", "cancelled": "yellow", "streaming": "cyan"}
