@@ -1,13 +1,14 @@
 """Launch → first frame of the real `llmwb`, under a pseudo-terminal.
 
-Spawns the app as a user would (a fresh interpreter, a real tty of 120×40),
-reads what it draws, and stops the clock when the main screen's first frame is on
-the wire (the prompt box's title is in it). Then quits it with ctrl+q.
+Spawns the app as a user would (a fresh interpreter, a real tty of 120×40) and
+reads what it draws. Two clocks: the first frame (the start screen, or the main
+screen if it comes first) and the main screen's first frame (the prompt box's
+title is in it). Then quits it with ctrl+q.
 
     .venv/bin/python bench/tui_startup.py [--runs 5] [--command ".venv/bin/llmwb"]
 
-Prints the median and worst of a cold start (fresh data dir: the database is
-created and seeded) and of warm starts (the same data dir again).
+Prints medians and worsts for a cold start (fresh data dir: the database is
+created and seeded) and a warm start (the same data dir again).
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ import termios
 import time
 from pathlib import Path
 
-FIRST_FRAME_MARKER = b"Prompt"  # the prompt editor's border title, drawn in the main screen's first frame
+FIRST_FRAME_MARKER = b"llmwb"  # in the start screen's line and in the main screen's header
+MAIN_SCREEN_MARKER = b"Prompt"  # the prompt editor's border title
 TIMEOUT_S = 20.0
 
 
-def launch_to_first_frame(command: list[str], home: Path) -> float:
-    """Seconds from spawn to the first frame of the main screen."""
+def launch(command: list[str], home: Path) -> tuple[float, float]:
+    """Seconds from spawn to the first frame, and to the main screen's first frame."""
     env = {**os.environ, "LLMWB_HOME": str(home), "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
     started = time.perf_counter()
     pid, fd = pty.fork()
@@ -40,7 +42,7 @@ def launch_to_first_frame(command: list[str], home: Path) -> float:
         os.execvpe(command[0], command, env)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     seen = b""
-    elapsed = None
+    first = main_screen = None
     try:
         while time.perf_counter() - started < TIMEOUT_S:
             ready, _, _ = select.select([fd], [], [], 0.05)
@@ -53,15 +55,18 @@ def launch_to_first_frame(command: list[str], home: Path) -> float:
             if not chunk:
                 break
             seen = (seen + chunk)[-65536:]
-            if elapsed is None and FIRST_FRAME_MARKER in seen:
-                elapsed = time.perf_counter() - started
+            now = time.perf_counter() - started
+            if first is None and FIRST_FRAME_MARKER in seen:
+                first = now
+            if main_screen is None and MAIN_SCREEN_MARKER in seen:
+                main_screen = now
                 os.write(fd, b"\x11")  # ctrl+q
         _wait_for_exit(pid, fd)
     finally:
         os.close(fd)
-    if elapsed is None:
-        raise RuntimeError(f"no first frame within {TIMEOUT_S:.0f} s; last output: {seen[-400:]!r}")
-    return elapsed
+    if first is None or main_screen is None:
+        raise RuntimeError(f"no main screen within {TIMEOUT_S:.0f} s; last output: {seen[-400:]!r}")
+    return first, main_screen
 
 
 def _wait_for_exit(pid: int, fd: int) -> None:
@@ -93,13 +98,15 @@ def main() -> int:
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory() as tmp:
             home = Path(tmp)
-            cold.append(launch_to_first_frame(command, home))
-            warm.append(launch_to_first_frame(command, home))
-    for label, times in (("cold (new database)", cold), ("warm", warm)):
-        print(
-            f"launch → first frame, {label:<20} median {statistics.median(times) * 1000:6.0f} ms"
-            f"   worst {max(times) * 1000:6.0f} ms   ({len(times)} runs)"
-        )
+            cold.append(launch(command, home))
+            warm.append(launch(command, home))
+    for label, runs in (("cold (new database)", cold), ("warm", warm)):
+        for index, what in ((0, "first frame"), (1, "main screen")):
+            times = [run[index] * 1000 for run in runs]
+            print(
+                f"launch → {what}, {label:<20} median {statistics.median(times):5.0f} ms"
+                f"   worst {max(times):5.0f} ms   ({len(times)} runs)"
+            )
     return 0
 
 

@@ -29,7 +29,7 @@ def as_curl(config: ModelConfig, request: ChatRequest) -> str:
     body = adapter.request_body(resolved.config, request, stream=request.stream)
     headers = ["Content-Type: application/json", *_auth_headers(config, resolved.protocol)]
     # -N: print each SSE frame as it arrives instead of buffering the stream.
-    parts = ["curl -N" if request.stream else "curl", shlex.quote(endpoint)]
+    parts = [("curl -N " if request.stream else "curl ") + shlex.quote(endpoint)]
     # Double quotes so the shell expands $VAR; header text holds no other shell syntax.
     parts += [f'-H "{header}"' for header in headers]
     parts.append("-d " + shlex.quote(json.dumps(body, ensure_ascii=False, indent=2)))

@@ -8,7 +8,7 @@ kept as is).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Union
 
 
@@ -65,7 +65,6 @@ class Failed:
     retry_after: str | None = None
     run_id: str | None = None
     status: str = "error"  # "error" or "cancelled"
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 DeltaEvent = Union[TextDelta, ReasoningDelta, ToolCallDelta]

@@ -61,9 +61,6 @@ class MetricsRecorder:
     def on_headers(self, at: float | None = None) -> None:
         self.headers_at = clock() if at is None else at
 
-    def on_bytes(self, at: float) -> None:
-        self.last_byte_at = at
-
     def on_delta(self, at: float) -> None:
         """A content-bearing delta (text, reasoning or tool call) arrived at `at`."""
         last = self.last_delta_at

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Protocol
+from typing import Any, AsyncIterator, Protocol, Sequence
 
 from core.events import DeltaEvent
 from core.request import ChatRequest
@@ -107,7 +107,7 @@ class Decoder(Protocol):
 
     response: ResponseBuilder
 
-    def feed(self, frame: Frame) -> list[DeltaEvent]:
+    def feed(self, frame: Frame) -> Sequence[DeltaEvent]:
         """Raises ProviderError for an error payload or a malformed frame."""
         ...
 

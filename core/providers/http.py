@@ -230,7 +230,10 @@ def status_error(response: Any, body: Any = None) -> ProviderError:
     if retry_after:
         message += f" ({_retry_after_words(retry_after)})"
     request_id = response.headers.get("x-request-id") or response.headers.get("request-id")
-    return ProviderError(message, error_type, http_status=status, retry_after=retry_after, request_id=request_id)
+    return ProviderError(
+        message, error_type, http_status=status, retry_after=retry_after, request_id=request_id,
+        wire_body=_body_text(response),
+    )  # fmt: skip
 
 
 def map_sdk_error(exc: BaseException, endpoint: str, *, send_log: SendLog | None = None) -> ProviderError:

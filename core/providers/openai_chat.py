@@ -4,7 +4,7 @@ OpenRouter, Groq, vLLM, LM Studio, Ollama's /v1, llama.cpp's llama-server)."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Sequence
 
 import orjson
 
@@ -65,11 +65,15 @@ def normalise_usage(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_NO_EVENTS: tuple[DeltaEvent, ...] = ()  # what a frame without content yields
+
+
 class OpenAIChatDecoder:
     def __init__(self, *, stream: bool) -> None:
         self.response = ResponseBuilder()
         self._stream = stream
         self._done = False
+        self._ids_pending = True  # id and model are read off the first chunks that carry them
         # Ollama reuses index 0 for every call: a new id on a used index opens a new slot.
         self._slot_ids: dict[int, str] = {}
         self._slot_for_index: dict[int, int] = {}
@@ -101,20 +105,20 @@ class OpenAIChatDecoder:
             self._slot_ids[slot] = call_id
         return slot
 
-    def feed(self, frame: Frame) -> list[DeltaEvent]:
+    def feed(self, frame: Frame) -> Sequence[DeltaEvent]:
         data = frame.data
         if not data or frame.event == "comment":
-            return []
+            return _NO_EVENTS
         if data == "[DONE]":
             self._done = True
-            return []
+            return _NO_EVENTS
         try:
             obj = orjson.loads(data)
         except orjson.JSONDecodeError:
             raise ProviderError(f"malformed chunk (not JSON): {data[:120]!r}", base.MALFORMED) from None
-        if not isinstance(obj, dict):
+        if type(obj) is not dict:
             raise ProviderError(f"malformed chunk (not an object): {data[:120]!r}", base.MALFORMED)
-        if obj.get("error"):
+        if "error" in obj and obj["error"]:
             raise self._error_from(obj["error"])
         if not self._stream:
             return self._decode_whole(obj)
@@ -122,20 +126,27 @@ class OpenAIChatDecoder:
 
     def _note_envelope(self, obj: dict[str, Any]) -> None:
         response = self.response
-        if response.id is None and obj.get("id"):
-            response.id = obj["id"]
-        if response.model is None and obj.get("model"):
-            response.model = obj["model"]
-        if obj.get("usage"):
-            response.usage = normalise_usage(obj["usage"])
+        if self._ids_pending:
+            if response.id is None and obj.get("id"):
+                response.id = obj["id"]
+            if response.model is None and obj.get("model"):
+                response.model = obj["model"]
+            self._ids_pending = response.id is None or response.model is None
+        usage = obj.get("usage")
+        if usage:
+            response.usage = normalise_usage(usage)
         if "timings" in obj:  # llama.cpp's own speed figures, kept for comparison
             response.extras["timings"] = obj["timings"]
 
-    def _decode_chunk(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+    def _decode_chunk(self, obj: dict[str, Any]) -> Sequence[DeltaEvent]:
+        # The hot path: one call per streamed chunk. Most chunks carry one short delta.
         self._note_envelope(obj)
+        choices = obj.get("choices")
+        if not choices:  # the usage chunk: [] or null
+            return _NO_EVENTS
         events: list[DeltaEvent] = []
         response = self.response
-        for choice in obj.get("choices") or ():
+        for choice in choices:
             if choice.get("index"):  # n > 1: the first choice is the answer shown
                 continue
             delta = choice.get("delta")
@@ -143,14 +154,14 @@ class OpenAIChatDecoder:
                 if "message" in choice:  # a whole completion where a stream was asked for
                     return self._decode_whole(obj, noted=True)
                 continue
-            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-            if reasoning:
-                response.add_reasoning(reasoning)
-                events.append(ReasoningDelta(reasoning))
             content = delta.get("content")
             if content:
-                response.add_text(content)
+                response.content_parts.append(content)
                 events.append(TextDelta(content))
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+            if reasoning:
+                response.reasoning_parts.append(reasoning)
+                events.insert(0, ReasoningDelta(reasoning))  # reasoning precedes text in a chunk
             tool_calls = delta.get("tool_calls")
             if tool_calls:
                 for call in tool_calls:
@@ -161,8 +172,9 @@ class OpenAIChatDecoder:
                     name = function.get("name")
                     response.add_tool_delta(slot, call_id, name, arguments)
                     events.append(ToolCallDelta(slot, call_id, name, arguments))
-            if choice.get("finish_reason"):
-                response.finish_reason = choice["finish_reason"]
+            finish_reason = choice.get("finish_reason")
+            if finish_reason:
+                response.finish_reason = finish_reason
         return events
 
     def _decode_whole(self, obj: dict[str, Any], *, noted: bool = False) -> list[DeltaEvent]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from sqlalchemy import event, insert
+from sqlalchemy import event
 from sqlmodel import Session, col, create_engine, delete, select
 
 from core.paths import data_dir
@@ -98,12 +98,12 @@ class Store:
             s.merge(run)
             s.exec(delete(RunFrame).where(col(RunFrame.run_id) == run.id))
             if frames:
-                s.connection().execute(
-                    insert(RunFrame),
-                    [
-                        {"run_id": run.id, "seq": seq, "offset_ms": offset_ms, "data": data}
-                        for seq, (offset_ms, data) in enumerate(frames)
-                    ],
+                # The driver's executemany on plain tuples: ~10x faster than the ORM's
+                # insert for the tens of thousands of frames a long stream has.
+                run_id = run.id
+                s.connection().exec_driver_sql(
+                    f"INSERT INTO {RunFrame.__tablename__} (run_id, seq, offset_ms, data) VALUES (?, ?, ?, ?)",
+                    [(run_id, seq, offset_ms, data) for seq, (offset_ms, data) in enumerate(frames)],
                 )
             s.commit()
 

@@ -17,16 +17,16 @@ def _env(home: Path) -> dict[str, str]:
 
 
 def test_exit_codes_of_the_console_script(tmp_path):
-    ok = subprocess.run([LLMWB, "run", "--model", "echo", "--prompt", "hi"], env=_env(tmp_path), capture_output=True, text=True)
-    assert (ok.returncode, ok.stdout) == (0, "hi\n")
-
-    usage = subprocess.run([LLMWB, "run", "--model", "nope", "--prompt", "hi"], env=_env(tmp_path), capture_output=True, text=True)
+    usage = subprocess.run(
+        [LLMWB, "run", "--model", "nope", "--prompt", "hi"], env=_env(tmp_path), capture_output=True, text=True
+    )
     assert usage.returncode == 2
     assert usage.stderr.startswith("llmwb run: no model config named 'nope'")
 
     failed = subprocess.run(
-        [LLMWB, "run", "--model", "demo-flaky", "--prompt", "hi", "--json"], env=_env(tmp_path), capture_output=True, text=True
-    )
+        [LLMWB, "run", "--model", "demo-flaky", "--prompt", "hi", "--json"],
+        env=_env(tmp_path), capture_output=True, text=True,
+    )  # fmt: skip
     assert failed.returncode == 1
     last = json.loads(failed.stdout.splitlines()[-1])
     assert (last["status"], last["error_type"]) == ("error", "stream_cut")

@@ -43,8 +43,8 @@ def test_json_run_prints_the_event_protocol(llmwb, home):
 
 
 def test_json_keeps_non_ascii_as_is(llmwb):
-    first = llmwb("run", "--model", "demo-chinese", "--prompt", "hi", "--json").out.splitlines()[0]
-    assert first == '{"content": "流式输", "done": false}'
+    first = llmwb("run", "--model", "echo", "--prompt", "流式输出 很快", "--json").out.splitlines()[0]
+    assert first == '{"content": "流式输出", "done": false}'
 
 
 def test_wire_adds_raw_frames(llmwb):

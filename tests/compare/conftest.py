@@ -13,7 +13,7 @@ from core.store import Store
 from core.store.models import ModelConfig
 
 # Scenario names; quick ones, so Pilot tests finish in well under a second each.
-SIM_MODELS = ("demo-diff", "echo", "fault-429", "demo-tools")
+SIM_MODELS = ("demo-diff", "echo", "fault-429", "demo-tools", "fault-stall")
 
 
 def sim_config(name: str, **fields) -> ModelConfig:  # type: ignore[no-untyped-def]

@@ -62,17 +62,20 @@ async def test_concurrent_toggle_and_rerun_make_a_new_saved_group(sim_store) -> 
 
 
 async def test_escape_cancels_runs_in_flight_and_saves_them(sim_store) -> None:
-    app = models_host(sim_store, ["demo-diff", "echo"], prompt="one two three four five six seven eight")
+    app = models_host(sim_store, ["fault-stall", "echo"])
     async with app.run_test(size=(100, 30)) as pilot:
         screen = app.screen
         await pilot.pause()
         group_id = screen.group_id
-        while not all(c.status == "running" for c in screen.columns):
+        stalled = screen.query_one("#column-0", CompareColumn)
+        while stalled.output.text != "One two three four":  # the scenario stalls here for 1.5 s
             await pilot.pause()
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, ModelsCompareScreen)
-        assert {r.status for r in sim_store.runs_in_group(group_id)} == {"cancelled"}
+        saved = {r.model_config_name: r for r in sim_store.runs_in_group(group_id)}
+        assert saved["fault-stall"].status == "cancelled"
+        assert saved["fault-stall"].response["content"] == "One two three four"  # partial output kept
 
 
 async def test_models_compare_a_failing_model_keeps_the_others_going(sim_store) -> None:

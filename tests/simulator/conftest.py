@@ -6,7 +6,8 @@ the server when it is done with a request.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 
 import anthropic
 import openai
@@ -34,3 +35,11 @@ async def anthropic_client(server: SimulatorServer) -> AsyncIterator[anthropic.A
     client = anthropic.AsyncAnthropic(base_url=server.root_url, api_key="x", max_retries=0)
     yield client
     await client.close()
+
+
+@pytest.fixture(autouse=True)
+def no_asyncio_complaints(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """The server must never make asyncio log: no unretrieved task errors, no writes to closed sockets."""
+    yield
+    complaints = [r.getMessage() for r in caplog.records if r.name == "asyncio" and r.levelno >= logging.WARNING]
+    assert complaints == []

@@ -98,3 +98,15 @@ async def test_query_strings_and_unprefixed_paths_are_accepted(server: Simulator
     assert status == 200 and orjson.loads(reply)["content"] == [{"type": "text", "text": "hi"}]
     [(status, _, _)] = split_responses(await exchange_raw(server, request("POST", "/chat/completions", body, close=True)))
     assert status == 200
+
+
+async def test_expect_100_continue_is_answered_before_the_body(server: SimulatorServer) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    body = orjson.dumps({"model": "echo", "messages": [{"role": "user", "content": "x" * 2000}]})
+    writer.write(request("POST", "/v1/chat/completions", b"", close=True, extra="Expect: 100-continue\r\n").replace(
+        b"Content-Length: 0", b"Content-Length: %d" % len(body)))  # fmt: skip
+    assert await reader.readuntil(b"\r\n\r\n") == b"HTTP/1.1 100 Continue\r\n\r\n"
+    writer.write(body)
+    [(status, _, reply)] = split_responses(await reader.read(-1))
+    writer.close()
+    assert status == 200 and orjson.loads(reply)["choices"][0]["message"]["content"] == "x" * 2000

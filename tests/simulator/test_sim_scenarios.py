@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from core.simulator import ScenarioError, builtin_scenarios, load_scenario_file, load_scenarios, scenario_from_dict
 from core.simulator.script import TEXT, TOOL_ARGS, build_plan, content_gaps, cut_fixed, cut_words
@@ -133,3 +134,11 @@ def test_jitter_is_deterministic_per_seed_and_bounded() -> None:
     assert first(seeded) != first(Timing(gap_ms=20, jitter_ms=5, seed=2))
     assert all(0.015 <= gap <= 0.025 for gap in first(seeded))
     assert set(first(Timing(gap_ms=20))) == {0.02}
+
+
+def test_the_documented_example_is_a_valid_scenario() -> None:
+    doc = (Path(__file__).parents[2] / "core" / "simulator" / "SCENARIO_FORMAT.md").read_text()
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    scenario = scenario_from_dict(yaml.safe_load(example))
+    assert scenario.name == "weather-demo" and scenario.fault.headers == {"retry-after": "7"}
+    assert scenario.tool_calls[0].arguments == '{"city": "Paris"}' and scenario.chunking.arguments_size == 3

@@ -1,10 +1,17 @@
-"""Timing truth: what a client measures matches what the scenario scripted and the server recorded."""
+"""Timing truth: what a client measures matches what the scenario scripted and the server recorded.
+
+Noise on a shared machine only ever makes a frame *late*. So each test measures
+up to ATTEMPTS times and asserts on the first attempt that fits: a server that
+really keeps time fits at once, one that does not never fits (it is never
+early, and "late by more than the tolerance" every time is a real failure).
+"""
 
 from __future__ import annotations
 
 import itertools
 import statistics
 import time
+from collections.abc import Awaitable, Callable
 
 import anthropic
 import openai
@@ -16,6 +23,20 @@ from .helpers import add, collect_openai_stream, finished, user
 
 FIRST_TOKEN_MS = 120
 GAP_MS = 10
+SERVER_LATE_MS = 6  # server-recorded time vs the script (timer granularity is ~1 ms)
+CLIENT_VS_SERVER_MS = 10  # client-measured TTFT vs the server's record (request build + transit)
+ATTEMPTS = 3
+
+
+async def first_fitting(measure: Callable[[], Awaitable[None]]) -> None:
+    misses = []
+    for _ in range(ATTEMPTS):
+        try:
+            await measure()
+            return
+        except AssertionError as miss:
+            misses.append(str(miss).splitlines()[0])
+    raise AssertionError(f"no attempt kept time: {misses}")
 
 
 async def test_openai_ttft_matches_the_script_and_the_server_record(
@@ -26,24 +47,28 @@ async def test_openai_ttft_matches_the_script_and_the_server_record(
     # Warm up: the first stream pays a TCP connect and the SDK's one-off model building.
     add(server, name="warm", text="w", timing={"first_token_ms": 0, "gap_ms": 0})
     await collect_openai_stream(await openai_client.chat.completions.create(model="warm", messages=user(), stream=True))
-    sent_at = time.perf_counter()
-    stream = await openai_client.chat.completions.create(model="paced", messages=user(), stream=True)
-    arrivals = []
-    async for chunk in stream:
-        if chunk.choices and chunk.choices[0].delta.content:
-            arrivals.append(time.perf_counter())
-    client_ttft_ms = (arrivals[0] - sent_at) * 1000
-    exchange = await finished(server.exchanges[-1])
-    server_ttft_ms = (exchange.first_content_at - exchange.received_at) * 1000
-    assert FIRST_TOKEN_MS <= server_ttft_ms < FIRST_TOKEN_MS + 6
-    assert abs(client_ttft_ms - server_ttft_ms) < 10
-    client_gaps = [(b - a) * 1000 for a, b in zip(arrivals, arrivals[1:])]
-    server_gaps = [(b - a) * 1000 for a, b in zip(exchange.content_times, exchange.content_times[1:])]
-    assert len(client_gaps) == len(server_gaps) == 7
-    assert abs(statistics.median(server_gaps) - GAP_MS) < 3 and abs(statistics.median(client_gaps) - GAP_MS) < 4
-    # Due times are absolute from receipt, so the last frame lands on schedule too.
-    last_ms = (exchange.content_times[-1] - exchange.received_at) * 1000
-    assert FIRST_TOKEN_MS + 7 * GAP_MS <= last_ms < FIRST_TOKEN_MS + 7 * GAP_MS + 6
+
+    async def measure() -> None:
+        sent_at = time.perf_counter()
+        stream = await openai_client.chat.completions.create(model="paced", messages=user(), stream=True)
+        arrivals = []
+        async for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                arrivals.append(time.perf_counter())
+        client_ttft_ms = (arrivals[0] - sent_at) * 1000
+        exchange = await finished(server.exchanges[-1])
+        server_ttft_ms = (exchange.first_content_at - exchange.received_at) * 1000
+        assert FIRST_TOKEN_MS <= server_ttft_ms < FIRST_TOKEN_MS + SERVER_LATE_MS
+        assert 0 < client_ttft_ms - server_ttft_ms < CLIENT_VS_SERVER_MS
+        client_gaps = [(b - a) * 1000 for a, b in zip(arrivals, arrivals[1:])]
+        server_gaps = [(b - a) * 1000 for a, b in zip(exchange.content_times, exchange.content_times[1:])]
+        assert len(client_gaps) == len(server_gaps) == 7
+        assert abs(statistics.median(server_gaps) - GAP_MS) < 2 and abs(statistics.median(client_gaps) - GAP_MS) < 3
+        # Due times are absolute from receipt, so the last frame lands on schedule too.
+        last_ms = (exchange.content_times[-1] - exchange.received_at) * 1000
+        assert FIRST_TOKEN_MS + 7 * GAP_MS <= last_ms < FIRST_TOKEN_MS + 7 * GAP_MS + SERVER_LATE_MS
+
+    await first_fitting(measure)
 
 
 async def test_anthropic_ttft_matches_the_script(server: SimulatorServer, anthropic_client: anthropic.AsyncAnthropic) -> None:
@@ -52,18 +77,21 @@ async def test_anthropic_ttft_matches_the_script(server: SimulatorServer, anthro
     add(server, name="warm", text="w", timing={"first_token_ms": 0, "gap_ms": 0})
     async with anthropic_client.messages.stream(model="warm", max_tokens=16, messages=user()) as warm:
         await warm.get_final_message()
-    sent_at = time.perf_counter()
-    async with anthropic_client.messages.stream(model="paced", max_tokens=16, messages=user()) as stream:
-        async for _ in stream.text_stream:
-            client_ttft_ms = (time.perf_counter() - sent_at) * 1000
-            break
-        await stream.get_final_message()
-    exchange = await finished(server.exchanges[-1])
-    server_ttft_ms = (exchange.first_content_at - exchange.received_at) * 1000
-    assert FIRST_TOKEN_MS <= server_ttft_ms < FIRST_TOKEN_MS + 6
-    assert abs(client_ttft_ms - server_ttft_ms) < 10
-    # message_start and ping go out at once: headers and first bytes long before the first token.
-    assert (exchange.frames[0][0] - exchange.received_at) * 1000 < 20
+
+    async def measure() -> None:
+        sent_at = time.perf_counter()
+        client_ttft_ms = 0.0
+        async with anthropic_client.messages.stream(model="paced", max_tokens=16, messages=user()) as stream:
+            async for _ in stream.text_stream:
+                client_ttft_ms = client_ttft_ms or (time.perf_counter() - sent_at) * 1000
+        exchange = await finished(server.exchanges[-1])
+        server_ttft_ms = (exchange.first_content_at - exchange.received_at) * 1000
+        assert FIRST_TOKEN_MS <= server_ttft_ms < FIRST_TOKEN_MS + SERVER_LATE_MS
+        assert 0 < client_ttft_ms - server_ttft_ms < CLIENT_VS_SERVER_MS
+        # message_start and ping go out at once: first bytes long before the first token.
+        assert (exchange.frames[0][0] - exchange.received_at) * 1000 < 20
+
+    await first_fitting(measure)
 
 
 async def test_jittered_frames_land_on_their_seeded_schedule(server: SimulatorServer, openai_client: openai.AsyncOpenAI) -> None:
@@ -71,16 +99,20 @@ async def test_jittered_frames_land_on_their_seeded_schedule(server: SimulatorSe
                    timing={"first_token_ms": 0, "gap_ms": 8, "jitter_ms": 6, "seed": 5})  # fmt: skip
     gaps = content_gaps(scenario.timing)
     scheduled_ms = list(itertools.accumulate([0.0] + [next(gaps) * 1000 for _ in range(11)]))
-    assert max(b - a for a, b in zip(scheduled_ms, scheduled_ms[1:])) - min(b - a for a, b in zip(scheduled_ms, scheduled_ms[1:])) > 4
-    for _ in range(2):  # the same schedule on every request
+    scheduled_gaps = [b - a for a, b in zip(scheduled_ms, scheduled_ms[1:])]
+    assert max(scheduled_gaps) - min(scheduled_gaps) > 4  # the jitter is real
+
+    async def measure() -> None:
         stream = await openai_client.chat.completions.create(model="jittery", messages=user(), stream=True)
         async for _chunk in stream:
             pass
         exchange = await finished(server.exchanges[-1])
         actual_ms = [(t - exchange.received_at) * 1000 for t in exchange.content_times]
         lateness = [actual - scheduled for actual, scheduled in zip(actual_ms, scheduled_ms, strict=True)]
-        # Never early; late by the loop's timer granularity (~1 ms) plus whatever a busy CI box adds.
-        assert all(-0.5 < late < 10 for late in lateness) and statistics.median(lateness) < 4
+        assert all(-0.5 < late < SERVER_LATE_MS for late in lateness)
+
+    for _ in range(2):  # the same seeded schedule on every request
+        await first_fitting(measure)
 
 
 async def test_whole_response_waits_as_long_as_the_stream_would(
@@ -88,7 +120,11 @@ async def test_whole_response_waits_as_long_as_the_stream_would(
 ) -> None:
     add(server, name="slow-whole", text="one two three four five", chunking={"mode": "word"},
         timing={"first_token_ms": 50, "gap_ms": 10})  # fmt: skip
-    await openai_client.chat.completions.create(model="slow-whole", messages=user())
-    exchange = await finished(server.exchanges[-1])
-    took_ms = (exchange.first_content_at - exchange.received_at) * 1000
-    assert 50 + 4 * 10 <= took_ms < 50 + 4 * 10 + 8
+
+    async def measure() -> None:
+        await openai_client.chat.completions.create(model="slow-whole", messages=user())
+        exchange = await finished(server.exchanges[-1])
+        took_ms = (exchange.first_content_at - exchange.received_at) * 1000
+        assert 50 + 4 * 10 <= took_ms < 50 + 4 * 10 + SERVER_LATE_MS
+
+    await first_fitting(measure)

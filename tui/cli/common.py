@@ -82,6 +82,8 @@ def fmt_ms(value: float | None) -> str | None:
 def fmt_cost(value: float | None) -> str | None:
     if value is None:
         return None
+    if value == 0:
+        return "$0"
     return f"${value:.6f}" if value < 0.01 else f"${value:.4f}"
 
 

@@ -219,7 +219,9 @@ class MainScreen(Screen[None]):
                 self.notify("A run is going: cancel it (ctrl+g) before reopening another", severity="warning")
                 return
             self.output.show_run(saved, store.get_frames(saved.id))
-            self.metrics.show_metrics(saved.metrics)
+            self.metrics.show_metrics(
+                saved.metrics, status=saved.status, finish_reason=(saved.response or {}).get("finish_reason")
+            )
             self.sub_title = f"{saved.model_config_name} · run {saved.id} ({saved.status})"
         elif choice.action == "prompt":
             self.editor.load_request(ChatRequest.from_dict(saved.request))
@@ -230,10 +232,14 @@ class MainScreen(Screen[None]):
             self._reopen_comparison(saved.group_id)
 
     def _reopen_comparison(self, group_id: str) -> None:
-        runs = self.app.store.runs_in_group(group_id)
-        same_model = len({r.model_config_name for r in runs}) == 1
-        # A stream-vs-non-stream comparison is one model run both ways; anything else compares models.
-        if same_model and len({r.stream for r in runs}) > 1:
+        from core.compare import STREAM, group_kind, load_group
+
+        runs = load_group(self.app.store, group_id)
+        if not runs:
+            self.notify("That comparison has no saved runs left", severity="error")
+            return
+        # One model run both ways is a stream-vs-non-stream comparison; anything else compares models.
+        if group_kind(runs) == STREAM:
             from tui.screens.compare_stream import StreamCompareScreen
 
             self.app.push_screen(StreamCompareScreen.from_group(self.app.store, group_id))

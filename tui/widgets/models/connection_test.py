@@ -13,6 +13,7 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, LoadingIndicator, OptionList, Static
 
@@ -39,7 +40,7 @@ class ConnectionTestScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="connection-test", classes="models-dialog") as dialog:
-            dialog.border_title = f"Test connection: {self.config.name or self.config.provider}"
+            dialog.border_title = Content(f"Test connection: {self.config.name}")
             yield Static("", id="connection-status", markup=False)
             yield LoadingIndicator(id="connection-loading")
             yield OptionList(id="discovered-models", markup=False)

@@ -12,7 +12,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.store.models import KEYLESS_KINDS
+from core.store.models import KEYLESS_KINDS, PROVIDER_KINDS
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -24,6 +24,10 @@ def name_error(text: str, taken: set[str]) -> str | None:
     if name in taken:
         return f"a model named {name!r} already exists"
     return None
+
+
+def provider_error(kind: str) -> str | None:
+    return None if kind in PROVIDER_KINDS else f"unknown provider kind (known: {', '.join(PROVIDER_KINDS)})"
 
 
 def model_id_error(text: str) -> str | None:

@@ -15,6 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Select, Static, TextArea
@@ -56,16 +57,17 @@ class ModelFormScreen(ModalScreen[ModelConfig | None]):
 
     def compose(self) -> ComposeResult:
         config = self.existing or ModelConfig(name="", provider="openai", model="")
-        title = f"Edit model: {config.name}" if self.existing else "Add model"
+        # Content, not a str: a name with [brackets] is text, not markup.
+        title = Content(f"Edit model: {config.name}" if self.existing else "Add model")
         with Vertical(id="model-form", classes="models-dialog") as dialog:
             dialog.border_title = title
             with VerticalScroll(id="form-fields"):
                 with Horizontal(classes="form-row"):
                     yield _field(Input(config.name, id="name", placeholder="e.g. gpt-4o-mini"), "Name")
-                    with Vertical(classes="form-field", id="provider-field"):
-                        provider = Select([(kind, kind) for kind in PROVIDER_KINDS], value=config.provider, allow_blank=False, id="provider")
-                        provider.border_title = "Provider"
-                        yield provider
+                    # A kind this version does not know (a newer llmwb wrote the row) is shown and flagged, not lost.
+                    kinds = PROVIDER_KINDS if config.provider in PROVIDER_KINDS else (*PROVIDER_KINDS, config.provider)
+                    provider = Select([(kind, kind) for kind in kinds], value=config.provider, allow_blank=False, id="provider")
+                    yield _field(provider, "Provider")
                 yield _field(Input(config.model, id="model"), "Model id")
                 yield _field(Input(config.base_url or "", id="base-url"), "Base URL")
                 yield _field(Input(config.api_key_env or "", id="api-key-env"), "API key environment variable")
@@ -107,6 +109,7 @@ class ModelFormScreen(ModalScreen[ModelConfig | None]):
         """Check every field; show each message under its field. Returns {field id: message}."""
         checks = {
             "name": fields.name_error(self._text("name"), self.taken_names),
+            "provider": fields.provider_error(self.provider),
             "model": fields.model_id_error(self._text("model")),
             "base-url": fields.base_url_error(self._text("base-url"), self.provider),
             "api-key-env": fields.env_name_error(self._text("api-key-env")),
@@ -204,4 +207,5 @@ class ModelFormScreen(ModalScreen[ModelConfig | None]):
 def _field(widget: Widget, title: str) -> Vertical:
     """A titled input with its error line under it (hidden while the value is fine)."""
     widget.border_title = title
-    return Vertical(widget, Static("", id=f"{widget.id}-error", classes="field-error", markup=False), classes="form-field")
+    error_line = Static("", id=f"{widget.id}-error", classes="field-error", markup=False)
+    return Vertical(widget, error_line, id=f"{widget.id}-field", classes="form-field")

@@ -58,6 +58,7 @@ class ModelList(OptionList):
         super().__init__(id=id, classes=classes, markup=False)
         self.configs: list[ModelConfig] = []
         self._announced: object = _NOTHING_ANNOUNCED
+        self._laid_out_for = 0  # the text width the prompts were last laid out for
 
     def on_mount(self) -> None:
         self.border_title = "Models"
@@ -78,10 +79,21 @@ class ModelList(OptionList):
         if not self.configs:
             self.set_options([Option(EMPTY_HINT, disabled=True)])
         else:
-            self.set_options([Option(_describe(config)) for config in self.configs])
+            self._laid_out_for = self._text_width()
+            self.set_options([Option(describe(config, self._laid_out_for)) for config in self.configs])
             names = [config.name for config in self.configs]
             self.highlighted = names.index(wanted) if wanted in names else min(previous_index, len(names) - 1)
         self._announce()
+
+    def on_resize(self) -> None:
+        width = self._text_width()
+        if width != self._laid_out_for and self.configs:
+            self._laid_out_for = width
+            for index, config in enumerate(self.configs):
+                self.replace_option_prompt_at_index(index, describe(config, width))
+
+    def _text_width(self) -> int:
+        return self.scrollable_content_region.width - self.get_component_styles("option-list--option").padding.width
 
     def _announce(self) -> None:
         config = self.selected_config
@@ -172,6 +184,10 @@ def unique_copy_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _describe(config: ModelConfig) -> Content:
+def describe(config: ModelConfig, width: int) -> Content:
+    """Name, then provider and key status: on one line when `width` allows, else on two,
+    so a narrow pane breaks between them rather than inside "not needed"."""
     mark, text, style = KEY_STATUS_LOOK[config.key_status()]
-    return Content.assemble((config.name, "bold"), "\n", (config.provider, "$text-muted"), " ", (f"{mark} {text}", style))
+    status = f"{mark} {text}"
+    gap = " " if len(config.provider) + 1 + len(status) <= width else "\n"
+    return Content.assemble((config.name, "bold"), "\n", (config.provider, "$text-muted"), gap, (status, style))

@@ -1,9 +1,9 @@
 """The output pane: one run shown three ways — rendered Markdown, plain text, wire frames.
 
 `feed(event)` only appends to buffers (it runs once per chunk, at up to thousands
-a second). A 15 Hz timer flushes the buffers into the widgets; the timer awaits
-its callback, so at most one Markdown append is ever in flight and a slow
-append simply makes the next flush bigger.
+a second). A 15 Hz timer flushes the buffers into the widgets, so the cost of
+drawing depends on the flush rate, not the chunk rate; the timer awaits its
+callback, so a slow flush makes the next one bigger instead of piling up.
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ class OutputPane(Widget):
         reasoning.display, reasoning.collapsed, reasoning.title = False, False, "Reasoning"
         self.query_one("#tool-cards").remove_children()
         self.query_one("#outcome").remove_children()
-        self.run_worker(self.query_one(StreamingMarkdown).reset(), group="output-reset")
+        self.query_one(StreamingMarkdown).clear()
         self._update_header()
 
     def show_run(self, run: Run, frames: list[RunFrame]) -> None:
@@ -227,8 +227,8 @@ class OutputPane(Widget):
                 await self.query_one("#tool-cards").mount_all(new_cards)
             for card in dirty_cards:
                 card.refresh_card()
-        if text:
-            await self.query_one(StreamingMarkdown).append(text)
+            if text:
+                self.query_one(StreamingMarkdown).append(text)
         if generation != self._generation or self._status == "loading":
             return
         if self._final is not None and not self._final_applied and not self._pending_text:
@@ -238,7 +238,6 @@ class OutputPane(Widget):
         self._final_applied = True
         self._timer.pause()
         self._timer_running = False
-        await self.query_one(StreamingMarkdown).finish()
         response = final.final_response if isinstance(final, Finished) else final.partial_response
         calls = response.get("tool_calls") or []
         for call in calls:

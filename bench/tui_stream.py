@@ -1,0 +1,351 @@
+"""Streaming performance of the output pane and metrics sidebar, headless.
+
+    .venv/bin/python bench/tui_stream.py            # all cases, ~2.5 min
+    .venv/bin/python bench/tui_stream.py --quick    # shorter streams
+    .venv/bin/python bench/tui_stream.py --gc       # with gc.freeze() + gc.set_threshold(50_000, 20, 100)
+
+Each case runs in its own process (clean RSS): a harness app mounts OutputPane +
+MetricsSidebar, a worker feeds them every event of `core.runner.run` against a
+SimulatorServer on its own thread (as the embedded one runs in the app), with
+wire frames on. Cases:
+
+- rate/<view>:  2,000 chunks/s for 30 s (60k chunks of 4 chars, paced). Figures:
+  key press → handler latency (a key every 100 ms), chunk arrival → first frame
+  painted after the view took the chunk ("visible"), from the UI's receipt and
+  from the server's write.
+- long/<view>:  one 100,000-token answer (100k chunks at 4,000/s). Figures: UI
+  time (flushes, sidebar ticks, screen layout + paint) per chunk in each tenth of
+  the stream (last tenth / first tenth), RSS.
+
+The consuming loop yields to the app every `--yield-ms` (default 5; 0 = never):
+buffered socket data never suspends an `async for`, so without it a burst of
+hundreds of frames holds the event loop (keys wait) — the app's run worker
+should do the same.
+
+Targets (issue): key p95 ≤ 100 ms, visible p95 ≤ 100 ms, last/first tenth ≤ 2×,
+RSS < 300 MB. Figures print as percentiles and ratios; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import resource
+import subprocess
+import sys
+import threading
+import time
+from bisect import bisect_left
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from textual import events  # noqa: E402
+from textual.app import App, ComposeResult  # noqa: E402
+from textual.binding import Binding  # noqa: E402
+from textual.containers import Horizontal  # noqa: E402
+from textual.screen import Screen  # noqa: E402
+
+from core.events import TextDelta  # noqa: E402
+from core.request import ChatRequest  # noqa: E402
+from core.runner import RunOptions, run  # noqa: E402
+from core.simulator import SimulatorServer, scenario_from_dict  # noqa: E402
+from core.store.models import ModelConfig  # noqa: E402
+from tui.widgets.metrics import MetricsSidebar  # noqa: E402
+from tui.widgets.output import OutputPane  # noqa: E402
+from tui.widgets.output.markdown_stream import StreamingMarkdown  # noqa: E402
+from tui.widgets.output.wrapped_text import WrappedText  # noqa: E402
+
+clock = time.perf_counter
+
+
+def scenarios(quick: bool) -> dict[str, dict[str, Any]]:
+    seconds = 10 if quick else 30
+    long_tokens = 30_000 if quick else 100_000
+    return {
+        "rate": {
+            "name": "bench-rate", "api": "openai",
+            "generate": {"kind": "lorem_markdown", "tokens": 2000 * seconds, "seed": 3},
+            "chunking": {"mode": "fixed", "size": 4},
+            "timing": {"first_token_ms": 50, "gap_ms": 0.5},
+        },
+        "long": {
+            "name": "bench-long", "api": "openai",
+            "generate": {"kind": "lorem_markdown", "tokens": long_tokens, "seed": 5},
+            "chunking": {"mode": "fixed", "size": 4},
+            "timing": {"first_token_ms": 50, "gap_ms": 0.25},
+        },
+    }  # fmt: skip
+
+
+class ServerThread:
+    """A SimulatorServer on its own loop and thread, like the embedded one."""
+
+    def __init__(self, scenario: dict[str, Any]) -> None:
+        self.server = SimulatorServer({scenario["name"]: scenario_from_dict(scenario)})
+        self.loop = asyncio.new_event_loop()
+        started = threading.Event()
+
+        def serve() -> None:
+            asyncio.set_event_loop(self.loop)
+            self.loop.run_until_complete(self.server.start())
+            started.set()
+            self.loop.run_forever()
+
+        threading.Thread(target=serve, daemon=True).start()
+        started.wait(10)
+
+
+class Harness(App[None]):
+    BINDINGS = [Binding("z", "probe", "probe")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frame_times: list[float] = []
+        self.key_handled: list[float] = []
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield OutputPane()
+            yield MetricsSidebar()
+
+    def action_probe(self) -> None:
+        self.key_handled.append(clock())
+
+    def _display(self, screen, renderable) -> None:  # type: ignore[no-untyped-def]
+        # Headless apps still compose every frame; only the terminal write is skipped.
+        if renderable is not None and not self._batch_count:
+            self.frame_times.append(clock())
+        super()._display(screen, renderable)
+
+
+class UiBusy:
+    """Time the UI spends drawing (pane flushes, sidebar ticks, screen layout + paint),
+    attributed to the tenth of the stream being received when it was spent."""
+
+    def __init__(self, total_chars: int) -> None:
+        self.total_chars = total_chars
+        self.chars = 0
+        self.tenths = [0.0] * 10
+        self.chunks = [0] * 10
+        self.frames = [0] * 10
+        self.frame_time = [0.0] * 10
+
+    def on_chunk(self, chars: int) -> None:
+        self.chars = chars
+        self.chunks[self.tenth] += 1
+
+    @property
+    def tenth(self) -> int:
+        return min(9, self.chars * 10 // max(1, self.total_chars))
+
+    def wrap(self, cls: type, name: str) -> None:
+        original = getattr(cls, name)
+        busy = self
+        if asyncio.iscoroutinefunction(original):
+
+            async def timed_async(*args: Any, **kwargs: Any) -> Any:
+                start = clock()
+                try:
+                    return await original(*args, **kwargs)
+                finally:
+                    busy.tenths[busy.tenth] += clock() - start
+
+            setattr(cls, name, timed_async)
+        else:
+
+            def timed(*args: Any, **kwargs: Any) -> Any:
+                start = clock()
+                try:
+                    return original(*args, **kwargs)
+                finally:
+                    took, tenth = clock() - start, busy.tenth
+                    busy.tenths[tenth] += took
+                    if name == "_refresh_layout":
+                        busy.frames[tenth] += 1
+                        busy.frame_time[tenth] += took
+
+            setattr(cls, name, timed)
+
+    def us_per_chunk(self) -> list[float]:
+        return [t / max(1, n) * 1e6 for t, n in zip(self.tenths, self.chunks)]
+
+    def ms_per_frame(self) -> list[float]:
+        return [t / max(1, n) * 1e3 for t, n in zip(self.frame_time, self.frames)]
+
+
+def instrument(applied: list[tuple[float, int]], view: str) -> None:
+    """Record (time, chars taken so far) each time the measured view takes text."""
+    if view == "rendered":
+        original = StreamingMarkdown.append
+        total = 0
+
+        def append(self: StreamingMarkdown, text: str) -> None:
+            nonlocal total
+            original(self, text)
+            total += len(text)
+            applied.append((clock(), total))
+
+        StreamingMarkdown.append = append  # type: ignore[method-assign]
+    else:
+        original_write = WrappedText.write
+        totals: dict[int, int] = {}
+
+        def write(self: WrappedText, text: str) -> None:
+            original_write(self, text)
+            if self.id == "plain":
+                totals[id(self)] = totals.get(id(self), 0) + len(text)
+                applied.append((clock(), totals[id(self)]))
+
+        WrappedText.write = write  # type: ignore[method-assign]
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def summary(values_ms: list[float]) -> dict[str, float]:
+    return {"p50": pct(values_ms, 0.5), "p95": pct(values_ms, 0.95), "max": max(values_ms, default=float("nan"))}
+
+
+async def run_case(case: str, view: str, quick: bool, tune_gc: bool, yield_ms: float) -> dict[str, Any]:
+    scenario = scenarios(quick)[case]
+    server = ServerThread(scenario)
+    config = ModelConfig(
+        name="bench", provider="simulator", model=scenario["name"], base_url=server.server.root_url + "/v1"
+    )
+    applied: list[tuple[float, int]] = []
+    instrument(applied, view)
+    busy = UiBusy(len(scenario_from_dict(scenario).text or ""))
+    busy.wrap(OutputPane, "_flush")
+    busy.wrap(MetricsSidebar, "_tick")
+    busy.wrap(Screen, "_refresh_layout")
+    fed: list[tuple[float, int]] = []  # (time the UI received the chunk, chars so far)
+    app = Harness()
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one(OutputPane)
+        sidebar = app.query_one(MetricsSidebar)
+        while pane.view != view:
+            pane.cycle_view()
+        await pilot.pause()
+        if tune_gc:
+            gc.freeze()
+            gc.set_threshold(50_000, 20, 100)
+
+        async def consume() -> None:
+            chars = 0
+            pane.begin_run("bench", "bench", True)
+            sidebar.begin_run(True)
+            yielded = clock()
+            async for event in run(config, ChatRequest.from_prompt("go"), RunOptions(wire_frames=True)):
+                pane.feed(event)
+                sidebar.feed(event)
+                if isinstance(event, TextDelta):
+                    chars += len(event.content)
+                    fed.append((clock(), chars))
+                    busy.on_chunk(chars)
+                if yield_ms and clock() - yielded > yield_ms / 1000:
+                    # Buffered socket data never suspends the iteration: give the loop a turn.
+                    await asyncio.sleep(0)
+                    yielded = clock()
+
+        key_sent: list[float] = []
+        worker = app.run_worker(consume(), exit_on_error=False)
+        started = clock()
+        while not worker.is_finished:
+            key_sent.append(clock())
+            app.post_message(events.Key("z", "z"))
+            await asyncio.sleep(0.1)
+        elapsed = clock() - started
+        while pane.status == "streaming":  # the last flush and the final render
+            await asyncio.sleep(0.05)
+        await pilot.pause(0.2)
+        tail_done = clock()
+
+    exchange = server.server.exchanges[-1]
+    key_ms = [(handled - sent) * 1000 for sent, handled in zip(key_sent, app.key_handled)]
+    applied_times = [t for t, _ in applied]
+    applied_chars = [c for _, c in applied]
+    frames = app.frame_times
+
+    def visible_at(chars: int) -> float | None:
+        i = bisect_left(applied_chars, chars)
+        if i == len(applied_chars):
+            return None
+        j = bisect_left(frames, applied_times[i])
+        return frames[j] if j < len(frames) else None
+
+    vis_fed, vis_wire = [], []
+    for index, (t_fed, chars) in enumerate(fed):
+        shown = visible_at(chars)
+        if shown is None:
+            continue
+        vis_fed.append((shown - t_fed) * 1000)
+        if index < len(exchange.content_times):
+            vis_wire.append((shown - exchange.content_times[index]) * 1000)
+
+    costs = busy.us_per_chunk()
+    return {
+        "case": f"{case}/{view}" + ("+gc" if tune_gc else "") + (f" yield {yield_ms} ms" if yield_ms else ""),
+        "chunks": len(fed),
+        "seconds": round(elapsed, 2),
+        "chunks_per_s": round(len(fed) / elapsed),
+        "fps": round(len([t for t in frames if started <= t <= tail_done]) / (tail_done - started), 1),
+        "key_ms": summary(key_ms),
+        "keys": f"{len(app.key_handled)}/{len(key_sent)}",
+        "visible_ms": summary(vis_fed),
+        "visible_from_wire_ms": summary(vis_wire),
+        "ui_us_per_chunk_tenths": [round(c, 1) for c in costs],
+        "ui_busy_share": round(sum(busy.tenths) / elapsed, 2),
+        "frame_ms_tenths": [round(c, 1) for c in busy.ms_per_frame()],
+        "last_over_first_tenth": round(costs[-1] / costs[0], 2) if costs[0] else None,
+        "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def print_result(r: dict[str, Any]) -> None:
+    def fmt(s: dict[str, float]) -> str:
+        return f"p50 {s['p50']:7.1f}  p95 {s['p95']:7.1f}  max {s['max']:7.1f}"
+
+    print(f"== {r['case']}: {r['chunks']:,} chunks in {r['seconds']} s ({r['chunks_per_s']:,}/s), {r['fps']} frames/s")
+    print(f"   key → handler ms        {fmt(r['key_ms'])}   ({r['keys']} handled)")
+    print(f"   chunk visible ms (UI)   {fmt(r['visible_ms'])}")
+    print(f"   chunk visible ms (wire) {fmt(r['visible_from_wire_ms'])}")
+    tenths = " ".join(f"{c:.0f}" for c in r["ui_us_per_chunk_tenths"])
+    print(f"   UI µs/chunk by tenth    {tenths}   last/first = {r['last_over_first_tenth']}")
+    frames = " ".join(f"{c:.1f}" for c in r["frame_ms_tenths"])
+    print(f"   layout+paint ms/frame   {frames}")
+    print(f"   UI busy share of wall   {r['ui_busy_share']:.0%}")
+    print(f"   peak RSS                {r['rss_mb']} MB")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10 s rate stream, 30k-token long answer")
+    parser.add_argument("--gc", action="store_true", help="gc.freeze() + gc.set_threshold(50_000, 20, 100)")
+    parser.add_argument("--yield-ms", type=float, default=5, help="the run loop yields to the app after this long")
+    parser.add_argument("--case", help="one case, e.g. rate:rendered (runs in this process, prints JSON)")
+    args = parser.parse_args()
+    if args.case:
+        case, view = args.case.split(":")
+        print(json.dumps(asyncio.run(run_case(case, view, args.quick, args.gc, args.yield_ms))))
+        return 0
+    for case in ("rate:rendered", "rate:plain", "long:rendered", "long:plain"):
+        command = [sys.executable, __file__, "--case", case]
+        command += ["--quick"] * args.quick + ["--gc"] * args.gc + ["--yield-ms", str(args.yield_ms)]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            print(f"== {case}: failed\n{done.stderr[-2000:]}")
+            continue
+        print_result(json.loads(done.stdout.strip().splitlines()[-1]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,105 @@
+"""The metric definitions in DESIGN.md, on a recorder fed hand-picked times."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.metrics import MetricsRecorder, Prices, decode_rate, estimate_tokens, percentile
+
+USAGE = {"prompt_tokens": 100, "completion_tokens": 11, "total_tokens": 111, "reasoning_tokens": 4, "cached_tokens": 60}
+
+
+def recorder_at(*delta_times: float, stream: bool = True, last_byte: float | None = None) -> MetricsRecorder:
+    """A recorder with t0 = 0, headers at 0.05 s and content deltas at `delta_times` (seconds)."""
+    recorder = MetricsRecorder(stream=stream)
+    recorder.start(at=0.0)
+    recorder.on_headers(at=0.05)
+    for at in delta_times:
+        recorder.on_delta(at)
+    recorder.last_byte_at = last_byte if last_byte is not None else delta_times[-1]
+    return recorder
+
+
+def test_percentile_is_nearest_rank():
+    values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]
+    assert percentile(values, 0.5) == 5.0
+    assert percentile(values, 0.95) == 10.0
+    assert percentile([7.0], 0.5) == percentile([7.0], 0.95) == 7.0
+    assert percentile([1.0, 100.0], 0.5) == 1.0
+
+
+def test_times_are_measured_from_t0():
+    metrics = recorder_at(0.2, 0.25, 0.35, 0.45, last_byte=0.5).finish(usage=USAGE, output_text="x", prices=Prices())
+    assert (metrics["ttfb_ms"], metrics["ttft_ms"], metrics["total_ms"]) == (50.0, 200.0, 500.0)
+    assert metrics["chunks"] == 4
+    # gaps 50, 100, 100 ms
+    assert (metrics["itl_p50_ms"], metrics["itl_p95_ms"], metrics["itl_max_ms"]) == (100.0, 100.0, 100.0)
+
+
+def test_tpot_and_decode_tps_use_completion_tokens_after_the_first():
+    metrics = recorder_at(0.2, 0.3, last_byte=1.2).finish(usage=USAGE, output_text="x", prices=Prices())
+    # (total − ttft) / (completion − 1) = 1000 ms / 10
+    assert metrics["tpot_ms"] == 100.0
+    assert metrics["decode_tps"] == 10.0
+    assert decode_rate(200.0, 1200.0, 11) == (100.0, 10.0)
+    assert decode_rate(200.0, 1200.0, 1) == (None, None)  # one token: no decode window
+    assert decode_rate(None, 1200.0, 11) == (None, None)  # no content
+
+
+def test_a_single_delta_has_no_gaps():
+    metrics = recorder_at(0.2).finish(usage=USAGE, output_text="x", prices=Prices())
+    assert metrics["itl_p50_ms"] is metrics["itl_p95_ms"] is metrics["itl_max_ms"] is None
+
+
+def test_non_streamed_ttft_is_the_total():
+    metrics = recorder_at(0.8, stream=False).finish(usage=USAGE, output_text="x", prices=Prices())
+    assert metrics["ttft_ms"] == metrics["total_ms"] == 800.0
+    assert metrics["tpot_ms"] is None and metrics["decode_tps"] is None
+    assert metrics["stream"] is False and metrics["chunks"] == 1
+
+
+def test_provider_usage_is_taken_as_sent():
+    metrics = recorder_at(0.1).finish(usage=USAGE, output_text="ignored", prices=Prices())
+    assert metrics["usage_source"] == "provider"
+    assert [metrics[k] for k in ("prompt_tokens", "completion_tokens", "reasoning_tokens", "cached_tokens", "total_tokens")] == [
+        100, 11, 4, 60, 111,
+    ]  # fmt: skip
+
+
+def test_usage_is_estimated_when_the_provider_sent_none():
+    metrics = recorder_at(0.1).finish(
+        usage=None, output_text="r" * 9 + "t" * 10, reasoning_text="r" * 9, prompt_text="p" * 17, prices=Prices()
+    )
+    assert metrics["usage_source"] == "estimated"
+    assert (metrics["prompt_tokens"], metrics["completion_tokens"], metrics["reasoning_tokens"]) == (5, 5, 3)
+    assert metrics["total_tokens"] == 10 and metrics["cached_tokens"] == 0
+    assert metrics["output_chars"] == 19
+    assert estimate_tokens("") == 0 and estimate_tokens("abcd") == 1 and estimate_tokens("abcde") == 2
+
+
+def test_usage_without_completion_tokens_is_estimated_but_keeps_the_prompt_count():
+    metrics = recorder_at(0.1).finish(usage={"prompt_tokens": 42, "completion_tokens": None}, output_text="abcdefgh", prices=Prices())
+    assert (metrics["usage_source"], metrics["prompt_tokens"], metrics["completion_tokens"]) == ("estimated", 42, 2)
+
+
+def test_cost_prices_cached_input_apart():
+    prices = Prices(input=3.0, cached_input=0.3, output=15.0)
+    # 40 uncached x 3 + 60 cached x 0.3 + 11 out x 15 = 120 + 18 + 165 per million
+    assert prices.cost(100, 60, 11) == pytest.approx(303 / 1_000_000, abs=1e-15)
+    assert Prices(input=3.0, output=15.0).cost(100, 60, 11) == pytest.approx((300 + 165) / 1_000_000, abs=1e-15)
+    metrics = recorder_at(0.1).finish(usage=USAGE, output_text="x", prices=prices)
+    assert metrics["cost_usd"] == 0.000303
+
+
+def test_no_content_leaves_ttft_empty_but_the_total_measured():
+    recorder = MetricsRecorder()
+    recorder.start(at=0.0)
+    recorder.last_byte_at = 0.3
+    metrics = recorder.finish(usage=None, output_text="", prices=Prices())
+    assert (metrics["ttft_ms"], metrics["total_ms"], metrics["chunks"], metrics["completion_tokens"]) == (None, 300.0, 0, 0)
+
+
+def test_live_figures_estimate_tokens_from_characters():
+    recorder = recorder_at(0.0)
+    live = recorder.live(output_chars=41)
+    assert live["tokens"] == 11 and live["chunks"] == 1 and live["ttft_ms"] == 0.0

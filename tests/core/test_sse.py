@@ -1,0 +1,70 @@
+"""SSE framing over arbitrary TCP read boundaries."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.providers.sse import iter_sse, parse_frame
+
+
+async def frames_of(*reads: bytes) -> list[tuple[str | None, str, str]]:
+    async def chunks():
+        for read in reads:
+            yield read
+
+    return [(f.event, f.data, f.raw) async for f in iter_sse(chunks())]
+
+
+def split_every(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+BODY = 'data: {"a": "东京"}\n\nevent: ping\ndata: {}\n\n: keep-alive\n\ndata: [DONE]\n\n'.encode()
+EXPECTED = [
+    (None, '{"a": "东京"}', 'data: {"a": "东京"}'),
+    ("ping", "{}", "event: ping\ndata: {}"),
+    ("comment", "", ": keep-alive"),
+    (None, "[DONE]", "data: [DONE]"),
+]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 64, 10_000])
+async def test_frames_split_across_reads_at_any_byte(size):
+    # size 1 and 2 cut the three-byte characters and the blank lines themselves
+    assert await frames_of(*split_every(BODY, size)) == EXPECTED
+
+
+@pytest.mark.parametrize("size", [1, 3, 10_000])
+async def test_crlf_and_bare_cr_line_ends(size):
+    crlf = BODY.replace(b"\n", b"\r\n")
+    assert await frames_of(*split_every(crlf, size)) == EXPECTED
+    assert await frames_of(*split_every(BODY.replace(b"\n", b"\r"), size)) == EXPECTED
+
+
+async def test_a_cr_at_the_end_of_a_read_is_not_a_blank_line_yet():
+    assert await frames_of(b"data: 1\r", b"\ndata: 2\r\n", b"\r\n") == [(None, "1\n2", "data: 1\ndata: 2")]
+
+
+async def test_an_unterminated_last_frame_is_still_yielded():
+    assert await frames_of(b'data: {"x": 1}\n\ndata: {"cut": tr') == [
+        (None, '{"x": 1}', 'data: {"x": 1}'),
+        (None, '{"cut": tr', 'data: {"cut": tr'),
+    ]
+    assert await frames_of(b"data: last\n") == [(None, "last", "data: last")]
+    assert await frames_of(b"\n\n\n") == []
+
+
+def test_field_parsing():
+    assert parse_frame("data:no-space", 0.0).data == "no-space"
+    assert parse_frame("data: a\ndata: b", 0.0).data == "a\nb"
+    assert parse_frame("event: message_stop", 0.0).event == "message_stop"
+    assert parse_frame("id: 7\nretry: 10", 0.0) is None
+
+
+async def test_each_frame_is_stamped_when_its_last_bytes_arrived():
+    async def chunks():
+        yield b"data: 1\n\ndata: "
+        yield b"2\n\n"
+
+    stamps = [f.at async for f in iter_sse(chunks())]
+    assert stamps[0] < stamps[1]

@@ -1,0 +1,89 @@
+"""The process-wide embedded simulator and the `llmwb simulate` command, each in a fresh process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from tui.cli.simulate import DEFAULT_PORT, is_loopback, register
+
+EMBEDDED_PROBE = """
+import json, sys, threading
+import core.simulator
+import core.simulator.embedded as embedded
+
+started_threads = threading.active_count()
+ui_loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("textual", "tui"))
+urls = set()
+workers = [threading.Thread(target=lambda: urls.add(embedded.embedded_root_url())) for _ in range(8)]
+for w in workers: w.start()
+for w in workers: w.join()
+import httpx2
+with httpx2.Client(trust_env=False) as client:
+    ids = [m["id"] for m in client.get(urls.copy().pop() + "/v1/models").json()["data"]]
+print(json.dumps({"threads_at_import": started_threads, "ui_loaded": ui_loaded, "urls": sorted(urls),
+                  "ids": ids, "errors": [p.name for p, _ in embedded.load_errors]}))
+"""
+
+
+def test_embedded_server_is_lazy_shared_and_reads_the_env_dir(tmp_path: Path) -> None:
+    (tmp_path / "mine.yaml").write_text("text: from the user's dir\n")
+    (tmp_path / "broken.yaml").write_text("name: [\n")
+    env = {**os.environ, "LLMWB_SCENARIO_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", EMBEDDED_PROBE], env=env, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # core prints nothing
+    report = json.loads(done.stdout)
+    assert report["threads_at_import"] == 1 and report["ui_loaded"] == []
+    assert len(report["urls"]) == 1 and report["urls"][0].startswith("http://127.0.0.1:")
+    assert {"mine", "demo-fast", "demo-claude"} <= set(report["ids"])
+    assert report["errors"] == ["broken.yaml"]
+
+
+CLI_RUNNER = "import argparse, sys; from tui.cli import simulate; p = argparse.ArgumentParser(); " \
+             "simulate.register(p.add_subparsers()); sys.exit(simulate.handle(p.parse_args(sys.argv[1:])))"  # fmt: skip
+
+
+def test_simulate_command_serves_until_interrupted(tmp_path: Path) -> None:
+    (tmp_path / "extra.yaml").write_text("description: an extra one\ntext: hi\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CLI_RUNNER, "simulate", "--port", "0", "--scenario-dir", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        banner = proc.stdout.readline()
+        assert banner.startswith("llmwb simulator on http://127.0.0.1:") and "OpenAI: " in banner and "/v1" in banner
+        root = banner.split()[3]
+        with httpx2.Client(trust_env=False) as client:
+            assert "extra" in {m["id"] for m in client.get(root + "/v1/models").json()["data"]}
+        printed = []
+        while "GET  /v1/models  200" not in (line := proc.stdout.readline()):  # ends at the per-request log line
+            assert line, "server exited early"
+            printed.append(line)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0 and err == ""
+    assert printed[0].startswith("scenarios") and any("extra" in p and "an extra one" in p for p in printed)
+
+
+def test_simulate_arguments() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["simulate", "--scenario-dir", "a", "--scenario-dir", "b"])
+    assert (args.host, args.port, args.scenario_dir) == ("127.0.0.1", DEFAULT_PORT, [Path("a"), Path("b")])
+
+
+@pytest.mark.parametrize("host, loopback", [("127.0.0.1", True), ("127.0.0.2", True), ("::1", True),
+                                            ("localhost", True), ("0.0.0.0", False), ("192.168.1.5", False)])  # fmt: skip
+def test_non_loopback_hosts_are_told_apart(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback

@@ -1,0 +1,108 @@
+"""The history modal: what a row says, and what its keys do."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from textual.widgets import DataTable
+
+from core.request import ChatRequest
+from core.store.models import Run
+from output_host import wait_until
+from tui.app import LlmwbApp
+from tui.screens.compare_models import ModelsCompareScreen
+from tui.screens.compare_stream import StreamCompareScreen
+from tui.screens.main import MainScreen
+from tui.widgets.history import HistoryScreen, rows
+
+T0 = datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc)
+
+
+def saved_run(store, name: str, prompt: str, *, minutes: int, **extra) -> Run:  # type: ignore[no-untyped-def]
+    run = Run(
+        model_config_name=name, provider="simulator", model=name, created_at=T0 + timedelta(minutes=minutes),
+        request=ChatRequest.from_prompt(prompt, stream=extra.pop("stream", True)).to_dict(),
+        status=extra.pop("status", "ok"), response={"content": f"answer to {prompt}"},
+        metrics={"ttft_ms": 152.4, "total_ms": 12_345.0, "prompt_tokens": 12, "completion_tokens": 40,
+                 "usage_source": "estimated", "cost_usd": 0.000123},
+        **extra,
+    )  # fmt: skip
+    store.create_run(run)
+    store.finish_run(run, [])
+    return run
+
+
+def test_a_row_reads_like_a_summary() -> None:
+    run = Run(
+        model_config_name="demo-fast", provider="simulator", model="demo-fast", created_at=T0,
+        status="error", error_type="rate_limit", group_id="g1",
+        request=ChatRequest.from_prompt("one two three four five six seven eight nine ten").to_dict(),
+        metrics={"ttft_ms": 152.4, "total_ms": 12_345.0, "prompt_tokens": 12, "completion_tokens": 40,
+                 "usage_source": "estimated", "cost_usd": 0.000123},
+    )  # fmt: skip
+    when, model, status, ttft, total, tokens, cost, prompt = rows.row(run)
+    assert (model, status, ttft, total) == ("demo-fast", "rate_limit ⇄", "152 ms", "12.3 s")
+    assert (tokens, cost) == ("~12+40", "$0.0001")
+    assert prompt == "one two three four five six seven eight…"
+    assert rows.when(T0, now=T0.astimezone()) == T0.astimezone().strftime("%H:%M:%S")
+    assert rows.when(T0, now=(T0 + timedelta(days=3)).astimezone()) == T0.astimezone().strftime("%m-%d %H:%M")
+
+
+def test_missing_figures_show_a_dash() -> None:
+    run = Run(model_config_name="x", provider="openai", model="m", status="cancelled")
+    assert rows.row(run)[2:7] == ("cancelled", "–", "–", "–", "–")
+
+
+async def test_lists_newest_first_and_opens_or_loads(app_factory: Callable[..., LlmwbApp]) -> None:
+    app = app_factory()
+    saved_run(app.store, "demo-fast", "older prompt", minutes=0)
+    newer = saved_run(app.store, "echo", "newer prompt", minutes=5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+o")
+        history = app.screen
+        assert isinstance(history, HistoryScreen)
+        table = history.query_one(DataTable)
+        assert [table.get_row_at(i)[-1] for i in range(table.row_count)] == ["newer prompt", "older prompt"]
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        await wait_until(pilot, lambda: screen.output.text == "answer to newer prompt")
+        assert screen.metrics.final_metrics == newer.metrics
+
+        await pilot.press("ctrl+o", "down", "p")
+        await pilot.pause()
+        assert screen.editor.build_request().last_user_text == "older prompt"
+
+
+async def test_escape_closes_and_an_empty_history_says_so(app_factory: Callable[..., LlmwbApp]) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+o")
+        assert "No runs yet" in str(app.screen.query_one("#history-empty").render())
+        await pilot.press("enter", "escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_a_compared_run_reopens_its_comparison(app_factory: Callable[..., LlmwbApp]) -> None:
+    app = app_factory()
+    saved_run(app.store, "demo-fast", "both ways", minutes=0, group_id="stream-group", stream=True)
+    saved_run(app.store, "demo-fast", "both ways", minutes=1, group_id="stream-group", stream=False)
+    saved_run(app.store, "demo-fast", "two models", minutes=2, group_id="models-group")
+    saved_run(app.store, "echo", "two models", minutes=3, group_id="models-group")
+    saved_run(app.store, "echo", "alone", minutes=4)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+o")
+        history = app.screen
+        assert isinstance(history, HistoryScreen)
+        assert history.check_action("choose", ("compare",)) is None  # the newest run was not compared
+        await pilot.press("c")
+        assert app.screen is history
+        await pilot.press("down", "c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelsCompareScreen))
+        app.pop_screen()
+        await pilot.press("ctrl+o", "down", "down", "down", "down", "c")
+        await wait_until(pilot, lambda: isinstance(app.screen, StreamCompareScreen))
