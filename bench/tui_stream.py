@@ -3,6 +3,7 @@
     .venv/bin/python bench/tui_stream.py            # all cases, ~2.5 min
     .venv/bin/python bench/tui_stream.py --quick    # shorter streams
     .venv/bin/python bench/tui_stream.py --gc       # with gc.freeze() + gc.set_threshold(50_000, 20, 100)
+    .venv/bin/python bench/tui_stream.py --app      # the real app (rendered view), as it starts up
 
 Each case runs in its own process (clean RSS): a harness app mounts OutputPane +
 MetricsSidebar, a worker feeds them every event of `core.runner.run` against a
@@ -123,8 +124,9 @@ class Harness(App[None]):
 
 
 class UiBusy:
-    """Time the UI spends drawing (pane flushes, sidebar ticks, screen layout + paint),
-    attributed to the tenth of the stream being received when it was spent."""
+    """CPU time (this thread's, so other processes' load does not count) the UI spends
+    drawing — pane flushes, sidebar ticks, screen layout + paint — attributed to the
+    tenth of the stream being received when it was spent."""
 
     def __init__(self, total_chars: int) -> None:
         self.total_chars = total_chars
@@ -148,21 +150,21 @@ class UiBusy:
         if asyncio.iscoroutinefunction(original):
 
             async def timed_async(*args: Any, **kwargs: Any) -> Any:
-                start = clock()
+                start = time.thread_time()
                 try:
                     return await original(*args, **kwargs)
                 finally:
-                    busy.tenths[busy.tenth] += clock() - start
+                    busy.tenths[busy.tenth] += time.thread_time() - start
 
             setattr(cls, name, timed_async)
         else:
 
             def timed(*args: Any, **kwargs: Any) -> Any:
-                start = clock()
+                start = time.thread_time()
                 try:
                     return original(*args, **kwargs)
                 finally:
-                    took, tenth = clock() - start, busy.tenth
+                    took, tenth = time.thread_time() - start, busy.tenth
                     busy.tenths[tenth] += took
                     if name == "_refresh_layout":
                         busy.frames[tenth] += 1
@@ -268,13 +270,31 @@ async def run_case(case: str, view: str, quick: bool, tune_gc: bool, yield_ms: f
         await pilot.pause(0.2)
         tail_done = clock()
 
-    exchange = server.server.exchanges[-1]
-    key_ms = [(handled - sent) * 1000 for sent, handled in zip(key_sent, app.key_handled)]
+    name = f"{case}/{view}" + ("+gc" if tune_gc else "") + (f" yield {yield_ms} ms" if yield_ms else "")
+    return figures(
+        name, fed, applied, app.frame_times, list(zip(key_sent, app.key_handled)), len(key_sent),
+        server.server.exchanges[-1].content_times, busy, started, elapsed, tail_done,
+    )  # fmt: skip
+
+
+def figures(
+    name: str,
+    fed: list[tuple[float, int]],
+    applied: list[tuple[float, int]],
+    frames: list[float],
+    keys: list[tuple[float, float]],
+    keys_sent: int,
+    wire_times: list[float],
+    busy: UiBusy,
+    started: float,
+    elapsed: float,
+    tail_done: float,
+) -> dict[str, Any]:
     applied_times = [t for t, _ in applied]
     applied_chars = [c for _, c in applied]
-    frames = app.frame_times
 
     def visible_at(chars: int) -> float | None:
+        """The first frame painted after the view took the chunk's text."""
         i = bisect_left(applied_chars, chars)
         if i == len(applied_chars):
             return None
@@ -287,18 +307,18 @@ async def run_case(case: str, view: str, quick: bool, tune_gc: bool, yield_ms: f
         if shown is None:
             continue
         vis_fed.append((shown - t_fed) * 1000)
-        if index < len(exchange.content_times):
-            vis_wire.append((shown - exchange.content_times[index]) * 1000)
+        if index < len(wire_times):
+            vis_wire.append((shown - wire_times[index]) * 1000)
 
     costs = busy.us_per_chunk()
     return {
-        "case": f"{case}/{view}" + ("+gc" if tune_gc else "") + (f" yield {yield_ms} ms" if yield_ms else ""),
+        "case": name,
         "chunks": len(fed),
         "seconds": round(elapsed, 2),
         "chunks_per_s": round(len(fed) / elapsed),
         "fps": round(len([t for t in frames if started <= t <= tail_done]) / (tail_done - started), 1),
-        "key_ms": summary(key_ms),
-        "keys": f"{len(app.key_handled)}/{len(key_sent)}",
+        "key_ms": summary([(handled - sent) * 1000 for sent, handled in keys]),
+        "keys": f"{len(keys)}/{keys_sent}",
         "visible_ms": summary(vis_fed),
         "visible_from_wire_ms": summary(vis_wire),
         "ui_us_per_chunk_tenths": [round(c, 1) for c in costs],
@@ -309,19 +329,90 @@ async def run_case(case: str, view: str, quick: bool, tune_gc: bool, yield_ms: f
     }
 
 
+async def run_app_case(case: str, quick: bool) -> dict[str, Any]:
+    """The same stream in the real app (tui.app.create_app), started with its run key
+    action on a model config pointing at the bench server. Keys are probed as app
+    messages (`call_later`): a real key would type into the focused prompt editor."""
+    import tempfile
+
+    from tui.app import create_app
+    from tui.screens.main import MainScreen
+
+    scenario = scenarios(quick)[case]
+    server = ServerThread(scenario)
+    applied: list[tuple[float, int]] = []
+    instrument(applied, "rendered")
+    busy = UiBusy(len(scenario_from_dict(scenario).text or ""))
+    busy.wrap(OutputPane, "_flush")
+    busy.wrap(MetricsSidebar, "_tick")
+    busy.wrap(Screen, "_refresh_layout")
+    fed: list[tuple[float, int]] = []
+    original_feed = OutputPane.feed
+    chars = 0
+
+    def feed(self: OutputPane, event: Any) -> None:
+        nonlocal chars
+        original_feed(self, event)
+        if isinstance(event, TextDelta):
+            chars += len(event.content)
+            fed.append((clock(), chars))
+            busy.on_chunk(chars)
+
+    OutputPane.feed = feed  # type: ignore[method-assign]
+    frame_times: list[float] = []
+    with tempfile.TemporaryDirectory() as home:
+        app = create_app(Path(home))
+        app_class = type(app)
+        original_display = app_class._display
+
+        def display(self: App[Any], screen: Screen, renderable: Any) -> None:
+            if renderable is not None and not self._batch_count:
+                frame_times.append(clock())
+            original_display(self, screen, renderable)
+
+        app_class._display = display  # type: ignore[method-assign]
+        app.store.save_config(
+            ModelConfig(name="bench", provider="simulator", model=scenario["name"], base_url=server.server.root_url + "/v1")
+        )
+        async with app.run_test(size=(120, 40)) as pilot:
+            while not isinstance(app.screen, MainScreen):
+                await pilot.pause(0.05)
+            screen = app.screen
+            screen.models.reload(select="bench")
+            screen.editor.load_request(ChatRequest.from_prompt("go"))
+            await pilot.pause(0.5)
+            keys: list[tuple[float, float]] = []
+            keys_sent = 0
+            screen.action_run()
+            started = clock()
+            while screen.running:
+                sent = clock()
+                keys_sent += 1
+                app.call_later(lambda sent=sent: keys.append((sent, clock())))
+                await asyncio.sleep(0.1)
+            elapsed = clock() - started
+            await pilot.pause(0.3)
+            tail_done = clock()
+    return figures(
+        f"{case}/app", fed, applied, frame_times, keys, keys_sent,
+        server.server.exchanges[-1].content_times, busy, started, elapsed, tail_done,
+    )  # fmt: skip
+
+
 def print_result(r: dict[str, Any]) -> None:
     def fmt(s: dict[str, float]) -> str:
         return f"p50 {s['p50']:7.1f}  p95 {s['p95']:7.1f}  max {s['max']:7.1f}"
 
     print(f"== {r['case']}: {r['chunks']:,} chunks in {r['seconds']} s ({r['chunks_per_s']:,}/s), {r['fps']} frames/s")
-    print(f"   key → handler ms        {fmt(r['key_ms'])}   ({r['keys']} handled)")
+    probe = "app message → handled" if r["case"].endswith("/app") else "key → handler ms      "
+    print(f"   {probe} {fmt(r['key_ms'])}   ({r['keys']} handled)")
     print(f"   chunk visible ms (UI)   {fmt(r['visible_ms'])}")
     print(f"   chunk visible ms (wire) {fmt(r['visible_from_wire_ms'])}")
     tenths = " ".join(f"{c:.0f}" for c in r["ui_us_per_chunk_tenths"])
-    print(f"   UI µs/chunk by tenth    {tenths}   last/first = {r['last_over_first_tenth']}")
+    print(f"   UI CPU µs/chunk, tenths {tenths}   last/first = {r['last_over_first_tenth']}")
     frames = " ".join(f"{c:.1f}" for c in r["frame_ms_tenths"])
-    print(f"   layout+paint ms/frame   {frames}")
-    print(f"   UI busy share of wall   {r['ui_busy_share']:.0%}")
+    print(f"   layout+paint CPU ms/frame {frames}")
+    print(f"   UI CPU / wall time      {r['ui_busy_share']:.0%}")
     print(f"   peak RSS                {r['rss_mb']} MB")
 
 
@@ -330,13 +421,21 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="10 s rate stream, 30k-token long answer")
     parser.add_argument("--gc", action="store_true", help="gc.freeze() + gc.set_threshold(50_000, 20, 100)")
     parser.add_argument("--yield-ms", type=float, default=5, help="the run loop yields to the app after this long")
+    parser.add_argument("--app", action="store_true", help="the real app (tui.app) instead of the harness")
     parser.add_argument("--case", help="one case, e.g. rate:rendered (runs in this process, prints JSON)")
     args = parser.parse_args()
     if args.case:
         case, view = args.case.split(":")
-        print(json.dumps(asyncio.run(run_case(case, view, args.quick, args.gc, args.yield_ms))))
+        if view == "app":
+            result = asyncio.run(run_app_case(case, args.quick))
+        else:
+            result = asyncio.run(run_case(case, view, args.quick, args.gc, args.yield_ms))
+        print(json.dumps(result))
         return 0
-    for case in ("rate:rendered", "rate:plain", "long:rendered", "long:plain"):
+    cases = ["rate:rendered", "rate:plain", "long:rendered", "long:plain"]
+    if args.app:
+        cases = ["rate:app", "long:app"]
+    for case in cases:
         command = [sys.executable, __file__, "--case", case]
         command += ["--quick"] * args.quick + ["--gc"] * args.gc + ["--yield-ms", str(args.yield_ms)]
         done = subprocess.run(command, capture_output=True, text=True)

@@ -134,8 +134,9 @@ class LlmwbApp(App[int]):
 def _warm_up_sdks() -> None:
     """Import the provider SDKs (~1 s each) in the background, so the first run neither
     waits for them nor counts their import in its timings."""
+    import openai  # noqa: F401  (first: most configs speak its protocol)
+
     import anthropic  # noqa: F401
-    import openai  # noqa: F401
 
 
 def create_app(data_dir: Path | None = None) -> LlmwbApp:

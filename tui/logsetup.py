@@ -28,9 +28,12 @@ _PATTERNS = [
 ]
 
 # Environment variables whose values must never reach the log: the ones model
-# configs name, plus anything that looks like a key by its name.
+# configs name, plus anything that looks like a key by its name (found when
+# logging is configured: scanning the environment per record would cost more
+# than the rest of the logging together). Values are read per record, so a key
+# set later under a known name is still hidden.
 _key_envs: set[str] = set()
-_KEYISH_NAME = re.compile(r"(?i)(api_?key|token|secret)")
+_KEYISH_NAME = re.compile(r"(?i)(key|token|secret|passw)")
 
 
 def register_key_env(names: Iterable[str | None]) -> None:
@@ -39,8 +42,7 @@ def register_key_env(names: Iterable[str | None]) -> None:
 
 
 def _secret_values() -> list[str]:
-    names = _key_envs | {name for name in os.environ if _KEYISH_NAME.search(name)}
-    values = {os.environ.get(name, "") for name in names}
+    values = {os.environ.get(name, "") for name in _key_envs}
     # Longest first, so a key containing another key is hidden whole; very short
     # values would redact ordinary words.
     return sorted((v for v in values if len(v) >= 6), key=len, reverse=True)
@@ -87,6 +89,7 @@ def configure_logging(verbose: bool = False) -> logging.Handler:
     if the data dir changed) and updates the level."""
     from core.paths import data_dir  # not core.store: that imports SQLAlchemy
 
+    register_key_env(name for name in os.environ if _KEYISH_NAME.search(name))
     debug = verbose or os.environ.get("LLMWB_LOG_LEVEL", "").upper() == "DEBUG"
     level = logging.DEBUG if debug else logging.INFO
     root = logging.getLogger()

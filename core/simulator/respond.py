@@ -30,9 +30,14 @@ MAX_BUFFERED = 1024 * 1024  # ...and wait for the socket only when this much is 
 
 
 @dataclass(eq=False)
-
-
 class RecordedExchange:
+    """One HTTP request and exactly what the server wrote back, with timestamps.
+
+    Appended to SimulatorServer.exchanges as soon as the request is read; `finished`
+    is set when the server is done with it, so tests await it instead of sleeping.
+    Times are time.perf_counter() values of the server's process.
+    """
+
     method: str
     path: str
     headers: dict[str, str]  # request headers, names lower-cased
@@ -46,11 +51,13 @@ class RecordedExchange:
     protocol: str | None = None  # "openai" | "anthropic" for the two generation endpoints
     scenario: str | None = None
     streamed: bool = False
-    outcome: str = "pending"  # complete | http_error | client_disconnected | dropped | error_event | server_stopped | server_error
+    # complete | http_error | client_disconnected | dropped | error_event | server_stopped | server_error
+    outcome: str = "pending"
     completed_at: float | None = None
     connection_id: int = 0  # exchanges on one kept-alive connection share it
     content_frames: int = 0  # content-bearing frames written (text, reasoning, tool-call deltas)
     content_times: list[float] = field(default_factory=list)  # write time of each content frame, in order
+    error: str | None = None  # the simulator's own exception, for outcome "server_error"
 
 
 class FrameBatch:
@@ -124,9 +131,7 @@ async def send_error(
     return await send_json(conn, exchange, status, payload, headers, outcome="http_error")
 
 
-async def whole(
-    conn: Connection, exchange: RecordedExchange, scenario: Scenario, wire: WireRenderer, plan: Plan
-) -> bool:
+async def whole(conn: Connection, exchange: RecordedExchange, scenario: Scenario, wire: WireRenderer, plan: Plan) -> bool:
     """Non-streamed: wait as long as the stream would have taken, then send the whole body.
 
     Stream faults map onto a whole response as: headers_then_nothing -> headers only;

@@ -159,8 +159,9 @@ class SimulatorServer:
             if exchange.outcome == "pending":
                 exchange.outcome = "server_stopped"
             raise
-        except Exception:  # noqa: BLE001 - a bug here must not take the server down; close this connection
+        except Exception as exc:  # noqa: BLE001 - a bug here must not take the server down; close this connection
             keep_alive = False
+            exchange.error = repr(exc)  # kept, since nothing may be printed
             if exchange.outcome == "pending":
                 exchange.outcome = "server_error"
         finally:

@@ -21,9 +21,19 @@ _WORDS = (
 ).split()
 
 _CODE_SNIPPETS = (
-    'async def read_stream(response):\n    async for line in response.aiter_lines():\n        if line.startswith("data: "):\n            yield line[6:]',
-    "def percentile(values, q):\n    ordered = sorted(values)\n    index = round(q * (len(ordered) - 1))\n    return ordered[index]",
-    'for chunk in chunks:\n    buffer.append(chunk)\n    if len(buffer) > limit:\n        flush(buffer)\n        buffer.clear()',
+    "async def read_stream(response):\n"
+    "    async for line in response.aiter_lines():\n"
+    '        if line.startswith("data: "):\n'
+    "            yield line[6:]",
+    "def percentile(values, q):\n"
+    "    ordered = sorted(values)\n"
+    "    index = round(q * (len(ordered) - 1))\n"
+    "    return ordered[index]",
+    "for chunk in chunks:\n"
+    "    buffer.append(chunk)\n"
+    "    if len(buffer) > limit:\n"
+    "        flush(buffer)\n"
+    "        buffer.clear()",
 )
 
 
@@ -40,7 +50,7 @@ def _paragraph(rng: random.Random) -> str:
     return " ".join(_sentence(rng) for _ in range(rng.randint(2, 5)))
 
 
-def _block(rng: random.Random, section: int) -> str:
+def _block(rng: random.Random) -> str:
     kind = rng.choice(("paragraph", "paragraph", "bullets", "numbers", "code", "table", "quote"))
     if kind == "bullets":
         return "\n".join(f"- {_sentence(rng)}" for _ in range(rng.randint(3, 6)))
@@ -49,7 +59,9 @@ def _block(rng: random.Random, section: int) -> str:
     if kind == "code":
         return "```python\n" + rng.choice(_CODE_SNIPPETS) + "\n```"
     if kind == "table":
-        rows = [f"| {rng.choice(_WORDS)} | {rng.randint(1, 999)} ms | {rng.choice(_WORDS)} |" for _ in range(rng.randint(2, 5))]
+        rows = [
+            f"| {rng.choice(_WORDS)} | {rng.randint(1, 999)} ms | {rng.choice(_WORDS)} |" for _ in range(rng.randint(2, 5))
+        ]
         return "| name | time | note |\n| --- | ---: | --- |\n" + "\n".join(rows)
     if kind == "quote":
         return "> " + _sentence(rng)
@@ -66,10 +78,11 @@ def lorem_markdown(tokens: int, seed: int = 0) -> str:
     while length < target_chars:
         if section == 0 or rng.random() < 0.15:
             section += 1
-            heading = f"{'#' * rng.choice((2, 2, 3))} {section}. {rng.choice(_WORDS).capitalize()} and {rng.choice(_WORDS)}"
+            level = "#" * rng.choice((2, 2, 3))
+            heading = f"{level} {section}. {rng.choice(_WORDS).capitalize()} and {rng.choice(_WORDS)}"
             parts.append(heading)
             length += len(heading) + 2
-        block = _block(rng, section)
+        block = _block(rng)
         parts.append(block)
         length += len(block) + 2
     return "\n\n".join(parts) + "\n"

@@ -186,3 +186,11 @@ def test_prompt_file(llmwb, home, tmp_path):
     assert result.out == "from a file\n"
     request = runs(home)[0].request
     assert request["system"] == "be brief" and request["messages"][0]["content"] == "from a file"
+
+
+def test_prompt_from_stdin(llmwb, home, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("piped in"))
+    result = llmwb("run", "--model", "echo", "--prompt-file", "-")
+    assert (result.code, result.out) == (0, "piped in\n")

@@ -34,14 +34,23 @@ def test_one_model_both_ways_prints_table_and_diff(cli) -> None:  # type: ignore
     assert header.split()[:5] == ["model", "mode", "status", "ttft", "total"]
     assert streamed.split()[:3] == ["demo-diff", "stream", "ok"] and plain.split()[:3] == ["demo-diff", "nonstream", "ok"]
     assert "*" in streamed  # streaming wins first-text time
-    assert "stream vs nonstream: outputs differ" in out
+    assert "demo-diff: stream vs nonstream: outputs differ" in out
     assert "+Paris is the capital of France. It lies on the Seine and has roughly 2.1 million inhabitants." in out
 
 
 def test_identical_outputs_are_reported(cli) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = cli("--models", "echo", "--prompt", "say this back", "--modes", "stream,nonstream", "--concurrent")
     assert code == 0
-    assert "outputs identical" in out
+    assert "echo: stream vs nonstream: outputs identical" in out
+
+
+def test_json_verdict_for_each_model_run_both_ways(cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = cli("--models", "echo,demo-diff", "--prompt", "hi", "--modes", "stream,nonstream", "--json")
+    assert code == 0
+    summary = json.loads(out.splitlines()[-1])
+    verdicts = summary["stream_vs_nonstream"]
+    assert verdicts["echo"] == {"identical": True, "diff": []}
+    assert verdicts["demo-diff"]["identical"] is False and verdicts["demo-diff"]["diff"][0] == "--- stream"
 
 
 def test_json_one_object_per_run_then_summary(cli) -> None:  # type: ignore[no-untyped-def]

@@ -29,3 +29,9 @@ async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float
         await pilot.pause(0.02)
         waited += 0.02
     await pilot.pause()
+
+
+def screen_text(app: App) -> str:
+    """The characters on screen now, one line per row (what a user reads)."""
+    update = app.screen._compositor.render_full_update()
+    return "\n".join("".join(segment.text for segment in strip).rstrip() for strip in update.strips)

@@ -343,3 +343,20 @@ async def test_a_database_that_cannot_open_is_a_message(tmp_path: Path, monkeypa
         assert isinstance(starting, StartingScreen)
         await wait_until(pilot, lambda: "could not start" in str(starting.query_one("#starting").render()))
 
+
+
+async def test_at_80x24_the_model_list_starts_hidden_and_f2_shows_it(app_factory: Callable[..., LlmwbApp]) -> None:
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = main_screen(app)
+        assert not screen.models.display
+        assert screen.sub_title  # the header names the selected model
+        prompt = screen.query_one("#prompt")
+        assert prompt.region.height >= 5 and prompt.region.width >= 45
+        await pilot.press("f2")
+        await pilot.pause()
+        assert screen.models.display
+        await pilot.press("f2")
+        await pilot.pause()
+        assert not screen.models.display

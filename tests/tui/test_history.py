@@ -43,7 +43,7 @@ def test_a_row_reads_like_a_summary() -> None:
     )  # fmt: skip
     when, model, status, ttft, total, tokens, cost, prompt = rows.row(run)
     assert (model, status, ttft, total) == ("demo-fast", "rate_limit ⇄", "152 ms", "12.3 s")
-    assert (tokens, cost) == ("~12+40", "$0.0001")
+    assert (tokens, cost) == ("~12+40", "$0.000123")
     assert prompt == "one two three four five six seven eight…"
     assert rows.when(T0, now=T0.astimezone()) == T0.astimezone().strftime("%H:%M:%S")
     assert rows.when(T0, now=(T0 + timedelta(days=3)).astimezone()) == T0.astimezone().strftime("%m-%d %H:%M")

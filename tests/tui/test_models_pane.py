@@ -161,6 +161,22 @@ async def test_add_refuses_a_taken_name_then_saves_once_fixed(three_models: Stor
         assert app.selected[-1] == "gpt-mini"
 
 
+async def test_a_name_taken_elsewhere_while_the_form_is_open_keeps_the_form(three_models: Store) -> None:
+    app = ModelsHost(three_models)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("a")
+        await pilot.pause()
+        form_input(app, "name").value = "racer"
+        form_input(app, "model").value = "gpt-4o"
+        add_config(three_models, "racer", model="demo-fast")  # as `llmwb models add` would, meanwhile
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ModelFormScreen)
+        assert error_text(app, "name") == "a model named 'racer' already exists"
+        assert form_input(app, "model").value == "gpt-4o"
+        assert three_models.get_config("racer").model == "demo-fast"
+
+
 async def test_escape_cancels_the_form_without_saving(three_models: Store) -> None:
     app = ModelsHost(three_models)
     async with app.run_test(size=(80, 24)) as pilot:

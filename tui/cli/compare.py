@@ -1,6 +1,6 @@
 """`llmwb compare`: one prompt on several models and/or both ways (streamed and not).
 
-Prints a summary table with the best figure of each column marked `*`; for one
+Prints a summary table with the best figure of each column marked `*`; for each
 model run both ways, whether the two outputs are identical (or their diff).
 `--json` prints one object per run as it ends, then one summary object. Exit 1
 when any run failed (after printing everything), 2 for bad usage.
@@ -88,7 +88,7 @@ def handle(args: argparse.Namespace) -> int:
 
 
 async def _compare(specs: list[Any], store: Any, *, concurrent: bool, as_json: bool) -> int:
-    from core.compare import RunOutcome, best_marks, compare_outputs, mode_of, new_group_id, run_group, summarise
+    from core.compare import NONSTREAM, STREAM, RunOutcome, best_marks, new_group_id, run_group, summarise
     from core.events import Failed, Finished
 
     group_id = new_group_id()
@@ -106,12 +106,7 @@ async def _compare(specs: list[Any], store: Any, *, concurrent: bool, as_json: b
     done = [o for o in outcomes if o is not None]
     rows = summarise(done)
     marks = best_marks(rows)
-    verdict = None
-    models = {o.label for o in done}
-    if len(models) == 1 and {o.stream for o in done} == {True, False}:
-        streamed = next(o for o in done if o.stream)
-        plain = next(o for o in done if not o.stream)
-        verdict = compare_outputs(streamed.response, plain.response)
+    verdicts = _stream_verdicts(done)
 
     if as_json:
         summary: dict[str, Any] = {
@@ -119,18 +114,33 @@ async def _compare(specs: list[Any], store: Any, *, concurrent: bool, as_json: b
             "best": {column: {"model": rows[i].label, "mode": rows[i].mode} for column, i in marks.items()},
             "group_id": group_id,
         }
-        if verdict is not None:
-            summary["outputs_identical"], summary["diff"] = verdict
+        if verdicts:
+            summary["stream_vs_nonstream"] = {
+                model: {"identical": identical, "diff": diff} for model, (identical, diff) in verdicts.items()
+            }
         print(json.dumps(summary, ensure_ascii=False))
     else:
         _print_summary(rows, marks)
-        if verdict is not None:
-            identical, diff = verdict
-            print(f"\n{mode_of(True)} vs {mode_of(False)}: " + ("outputs identical" if identical else "outputs differ"))
+        for model, (identical, diff) in verdicts.items():
+            print(f"\n{model}: {STREAM} vs {NONSTREAM}: " + ("outputs identical" if identical else "outputs differ"))
             for line in diff:
                 print(line)
         print(f"\ngroup {group_id}")
     return EXIT_OK if all(o.status == "ok" for o in done) else EXIT_FAILED
+
+
+def _stream_verdicts(outcomes: list[Any]) -> dict[str, tuple[bool, list[str]]]:
+    """For each model run both ways: (outputs identical, unified diff)."""
+    from core.compare import compare_outputs
+
+    by_model: dict[str, dict[bool, Any]] = {}
+    for outcome in outcomes:
+        by_model.setdefault(outcome.label, {})[outcome.stream] = outcome
+    return {
+        model: compare_outputs(modes[True].response, modes[False].response)
+        for model, modes in by_model.items()
+        if len(modes) == 2
+    }
 
 
 def _run_object(outcome: Any) -> dict[str, Any]:

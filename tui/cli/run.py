@@ -126,6 +126,7 @@ def _prepare(store: Any, args: argparse.Namespace) -> tuple[Any, Any]:
             tool_choice=args.tool_choice,
             stream=args.stream,
         )
+    _check_provider(config)
     _check_tool_choice(request)
     if args.timeout is not None:
         config = config.model_copy(update={"timeout": args.timeout})
@@ -133,17 +134,21 @@ def _prepare(store: Any, args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def _config(store: Any, name: str) -> Any:
-    from core.store.models import PROVIDER_KINDS
-
     config = store.get_config(name)
     if config is None:
         known = ", ".join(c.name for c in store.list_configs()) or "none; see 'llmwb models add'"
         raise UsageError(f"no model config named {name!r} (known: {known})")
+    return config
+
+
+def _check_provider(config: Any) -> None:
+    from core.store.models import PROVIDER_KINDS
+
     if config.provider not in PROVIDER_KINDS:
         raise UsageError(
-            f"model config {name!r} has unknown provider kind {config.provider!r} (known: {', '.join(PROVIDER_KINDS)})"
+            f"model config {config.name!r} has unknown provider kind {config.provider!r}"
+            f" (known: {', '.join(PROVIDER_KINDS)})"
         )
-    return config
 
 
 def _read_prompt(args: argparse.Namespace) -> str:

@@ -34,6 +34,7 @@ from core.compare import (
 from core.request import ChatRequest
 from core.store.models import ModelConfig, Run, RunFrame
 from tui.widgets.compare import CompareColumn, DiffView, SummaryTable
+from tui.widgets.compare.column import yielding
 from tui.widgets.compare.figures import fmt_ms
 
 WIDGETS_CSS = Path(__file__).parent.parent / "widgets" / "compare" / "compare.tcss"
@@ -142,7 +143,8 @@ class StreamCompareScreen(Screen[None]):
 
     async def _drive(self, specs: list[RunSpec], group_id: str, concurrent: bool) -> None:
         columns = [self._column(spec.request.stream) for spec in specs]
-        async for index, event in run_group(specs, store=self.app.store, concurrent=concurrent, group_id=group_id):
+        events = run_group(specs, store=self.app.store, concurrent=concurrent, group_id=group_id)
+        async for index, event in yielding(events):
             columns[index].feed(event)
 
     def action_toggle_concurrent(self) -> None:

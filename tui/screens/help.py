@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingsMap
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.dom import DOMNode
@@ -29,23 +29,33 @@ def group_title(node: DOMNode) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", " ", type(node).__name__).capitalize()
 
 
+def own_bindings(node: DOMNode) -> list[Binding]:
+    """The bindings llmwb's classes declare on `node` (not the ones inherited from Textual's
+    widgets: their editing and scrolling keys are the usual ones and would bury the rest)."""
+    declared = [
+        binding
+        for klass in reversed(type(node).__mro__)
+        if klass.__module__.startswith("tui.")
+        for binding in klass.__dict__.get("BINDINGS", [])
+    ]
+    return [binding for keys in BindingsMap(declared).key_to_bindings.values() for binding in keys]
+
+
 def collect_bindings(screen: Screen) -> HelpGroups:
     """The bindings of the app, `screen` and every llmwb widget on it, grouped by owner."""
     app = screen.app
     groups: dict[str, dict[str, tuple[list[str], str]]] = {}
-    nodes: list[DOMNode] = [app, screen, *screen.walk_children(with_self=False)]
-    for node in nodes:
-        if node is not app and not type(node).__module__.startswith("tui."):
-            continue
+    for node in [app, screen, *screen.walk_children(with_self=False)]:
         entries = groups.setdefault(group_title(node), {})
-        for bindings in node._bindings.key_to_bindings.values():
-            for binding in bindings:
-                if binding.system or not binding.description:
-                    continue
-                keys, _ = entries.setdefault(binding.action, ([], _description(binding)))
-                key = app.get_key_display(binding)
-                if key not in keys:
-                    keys.append(key)
+        for binding in own_bindings(node):
+            if binding.system or not binding.description:
+                continue
+            keys, _ = entries.setdefault(binding.action, ([], _description(binding)))
+            key = app.get_key_display(binding)
+            if key not in keys:
+                keys.append(key)
+    palette_key = app.get_key_display(Binding(app.COMMAND_PALETTE_BINDING, "command_palette"))
+    groups[group_title(app)]["command_palette"] = ([palette_key], "Command palette — any action, by name")
     return [
         (title, [(", ".join(keys), description) for keys, description in entries.values()])
         for title, entries in groups.items()
@@ -89,6 +99,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Keys — F1 or Esc closes · ctrl+p finds any action by name"
+            box.border_subtitle = "a pane's own keys work while it has focus · tab moves focus"
             with VerticalScroll():
                 for title, entries in self._groups:
                     width = max(len(keys) for keys, _ in entries)

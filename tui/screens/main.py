@@ -31,8 +31,9 @@ from tui.widgets.prompt import PromptEditor, PromptError
 
 log = logging.getLogger("llmwb")
 
-NARROW_WIDTH = 110  # below this the side panes shrink
+NARROW_WIDTH = 100  # below this the model list starts hidden and the metrics narrow
 SHORT_HEIGHT = 32  # below this the prompt boxes shrink
+DEFAULT_MODEL = "demo-fast"  # selected on a fresh start: the demo that answers at once
 
 
 class MainScreen(Screen[None]):
@@ -64,6 +65,11 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # Continue where the last session left off: the model of the latest run, else the demo.
+        latest = self.app.store.list_runs(limit=1)
+        name = latest[0].model_config_name if latest else DEFAULT_MODEL
+        if self.app.store.get_config(name) is not None:
+            self.models.reload(select=name)
         self.editor.focus_prompt()
 
     def on_resize(self) -> None:
@@ -191,7 +197,7 @@ class MainScreen(Screen[None]):
                 from core.curl import as_curl
 
                 try:
-                    self._copy(as_curl(*prepared), "the request as curl (key as $ENV reference)")
+                    self._copy(as_curl(*prepared), "the request as curl, key as $ENV")
                 except ValueError as error:
                     self.notify(str(error), severity="error")
 
@@ -268,14 +274,19 @@ class MainScreen(Screen[None]):
 
     # --- panes --------------------------------------------------------------------------
     def action_toggle_models(self) -> None:
-        self._toggle_pane(self.models, "-hide-models")
+        self._toggle_pane(self.models, "-show-models", "-hide-models")
 
     def action_toggle_metrics(self) -> None:
-        self._toggle_pane(self.metrics, "-hide-metrics")
+        self._toggle_pane(self.metrics, None, "-hide-metrics")
 
-    def _toggle_pane(self, pane: ModelList | MetricsSidebar, hidden_class: str) -> None:
-        self.toggle_class(hidden_class)
-        if self.has_class(hidden_class) and self.focused is not None and pane in self.focused.ancestors_with_self:
+    def _toggle_pane(self, pane: ModelList | MetricsSidebar, shown_class: str | None, hidden_class: str) -> None:
+        """Flip what the user sees (the model list starts hidden on a narrow terminal:
+        `shown_class` overrides that)."""
+        hide = pane.display
+        self.set_class(hide, hidden_class)
+        if shown_class:
+            self.set_class(not hide, shown_class)
+        if hide and self.focused is not None and pane in self.focused.ancestors_with_self:
             self.editor.focus_prompt()  # focus must not stay in a pane nobody can see
 
     def action_toggle_params(self) -> None:

@@ -8,8 +8,10 @@ Either way it posts `Ended` with the run's outcome when the run is over.
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import aclosing
 from dataclasses import replace
-from typing import Any
+from typing import Any, AsyncIterator, TypeVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -21,12 +23,33 @@ from textual.worker import Worker
 
 from core.compare import RunOutcome, mode_of
 from core.events import Event, Failed, Finished, ReasoningDelta, RunStarted, TextDelta, ToolCallDelta, WireFrame
+from core.metrics import clock
+from core.providers.base import INTERNAL
 from core.request import ChatRequest
+from core.runner import RunOptions, run
 from core.store.models import ModelConfig, Run, RunFrame
 from tui.widgets.compare.figures import fmt_ms
 from tui.widgets.output import OutputPane
 
+T = TypeVar("T")
 RUN_GROUP = "compare-column-run"
+YIELD_EVERY_S = 0.005
+
+
+async def yielding(events: AsyncIterator[T]) -> AsyncIterator[T]:
+    """Pass events through, giving the event loop a turn every few milliseconds:
+    socket data already buffered never suspends an `async for`, so a burst of
+    frames would otherwise hold key presses (and the other columns) back."""
+    yielded = clock()
+    # Closed on the way out, whatever ends the loop: a run left unclosed would be
+    # saved as cancelled only when the garbage collector gets to it.
+    async with aclosing(events):  # type: ignore[type-var]
+        async for event in events:
+            yield event
+            if clock() - yielded > YIELD_EVERY_S:
+                await asyncio.sleep(0)
+                yielded = clock()
+
 
 _STATUS_STYLE = {"ok": "green", "error": "red", "cancelled": "yellow", "running": "cyan", "waiting": "dim"}
 _STATUS_MARK = {"ok": "✓", "error": "✗", "cancelled": "■", "running": "●", "waiting": "…"}
@@ -34,6 +57,12 @@ _STATUS_MARK = {"ok": "✓", "error": "✗", "cancelled": "■", "running": "●
 
 class CompareColumn(Vertical, can_focus=True):
     """A model's (or a mode's) answer in a comparison."""
+
+    BINDINGS = [
+        # f5, not r: the OutputPane inside binds r (reasoning) and would win when focused.
+        Binding("f5", "rerun", "Re-run column"),
+        Binding("m", "toggle_mode", "Stream/non-stream"),
+    ]
 
     class Ended(Message):
         """The column's run finished, failed or was cancelled."""
@@ -70,12 +99,6 @@ class CompareColumn(Vertical, can_focus=True):
         self._last_wire_ms: float | None = None
         self._worker: Worker[None] | None = None
 
-    BINDINGS = [
-        # f5, not r: the OutputPane inside binds r (reasoning) and would win when focused.
-        Binding("f5", "rerun", "Re-run column"),
-        Binding("m", "toggle_mode", "Stream/non-stream"),
-    ]
-
     def compose(self) -> ComposeResult:
         yield Static(self._header(), classes="column-header", markup=False)
         yield OutputPane()
@@ -93,20 +116,20 @@ class CompareColumn(Vertical, can_focus=True):
     def start(self, request: ChatRequest, *, store: Any, group_id: str) -> None:
         """Run `request` on this column's model in this column's mode, as a worker on
         the column (a re-run replaces only this column's run)."""
-        if self.config is None:
+        config = self.config
+        if config is None:
             self.notify(f"{self.label}: no such model config any more; cannot re-run", severity="warning")
             return
-        from core.runner import RunOptions, run
-
         run_request = replace(request, stream=self.stream)
         options = RunOptions(store=store, group_id=group_id, wire_frames=True)
 
         async def drive() -> None:
             try:
-                async for event in run(self.config, run_request, options):  # type: ignore[arg-type]
+                async for event in yielding(run(config, run_request, options)):
                     self.feed(event)
             except Exception as error:  # the runner does not raise for provider trouble; this is ours
-                self.feed(Failed(f"internal error: {type(error).__name__}: {error}", "internal", {}, {}))
+                message = f"internal error: {type(error).__name__}: {error}"
+                self.feed(Failed(error=message, error_type=INTERNAL, partial_response={}, metrics={}))
 
         self.status = "waiting"
         self._refresh_header()
@@ -179,7 +202,7 @@ class CompareColumn(Vertical, can_focus=True):
         header = Text(self.label, style="bold")
         header.append(f" · {mode_of(self.stream)} · ", style="dim")
         header.append(f"{_STATUS_MARK[self.status]} {self.status}", style=_STATUS_STYLE[self.status])
-        if self.outcome is not None and self.outcome.http_status:
+        if self.outcome is not None and (self.outcome.http_status or 0) >= 400:  # a cut stream says 200
             header.append(f" {self.outcome.http_status}", style="red")
         figures = []
         if self._ttft_ms is not None and self.stream:

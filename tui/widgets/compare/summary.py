@@ -11,6 +11,13 @@ from textual.widgets import DataTable
 from core.compare import HIGHER_IS_BETTER, SummaryRow, best_marks
 from tui.widgets.compare.figures import fmt_cost, fmt_ms, fmt_tokens, fmt_tps
 
+ERROR_WIDTH = 60  # the column shows the whole message; the table stays scannable
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 # (key, label, cell text). The key is the SummaryRow field, also the DataTable column key.
 COLUMNS: list[tuple[str, str, Callable[[SummaryRow], str]]] = [
     ("label", "model", lambda r: r.label),
@@ -25,13 +32,8 @@ COLUMNS: list[tuple[str, str, Callable[[SummaryRow], str]]] = [
     ("finish_reason", "finish", lambda r: r.finish_reason or "–"),
     ("error", "error", lambda r: _shorten(r.error or "", ERROR_WIDTH)),
 ]
-ERROR_WIDTH = 60  # the column shows the whole message; the table stays scannable
 SORT_KEYS = [key for key, _, _ in COLUMNS]
 _STATUS_STYLE = {"ok": "green", "error": "red", "cancelled": "yellow", "running": "cyan"}
-
-
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _sort_value(row: SummaryRow, key: str) -> tuple[int, Any]:

@@ -37,7 +37,10 @@ def cost(metrics: dict[str, Any]) -> str:
     value = metrics.get("cost_usd")
     if not isinstance(value, (int, float)):
         return "–"
-    return f"${value:.4f}" if value < 1 else f"${value:.2f}"
+    if value == 0:
+        return "$0"
+    # Demo and small calls cost fractions of a cent: keep two significant digits visible.
+    return f"${value:.6f}" if value < 0.01 else f"${value:.4f}" if value < 1 else f"${value:.2f}"
 
 
 def status(run: Run) -> str:

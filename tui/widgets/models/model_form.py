@@ -169,6 +169,7 @@ class ModelFormScreen(ModalScreen[ModelConfig | None]):
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
+        self._learn_names_taken_meanwhile()
         errors = self.validate()
         if errors:
             first = next(iter(errors))
@@ -176,6 +177,14 @@ class ModelFormScreen(ModalScreen[ModelConfig | None]):
             self.query_one(f"#{first}").focus()
             return
         self.dismiss(self.build_config())
+
+    def _learn_names_taken_meanwhile(self) -> None:
+        """The CLI or another window may have taken the name since the form opened: catch
+        it here, with the form still open, rather than lose what was typed to a failed save."""
+        name = self._text("name").strip()
+        other = self.app.store.get_config(name) if name else None
+        if other is not None and (self.existing is None or other.id != self.existing.id):
+            self.taken_names.add(name)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
@@ -75,7 +76,11 @@ class ModelList(OptionList):
         current = self.selected_config
         wanted = select or (current.name if current else None)
         previous_index = self.highlighted or 0
-        self.configs = self.app.store.list_configs()
+        try:
+            self.configs = self.app.store.list_configs()
+        except Exception as error:  # keep showing what we had rather than end the app
+            self.notify(f"Could not read the model configs: {type(error).__name__}: {error}", severity="error")
+            return
         if not self.configs:
             self.set_options([Option(EMPTY_HINT, disabled=True)])
         else:
@@ -148,7 +153,10 @@ class ModelList(OptionList):
             return False
         try:
             saved = self.app.store.save_config(config)
-        except Exception as error:  # e.g. a name taken meanwhile by the CLI: say so, keep the app
+        except IntegrityError:  # the CLI (or another window) took the name meanwhile
+            self.notify(f"Not saved: a model named {config.name!r} already exists.", severity="error")
+            return False
+        except Exception as error:  # the file is gone, read-only, locked too long…: say so, keep the app
             self.notify(f"Could not save {config.name}: {type(error).__name__}: {error}", severity="error")
             return False
         self.reload(select=saved.name)

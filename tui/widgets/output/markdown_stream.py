@@ -7,31 +7,35 @@ every widget on the screen, so even one widget per settled group costs more
 per frame as the answer grows (TEXTUAL_NOTES).
 
 So the answer is ONE widget holding lines: Markdown rendered by Rich into
-`Strip`s. The settled part is a list of groups of top-level blocks, each
-rendered once per width; only the tail — the last few blocks, the only ones that
-can still change — is re-rendered on an append. Once the tail holds more than
-`SETTLE_AT` blocks, all but the last `KEEP_LIVE` are rendered one last time and
-moved to the settled lines. The compositor asks only for the lines on screen,
-and the widget's height is a list length, so an append costs O(tail) at any
-length. A width change re-renders every group once. One renderer for settled
-and live text: a block looks the same before and after it settles, and a code
-fence is highlighted while it streams.
+`Strip`s. Settled blocks — every block but the last, once a later one has
+started (a finished block cannot change after that) — are rendered once per width
+in groups, which keep only their height: their lines are rendered again if
+scrolled back to, beyond a small cache. Only the tail — the last block, still
+growing — is re-rendered, at most once per frame and not at all while the view is
+hidden. The widget's height is a sum, the compositor asks only for the lines on
+screen, so an append costs O(last block) at any length; a width change re-renders
+every group once. One renderer for settled and live text: a block looks the same
+before and after it settles, and a code fence is highlighted while it streams.
 """
 
 from __future__ import annotations
 
 import asyncio
+from bisect import bisect_right
 
 from markdown_it import MarkdownIt
 from rich.markdown import Markdown as RichMarkdown
+from rich.segment import Segment
 from rich.style import Style
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-SETTLE_AT = 4  # live blocks before the older ones settle
-KEEP_LIVE = 2  # blocks that stay live after settling (the last one may still grow)
+SETTLE_AT = 1  # live blocks before the older ones settle...
+KEEP_LIVE = 1  # ...leaving this many live: the last one, still growing
 LOAD_GROUP = 20  # blocks per group when loading a saved answer
+GROUPS_CACHED = 32  # settled groups whose rendered lines are kept (a few screens' worth)
 
 _parser = MarkdownIt("gfm-like")
 
@@ -41,9 +45,15 @@ def block_starts(source: str) -> list[int]:
     return [token.map[0] for token in _parser.parse(source) if token.level == 0 and token.map and token.nesting >= 0]
 
 
-def split_lines(source: str, line: int) -> tuple[str, str]:
-    lines = source.splitlines(keepends=True)
-    return "".join(lines[:line]), "".join(lines[line:])
+def split_blocks(lines: list[str], starts: list[int]) -> list[str]:
+    """The source of each block, from the source's lines and its blocks' first lines."""
+    bounds = [0, *starts[1:], len(lines)]
+    return ["".join(lines[a:b]) for a, b in zip(bounds, bounds[1:])]
+
+
+def _is_blank(line: list[Segment]) -> bool:
+    # A code block's padding rows are spaces too, but on a background: not blank.
+    return all(not segment.text.strip() and not (segment.style and segment.style.bgcolor) for segment in line)
 
 
 class StreamingMarkdown(Widget):
@@ -51,28 +61,35 @@ class StreamingMarkdown(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._groups: list[str] = []  # settled sources
+        self._groups: list[list[str]] = []  # settled blocks' sources, in groups
         self._tail_source = ""
-        self._width = 0  # lines below are rendered at this width
-        self._settled_lines: list[Strip] = []
+        self._width = 0  # heights and lines below are for this width
+        # Settled groups keep only their height; their lines are rendered again when
+        # scrolled back to (a few groups stay cached). Holding every line of a long
+        # answer as Strips made the garbage collector's pauses grow with the answer.
+        self._group_ends: list[int] = []  # row after each measured group, cumulative
+        self._group_lines: LRUCache[int, list[Strip]] = LRUCache(GROUPS_CACHED)
         self._tail_lines: list[Strip] = []
-        self._rendered_groups = 0  # groups[:n] are in _settled_lines
         self._tail_stale = False
-        self._painted: dict[int, Strip] = {}  # styled, cropped lines as drawn, by row
+        self._painted: dict[int, Strip] = {}  # styled, cropped lines as drawn since the last change
         self._painted_style: Style | None = None
         self._load_generation = 0
 
     @property
     def source(self) -> str:
-        return "".join(self._groups) + self._tail_source
+        return "".join(block for group in self._groups for block in group) + self._tail_source
 
     @property
     def settled_count(self) -> int:
         return len(self._groups)
 
     @property
+    def _settled_height(self) -> int:
+        return self._group_ends[-1] if self._group_ends else 0
+
+    @property
     def line_count(self) -> int:
-        return len(self._settled_lines) + len(self._tail_lines)
+        return self._settled_height + len(self._tail_lines)
 
     # --- content -----------------------------------------------------------------
 
@@ -80,16 +97,18 @@ class StreamingMarkdown(Widget):
         self._tail_source += text
         starts = block_starts(self._tail_source)
         if len(starts) > SETTLE_AT:
-            settled, self._tail_source = split_lines(self._tail_source, starts[-KEEP_LIVE])
-            self._groups.append(settled)
+            lines = self._tail_source.splitlines(keepends=True)
+            cut = starts[-KEEP_LIVE]
+            self._groups.append(split_blocks(lines[:cut], starts[:-KEEP_LIVE]))
+            self._tail_source = "".join(lines[cut:])
         self._tail_stale = True
         self.refresh(layout=True)  # rendering waits for the layout: none while hidden, one per frame
 
     def clear(self) -> None:
         self._load_generation += 1
         self._groups, self._tail_source = [], ""
-        self._settled_lines, self._tail_lines = [], []
-        self._rendered_groups = 0
+        self._group_ends, self._tail_lines = [], []
+        self._group_lines.clear()
         self._painted = {}
         self.refresh(layout=True)
 
@@ -99,46 +118,61 @@ class StreamingMarkdown(Widget):
         self.clear()
         generation = self._load_generation
         starts = await asyncio.to_thread(block_starts, source)  # ~0.4 s for 100k tokens
-        lines = source.splitlines(keepends=True)
-        bounds = [0, *starts[LOAD_GROUP::LOAD_GROUP]]
-        for start, end in zip(bounds, bounds[1:]):
+        blocks = split_blocks(source.splitlines(keepends=True), starts) if starts else []
+        for first in range(0, len(blocks) - 1, LOAD_GROUP):
             if generation != self._load_generation:
                 return  # cleared again (another run) meanwhile
-            self._groups.append("".join(lines[start:end]))
+            self._groups.append(blocks[first : min(first + LOAD_GROUP, len(blocks) - 1)])
             self.refresh(layout=True)
             await asyncio.sleep(0)
         if generation == self._load_generation:
-            self._tail_source = "".join(lines[bounds[-1] :])
+            self._tail_source = blocks[-1] if blocks else source
             self._tail_stale = True
             self.refresh(layout=True)
 
     # --- rendering ---------------------------------------------------------------
 
     def _render(self, source: str) -> list[Strip]:
+        """Rich's lines for `source`, without blank lines at either end."""
         if not source.strip():
             return []
         options = self.app.console_options.update_width(self._width).update(highlight=False)
         markdown = RichMarkdown(source, code_theme="monokai", hyperlinks=False)
-        return [Strip(line) for line in self.app.console.render_lines(markdown, options, pad=False)]
+        lines = self.app.console.render_lines(markdown, options, pad=False)
+        start, end = 0, len(lines)
+        while start < end and _is_blank(lines[start]):
+            start += 1
+        while end > start and _is_blank(lines[end - 1]):
+            end -= 1
+        return [Strip(line) for line in lines[start:end]]
+
+    def _lines_of_group(self, index: int) -> list[Strip]:
+        lines = self._group_lines.get(index)
+        if lines is None:
+            # Block by block: Rich's own spacing between blocks varies (lists and
+            # tables bring extra blank lines); here every block ends with exactly one.
+            lines = []
+            for block in self._groups[index]:
+                lines.extend(self._render(block))
+                lines.append(Strip([]))
+            self._group_lines[index] = lines
+        return lines
 
     def _bring_up_to_date(self, width: int) -> None:
-        """Render what changed since the last layout: every group after a width change,
-        else only newly settled groups (once) and the tail (when it grew)."""
+        """Render what changed since the last layout: every group after a width change
+        (to measure it), else only newly settled groups (once) and the tail (when it grew)."""
         if width != self._width:
             self._width = width
-            self._settled_lines, self._rendered_groups = [], 0
+            self._group_ends = []
+            self._group_lines.clear()
             self._tail_stale = True
-            self._painted = {}
-        first_changed_row = len(self._settled_lines)
-        for group in self._groups[self._rendered_groups :]:
-            # Rich puts a blank line between blocks but none after the last one.
-            self._settled_lines.extend([*self._render(group), Strip([])])
-        self._rendered_groups = len(self._groups)
+        for index in range(len(self._group_ends), len(self._groups)):
+            self._group_ends.append(self._settled_height + len(self._lines_of_group(index)))
         if self._tail_stale:
             self._tail_lines = self._render(self._tail_source)
             self._tail_stale = False
-        for row in [row for row in self._painted if row >= first_changed_row]:
-            del self._painted[row]
+        # Only rows on screen are ever painted: dropping them all costs a screenful.
+        self._painted = {}
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         if width > 0:
@@ -152,11 +186,13 @@ class StreamingMarkdown(Widget):
             self._painted, self._painted_style = {}, style
         painted = self._painted.get(y)
         if painted is None:
-            settled = self._settled_lines
-            if y < len(settled):
-                line = settled[y]
-            elif y - len(settled) < len(self._tail_lines):
-                line = self._tail_lines[y - len(settled)]
+            settled_height = self._settled_height
+            if y < settled_height:
+                index = bisect_right(self._group_ends, y)
+                start = self._group_ends[index - 1] if index else 0
+                line = self._lines_of_group(index)[y - start]
+            elif y - settled_height < len(self._tail_lines):
+                line = self._tail_lines[y - settled_height]
             else:
                 return Strip.blank(width, style)
             painted = self._painted[y] = line.apply_style(style).crop_extend(0, width, style)

@@ -26,7 +26,7 @@ from tui.widgets.output.markdown_stream import StreamingMarkdown
 from tui.widgets.output.wrapped_text import WrappedText
 
 VIEWS = ("rendered", "plain", "wire")
-FLUSH_HZ = 15
+FLUSH_HZ = 10
 
 
 def wire_line(offset_ms: float, data: str) -> str:
@@ -177,6 +177,7 @@ class OutputPane(Widget):
         generation = self._generation
         if reasoning:
             self._show_reasoning(reasoning)
+            self.query_one("#reasoning", Collapsible).collapsed = bool(content)
         self.query_one("#plain", WrappedText).write(content)
         await self.query_one(StreamingMarkdown).load(content)
         if generation == self._generation:

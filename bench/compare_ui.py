@@ -1,0 +1,199 @@
+"""Is the several-models compare screen responsive with six fast streams at once?
+
+    .venv/bin/python bench/compare_ui.py              # 6 streams × 500 chunks/s, 10 s
+    .venv/bin/python bench/compare_ui.py --seconds 5 --streams 4
+
+Headless (`run_test`, 160×40): ModelsCompareScreen with N columns, each a
+simulator model streaming 4-character chunks every 2 ms (500 chunks/s), served by
+a SimulatorServer on its own thread (as the embedded one runs in the app), wire
+frames on. A key press (`s`, the sort key) every 100 ms; the figure is the time
+from posting the key to its handler running. The same is measured first with
+the screen idle, so the load's cost shows as a ratio in one run.
+
+Target: key → handler p95 ≤ 100 ms. Figures print; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from multiprocessing.connection import Connection
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("LLMWB_HOME", tempfile.mkdtemp(prefix="llmwb-bench-"))
+
+from textual import events  # noqa: E402
+from textual.app import App  # noqa: E402
+
+from core.events import TextDelta  # noqa: E402
+from core.request import ChatRequest  # noqa: E402
+from core.simulator import SimulatorServer, scenario_from_dict  # noqa: E402
+from core.store import Store  # noqa: E402
+from core.store.models import ModelConfig  # noqa: E402
+from tui.screens.compare_models import ModelsCompareScreen  # noqa: E402
+from tui.widgets.compare import CompareColumn  # noqa: E402
+
+clock = time.perf_counter
+GAP_MS = 2.0  # 500 chunks/s
+CHUNK_CHARS = 4
+
+
+def _serve(scenario: dict[str, Any], conn: Connection) -> None:
+    async def serve() -> None:
+        server = SimulatorServer({scenario["name"]: scenario_from_dict(scenario)})
+        await server.start()
+        conn.send(server.root_url)
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # until told to stop
+        await server.stop()
+
+    asyncio.run(serve())
+
+
+class ServerProcess:
+    """The simulator in its own process, as a remote provider would be: in-process
+    (the embedded one) it shares the GIL with the UI and its frame writing shows up
+    in the UI's figures. `--in-process` measures that case."""
+
+    def __init__(self, scenario: dict[str, Any]) -> None:
+        self._conn, child = multiprocessing.Pipe()
+        self.process = multiprocessing.Process(target=_serve, args=(scenario, child), daemon=True)
+        self.process.start()
+        self.root_url: str = self._conn.recv()
+
+    def stop(self) -> None:
+        self._conn.send("stop")
+        self.process.join(10)
+
+
+class ServerThread:
+    """The simulator on its own thread in this process, like the embedded one."""
+
+    def __init__(self, scenario: dict[str, Any]) -> None:
+        self.server = SimulatorServer({scenario["name"]: scenario_from_dict(scenario)})
+        self.loop = asyncio.new_event_loop()
+        started = threading.Event()
+
+        def serve() -> None:
+            asyncio.set_event_loop(self.loop)
+            self.loop.run_until_complete(self.server.start())
+            started.set()
+            self.loop.run_forever()
+
+        threading.Thread(target=serve, daemon=True).start()
+        started.wait(10)
+        self.root_url = self.server.root_url
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+class Host(App[None]):
+    def __init__(self, store: Store, screen: ModelsCompareScreen) -> None:
+        super().__init__()
+        self.store = store
+        self._compare = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self._compare)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def press_keys(app: App[None], handled: list[float], until: Any, limit: int | None = None) -> list[float]:
+    """Post `s` every 100 ms while `until()` is true; latency of each, in ms."""
+    latencies = []
+    while until() and (limit is None or len(latencies) < limit):
+        before = len(handled)
+        sent = clock()
+        app.post_message(events.Key("s", "s"))
+        await asyncio.sleep(0.1)
+        if len(handled) > before:
+            latencies.append((handled[before] - sent) * 1000)
+    return latencies
+
+
+async def main(streams: int, seconds: float, view: str, in_process: bool) -> None:
+    chunks = int(seconds * 1000 / GAP_MS)
+    scenario = {
+        "name": "bench-compare", "api": "openai",
+        "text": ("lorem ipsum dolor sit amet, consectetur adipiscing elit. " * (chunks * CHUNK_CHARS // 56 + 1))[
+            : chunks * CHUNK_CHARS
+        ],
+        "chunking": {"mode": "fixed", "size": CHUNK_CHARS},
+        "timing": {"first_token_ms": 50, "gap_ms": GAP_MS},
+    }  # fmt: skip
+    server = ServerThread(scenario) if in_process else ServerProcess(scenario)
+    store = Store()
+    root = server.root_url + "/v1"
+    configs = [
+        store.save_config(ModelConfig(name=f"bench-{i}", provider="openai-compatible", model="bench-compare",
+                                      base_url=root, params={"max_retries": 0}))
+        for i in range(streams)
+    ]  # fmt: skip
+    screen = ModelsCompareScreen(ChatRequest.from_prompt("go"), configs)
+    handled: list[float] = []
+    original = ModelsCompareScreen.action_cycle_sort
+
+    def timed_sort(self: ModelsCompareScreen) -> None:
+        handled.append(clock())
+        original(self)
+
+    ModelsCompareScreen.action_cycle_sort = timed_sort  # type: ignore[method-assign]
+
+    received: list[list[float]] = [[] for _ in range(streams)]
+    original_feed = CompareColumn.feed
+
+    def counting_feed(self: CompareColumn, event: Any) -> None:
+        if isinstance(event, TextDelta):
+            received[int(self.id.split("-")[1])].append(clock())  # type: ignore[union-attr]
+        original_feed(self, event)
+
+    CompareColumn.feed = counting_feed  # type: ignore[method-assign]
+
+    app = Host(store, screen)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        columns = screen.columns
+        for column in columns:
+            while column.output.view != view:
+                column.output.cycle_view()
+        # Idle baseline: the runs are started by the screen on mount, so measure
+        # before the first chunk arrives is not possible; instead measure after.
+        busy = await press_keys(app, handled, lambda: any(c.running or c.status == "waiting" for c in columns))
+        while any(c.running for c in columns):
+            await pilot.pause(0.05)
+        await pilot.pause(0.5)
+        idle = await press_keys(app, handled, lambda: True, limit=20)
+        statuses = [c.status for c in columns]
+    server.stop()
+
+    rates = [len(r) / (r[-1] - r[0]) if len(r) > 1 else 0.0 for r in received]
+    print(f"compare_ui: {streams} streams × {1000 / GAP_MS:.0f} chunks/s scripted, {chunks} chunks each, {view} view, "
+          f"simulator {'in this process' if in_process else 'in its own process'}")
+    print(f"  statuses                 {statuses}")
+    print(f"  chunks/s received/stream min {min(rates):.0f}  max {max(rates):.0f}")
+    print(f"  key → handler, streaming p50 {pct(busy, 0.5):6.1f} ms  p95 {pct(busy, 0.95):6.1f} ms  max {max(busy, default=float('nan')):6.1f} ms  ({len(busy)} keys)")  # noqa: E501
+    print(f"  key → handler, idle      p50 {pct(idle, 0.5):6.1f} ms  p95 {pct(idle, 0.95):6.1f} ms  ({len(idle)} keys)")
+    if idle and busy:
+        print(f"  p95 streaming / idle     {pct(busy, 0.95) / max(pct(idle, 0.95), 0.001):.1f}×")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--streams", type=int, default=6)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--view", choices=("rendered", "plain", "wire"), default="rendered", help="the columns' view")
+    parser.add_argument("--in-process", action="store_true", help="simulator on a thread of this process")
+    args = parser.parse_args()
+    asyncio.run(main(args.streams, args.seconds, args.view, args.in_process))
