@@ -106,6 +106,16 @@ class _RunState:
             prices=prices_of(self.config),
         )
 
+    async def create(self) -> None:
+        """Save the run as `running` before anything is sent, so a crash leaves a trace."""
+        store = self.options.store
+        if store is None:
+            return
+        try:
+            await asyncio.to_thread(store.create_run, self.row)
+        except Exception:  # the run goes ahead; `save` inserts the row if this did not
+            log.exception("run %s: could not save its start", self.row.id)
+
     async def save(self) -> None:
         store = self.options.store
         if store is None:
@@ -127,38 +137,38 @@ async def run(config: ModelConfig, request: ChatRequest, options: RunOptions | N
     until then the run is not saved as cancelled."""
     options = options or RunOptions()
     state = _RunState(config, request, options)
-    if options.store is not None:
-        await asyncio.to_thread(options.store.create_run, state.row)
+    await state.create()
     log.info(
         "run %s start: config=%s provider=%s model=%s stream=%s",
         state.row.id, config.name, config.provider, config.model, request.stream,
     )  # fmt: skip
-    yield RunStarted(run_id=state.row.id, model_config=config.name, stream=request.stream)
-
+    # Set once the outcome is decided: a cancel that lands during the final save
+    # must not turn a finished run into a cancelled one.
     finished = False
     try:
+        yield RunStarted(run_id=state.row.id, model_config=config.name, stream=request.stream)
         async for event in _exchange(state):
             yield event
         metrics = state.metrics()
         final = state.response_snapshot()
         state.row.status, state.row.response, state.row.metrics = "ok", final, metrics
+        finished = True
         await state.save()
         _log_end(state, metrics)
-        finished = True
         yield Finished(final_response=final, metrics=metrics, run_id=state.row.id)
     except ProviderError as error:
         failure = _failure(state, error)
+        finished = True
         await state.save()
         _log_end(state, failure.metrics)
-        finished = True
         if error.wire_body is not None and options.wire_frames:
             yield WireFrame(*_error_frame(state, error.wire_body))
         yield failure
     except Exception as error:  # a bug of ours must not lose the run or crash the caller
         log.exception("run %s failed inside llmwb", state.row.id)
         failure = _failure(state, ProviderError(f"internal error: {type(error).__name__}: {error}", base.INTERNAL))
-        await state.save()
         finished = True
+        await state.save()
         yield failure
     finally:
         if not finished:  # cancelled, or the consumer stopped iterating
@@ -206,7 +216,7 @@ async def _exchange(state: _RunState) -> AsyncIterator[Event]:
         async for frame in exchange.frames():
             at = frame.at
             recorder.last_byte_at = at
-            if keep_frames or want_frames:
+            if keep_frames or want_frames or log_frames:
                 offset_ms = (at - t0) * 1000.0
                 if keep_frames:
                     frames.append((offset_ms, frame.raw))

@@ -38,12 +38,14 @@ def open_store(data_dir: Path | None) -> tuple[Path, Store]:
     it, seeded with the demo models on first use."""
     from core.seed import ensure_seeded
     from core.store import Store
+    from tui.logsetup import register_key_env
     from core.paths import data_dir as default_data_dir
 
     path = Path(data_dir) if data_dir is not None else default_data_dir()
     path.mkdir(parents=True, exist_ok=True)
     store = Store(path / "llmwb.db")
     ensure_seeded(store)
+    register_key_env(config.api_key_env for config in store.list_configs())  # redacted from the log
     return path, store
 
 
@@ -105,6 +107,7 @@ class LlmwbApp(App[int]):
             self.data_dir, self.store = worker.result
             self._show_main()
         elif worker.name == "open-store" and event.state == WorkerState.ERROR:
+            gc.enable()
             log.error("could not open the database: %s", worker.error)
             if isinstance(self.screen, StartingScreen):
                 self.screen.show_failure(f"{type(worker.error).__name__}: {worker.error}")
@@ -119,9 +122,10 @@ class LlmwbApp(App[int]):
         self.call_after_refresh(self._settle)
 
     def _settle(self) -> None:
-        # Start-up garbage is done with: keep the collector off it from now on.
-        gc.enable()
-        gc.freeze()
+        if not gc.isenabled():  # run_app() turned it off for start-up
+            # Start-up objects live as long as the app: keep the collector off them from now on.
+            gc.enable()
+            gc.freeze()
         self.run_worker(_warm_up_sdks, name="warm-up", thread=True, exit_on_error=False)
 
     def action_help(self) -> None:

@@ -1,5 +1,7 @@
-"""What the SDK-based adapters share: the exchange over an SDK raw response, and
-the mapping of the SDKs' typed errors to one-line messages.
+"""What the SDK-based adapters share: loading an SDK off the event loop, an HTTP
+client that stamps when the request meets the transport (t0, retries), the
+exchange over an SDK raw response, and the mapping of the SDKs' typed errors to
+one-line messages.
 
 openai 3.x and anthropic 2.x are generated from one template, so their error
 classes have the same names and shapes; matching on the class names keeps this
@@ -86,7 +88,6 @@ class SdkExchange:
     """An SDK's raw streaming response, read as frames stamped where the bytes arrive."""
 
     def __init__(self, response: Any, *, stream: bool, send_log: SendLog | None = None) -> None:
-        self._response = response
         self._http = response.http_response
         headers = self._http.headers
         # A server may answer a streamed request with one JSON body (an error, or a

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 from core.providers.base import ProviderAdapter
 from core.store.models import LOCAL_BASE_URLS, PROVIDER_KINDS, ModelConfig
@@ -23,13 +24,21 @@ def protocol_for(config: ModelConfig) -> str:
     if config.provider == "anthropic":
         return "anthropic"
     if config.provider == "simulator":
-        from core.simulator.scenario import builtin_scenarios
-
-        scenario = builtin_scenarios().get(config.model)
-        return getattr(scenario, "api", "openai") or "openai"
+        return _scenario_api(config.model, _builtin_scenarios())
     if config.provider in ("openai", "openai-compatible", *LOCAL_BASE_URLS):
         return "openai"
     raise UnknownProvider(f"unknown provider kind {config.provider!r} (known: {', '.join(PROVIDER_KINDS)})")
+
+
+def _builtin_scenarios() -> Mapping[str, Any]:
+    from core.simulator.scenario import builtin_scenarios
+
+    return builtin_scenarios()
+
+
+def _scenario_api(model: str, scenarios: Mapping[str, Any]) -> str:
+    # A scenario's `api` is only a hint; the simulator serves every scenario on both.
+    return getattr(scenarios.get(model), "api", None) or "openai"
 
 
 def adapter_for(protocol: str) -> ProviderAdapter:
@@ -43,10 +52,14 @@ def adapter_for(protocol: str) -> ProviderAdapter:
 
 
 def resolve(config: ModelConfig) -> Resolved:
-    protocol = protocol_for(config)
     if config.provider == "simulator" and not config.base_url:
-        from core.simulator.embedded import embedded_root_url
+        from core.simulator.embedded import embedded_root_url, embedded_server
 
         root = embedded_root_url()
+        # The embedded server also loaded the user's scenario files: ask it, not the built-ins.
+        server = embedded_server()
+        protocol = _scenario_api(config.model, server.scenarios if server else _builtin_scenarios())
         config = config.model_copy(update={"base_url": root + "/v1" if protocol == "openai" else root})
+    else:
+        protocol = protocol_for(config)
     return Resolved(adapter=adapter_for(protocol), config=config, protocol=protocol)

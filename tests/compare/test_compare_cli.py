@@ -32,7 +32,8 @@ def test_one_model_both_ways_prints_table_and_diff(cli) -> None:  # type: ignore
     assert code == 0, err
     header, streamed, plain = out.splitlines()[:3]
     assert header.split()[:5] == ["model", "mode", "status", "ttft", "total"]
-    assert streamed.split()[:3] == ["demo-diff", "stream", "ok"] and plain.split()[:3] == ["demo-diff", "nonstream", "ok"]
+    assert streamed.split()[:3] == ["demo-diff", "stream", "ok"]
+    assert plain.split()[:3] == ["demo-diff", "nonstream", "ok"]
     assert "*" in streamed  # streaming wins first-text time
     assert "demo-diff: stream vs nonstream: outputs differ" in out
     assert "+Paris is the capital of France. It lies on the Seine and has roughly 2.1 million inhabitants." in out
@@ -57,8 +58,10 @@ def test_json_one_object_per_run_then_summary(cli) -> None:  # type: ignore[no-u
     code, out, _ = cli("--models", "echo,demo-diff", "--prompt", "hi", "--json", "--param", "temperature=0.2")
     assert code == 0
     *runs, summary = [json.loads(line) for line in out.splitlines()]
-    assert [(r["model"], r["mode"], r["status"]) for r in runs] == [("echo", "stream", "ok"), ("demo-diff", "stream", "ok")]
-    assert all(r["final_response"]["content"] and r["metrics"]["ttft_ms"] is not None and r["error"] is None for r in runs)
+    shown = [(r["model"], r["mode"], r["status"]) for r in runs]
+    assert shown == [("echo", "stream", "ok"), ("demo-diff", "stream", "ok")]
+    for run in runs:
+        assert run["final_response"]["content"] and run["metrics"]["ttft_ms"] is not None and run["error"] is None
     assert [row["label"] for row in summary["summary"]] == ["echo", "demo-diff"]
     assert set(summary["best"]) <= {"ttft_ms", "total_ms", "decode_tps", "cost_usd"} and summary["best"]
     assert summary["group_id"].startswith("g")

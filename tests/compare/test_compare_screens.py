@@ -5,18 +5,19 @@ from __future__ import annotations
 from conftest import CompareHost, settle
 
 from core.request import ChatRequest
+from core.store import Store
 from tui.screens.compare_models import ModelsCompareScreen
 from tui.screens.compare_stream import StreamCompareScreen
 from tui.widgets.compare import CompareColumn, DiffView, SummaryTable
 from tui.widgets.compare.model_picker import ModelPickerScreen
 
 
-def stream_host(store, model: str) -> CompareHost:  # type: ignore[no-untyped-def]
+def stream_host(store: Store, model: str) -> CompareHost:
     request = ChatRequest.from_prompt("say this back")
     return CompareHost(store, lambda app: StreamCompareScreen(store.get_config(model), request))
 
 
-def models_host(store, names: list[str] | None, prompt: str = "hello there") -> CompareHost:  # type: ignore[no-untyped-def]
+def models_host(store: Store, names: list[str] | None, prompt: str = "hello there") -> CompareHost:
     request = ChatRequest.from_prompt(prompt)
     configs = None if names is None else [store.get_config(n) for n in names]
     return CompareHost(store, lambda app: ModelsCompareScreen(request, configs))
@@ -83,7 +84,8 @@ async def test_models_compare_a_failing_model_keeps_the_others_going(sim_store) 
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         columns = {c.label: c for c in app.screen.columns}
-        assert {name: c.status for name, c in columns.items()} == {"echo": "ok", "fault-429": "error", "demo-diff": "ok"}
+        statuses = {name: column.status for name, column in columns.items()}
+        assert statuses == {"echo": "ok", "fault-429": "error", "demo-diff": "ok"}
         assert columns["fault-429"].outcome.http_status == 429
         assert columns["demo-diff"].output.text.startswith("Paris is the capital")
         rows = {row.label: row for row in app.screen.query_one(SummaryTable).rows_data}

@@ -34,7 +34,8 @@ def saved_run(run_id: str, model: str, *, stream: bool, start_s: float, status: 
         id=run_id, created_at=T0 + timedelta(seconds=start_s), finished_at=T0 + timedelta(seconds=start_s + 1),
         model_config_name=model, provider="simulator", model=model, stream=stream, status=status, error=error,
         error_type="rate_limit" if http_status == 429 else None, http_status=http_status, request=REQUEST,
-        response={"content": content, "reasoning": "", "tool_calls": [], "finish_reason": "stop" if status == "ok" else "error"},
+        response={"content": content, "reasoning": "", "tool_calls": [],
+                  "finish_reason": "stop" if status == "ok" else "error"},
         metrics=metrics, group_id="gsnapshot001",
     )  # fmt: skip
 

@@ -232,3 +232,42 @@ async def test_closing_the_iterator_early_saves_a_cancelled_run(simulator, store
     exchange = simulator.exchanges[-1]
     await exchange.finished.wait()
     assert exchange.client_disconnected
+
+
+async def test_closing_right_after_the_start_event_saves_a_cancelled_run(simulator, store):
+    events = run(openai_config(simulator.root_url, "demo-fast"), ChatRequest.from_prompt("go"), RunOptions(store=store))
+    started = await anext(events)
+    await events.aclose()
+    assert store.get_run(started.run_id).status == "cancelled"
+
+
+# --- our own trouble ----------------------------------------------------------
+
+
+class BrokenStore:
+    def create_run(self, run_row):
+        raise OSError("disk full")
+
+    def finish_run(self, run_row, frames):
+        raise OSError("disk full")
+
+
+async def test_a_store_that_cannot_write_does_not_stop_the_run(simulator, caplog):
+    simulator.add_scenario(scripted("ok", text="fine"))
+    outcome = await run_to_end(openai_config(simulator.root_url, "ok"), "go", store=BrokenStore())
+    assert outcome.last.final_response["content"] == "fine"
+    assert "could not save" in caplog.text
+
+
+async def test_a_bug_in_a_decoder_is_an_internal_error_with_the_run_saved(simulator, store, monkeypatch):
+    from core.providers.openai_chat import OpenAIChatDecoder
+
+    def broken_finish(self):
+        raise KeyError("oops")
+
+    monkeypatch.setattr(OpenAIChatDecoder, "finish", broken_finish)
+    simulator.add_scenario(scripted("ok", text="kept"))
+    outcome = await run_to_end(openai_config(simulator.root_url, "ok"), "go", store=store)
+
+    assert (outcome.last.error_type, outcome.last.error) == ("internal", "internal error: KeyError: 'oops'")
+    assert saved(store, outcome).response["content"] == "kept"

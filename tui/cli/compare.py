@@ -35,7 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="stream, nonstream or both, comma-separated (default: both for one model, stream for several)",
     )
     parser.add_argument("--param", action="append", metavar="KEY=VALUE", help="request param (JSON value), repeatable")
-    parser.add_argument("--concurrent", action="store_true", help="start every run at once (default: one after another)")
+    parser.add_argument(
+        "--concurrent", action="store_true", help="start every run at once (default: one after another)"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per run, then a summary object")
 
 
@@ -93,7 +95,8 @@ async def _compare(specs: list[Any], store: Any, *, concurrent: bool, as_json: b
 
     group_id = new_group_id()
     outcomes: list[RunOutcome | None] = [None] * len(specs)
-    async for index, event in run_group(specs, store=store, concurrent=concurrent, group_id=group_id, wire_frames=False):
+    events = run_group(specs, store=store, concurrent=concurrent, group_id=group_id, wire_frames=False)
+    async for index, event in events:
         if not isinstance(event, (Finished, Failed)):
             continue
         spec = specs[index]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import sys
@@ -71,6 +72,10 @@ def handle(args: argparse.Namespace) -> int:
 
     options = RunOptions(store=store, wire_frames=args.wire, parent_run_id=args.continue_run)
     sink: _Sink = JsonSink(sys.stdout) if args.json else PlainSink(sys.stdout, sys.stderr, wire=args.wire)
+    # Everything imported so far (SQLAlchemy, SQLModel, pydantic) lives until exit;
+    # exempting it from the collector saves ~10% of the CPU of a 20,000-chunk run,
+    # which otherwise rescans those objects in every full collection.
+    gc.freeze()
     try:
         asyncio.run(_drive(config, request, options, sink))
     except KeyboardInterrupt:

@@ -108,7 +108,8 @@ class ModelsCompareScreen(Screen[None]):
         columns = []
         for i, (run, _) in enumerate(saved):
             config = store.get_config(run.model_config_name)
-            columns.append(CompareColumn(config or run.model_config_name, run.stream, rerunnable=True, id=f"column-{i}"))
+            label = config or run.model_config_name  # a deleted config: shown, not re-runnable
+            columns.append(CompareColumn(label, run.stream, rerunnable=True, id=f"column-{i}"))
         await self.query_one("#compare-columns").mount_all(columns)
         self._share_width()
         for column, (run, frames) in zip(columns, saved):

@@ -101,6 +101,13 @@ class MainScreen(Screen[None]):
     def _model_selected(self, event: ModelList.Selected) -> None:
         self.sub_title = event.config.name if event.config else ""
 
+    @on(ModelList.Changed)
+    def _models_changed(self) -> None:
+        from tui.logsetup import register_key_env
+
+        # A config added or edited may name a new key variable: keep its value out of the log.
+        register_key_env(config.api_key_env for config in self.app.store.list_configs())
+
     # --- running ------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":

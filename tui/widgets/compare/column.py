@@ -85,7 +85,9 @@ class CompareColumn(Vertical, can_focus=True):
             super().__init__()
             self.column = column
 
-    def __init__(self, config: ModelConfig | str, stream: bool, *, rerunnable: bool = False, id: str | None = None) -> None:
+    def __init__(
+        self, config: ModelConfig | str, stream: bool, *, rerunnable: bool = False, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         # A reopened run whose config was since deleted still has a name to show.
         self.config = config if isinstance(config, ModelConfig) else None
@@ -98,14 +100,11 @@ class CompareColumn(Vertical, can_focus=True):
         self._ttft_ms: float | None = None
         self._last_wire_ms: float | None = None
         self._worker: Worker[None] | None = None
+        self.output = OutputPane()  # fed once per chunk: no query on that path
 
     def compose(self) -> ComposeResult:
         yield Static(self._header(), classes="column-header", markup=False)
-        yield OutputPane()
-
-    @property
-    def output(self) -> OutputPane:
-        return self.query_one(OutputPane)
+        yield self.output
 
     @property
     def running(self) -> bool:

@@ -48,9 +48,11 @@ def cost(value: float | None, estimated: bool = False) -> str:
     return f"{mark}${value:,.2f}"
 
 
-def live_rows(*, elapsed_ms: float, ttft_ms: float | None, chunks: int, tokens: int, tps: float | None) -> list[Row]:
+def live_rows(
+    *, stream: bool, elapsed_ms: float, ttft_ms: float | None, chunks: int, tokens: int, tps: float | None
+) -> list[Row]:
     return [
-        ("", "#Live"),
+        ("", "#Live · streaming" if stream else "#Live · not streamed"),
         ("elapsed", ms(elapsed_ms)),
         ("TTFT", ms(ttft_ms) if ttft_ms is not None else "waiting…"),
         ("chunks", count(chunks)),

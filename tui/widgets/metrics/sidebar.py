@@ -35,6 +35,7 @@ class MetricsSidebar(Widget):
 
     def _reset_counters(self) -> None:
         self._live = False
+        self._stream = True
         self._started_at = clock()
         self._first_at: float | None = None
         self._chunks = 0
@@ -47,7 +48,7 @@ class MetricsSidebar(Widget):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="metrics-scroll"):
             yield Static(id="metrics-figures")
-            yield Static("tokens / 250 ms", id="metrics-spark-caption")
+            yield Static(f"tokens / {1000 // REFRESH_HZ} ms", id="metrics-spark-caption")
             yield Sparkline([], id="metrics-spark")
 
     def on_mount(self) -> None:
@@ -63,6 +64,7 @@ class MetricsSidebar(Widget):
     def begin_run(self, stream: bool) -> None:
         self.clear()
         self._live = True
+        self._stream = stream
         self._started_at = clock()
         self._timer.resume()
         self._show_live()
@@ -130,8 +132,9 @@ class MetricsSidebar(Widget):
             if tokens > 1 and decode_s > 0:
                 tps = (tokens - 1) / decode_s
         rows = live_rows(
-            elapsed_ms=(now - self._started_at) * 1000, ttft_ms=ttft_ms, chunks=self._chunks, tokens=tokens, tps=tps
-        )
+            stream=self._stream, elapsed_ms=(now - self._started_at) * 1000, ttft_ms=ttft_ms,
+            chunks=self._chunks, tokens=tokens, tps=tps,
+        )  # fmt: skip
         self.query_one("#metrics-figures", Static).update(render_rows(rows))
 
     def _show_idle(self) -> None:

@@ -123,6 +123,8 @@ class StreamingMarkdown(Widget):
             if generation != self._load_generation:
                 return  # cleared again (another run) meanwhile
             self._groups.append(blocks[first : min(first + LOAD_GROUP, len(blocks) - 1)])
+            if self._width:  # measured here, between turns of the loop, not all in one layout
+                self._measure_new_groups()
             self.refresh(layout=True)
             await asyncio.sleep(0)
         if generation == self._load_generation:
@@ -166,13 +168,16 @@ class StreamingMarkdown(Widget):
             self._group_ends = []
             self._group_lines.clear()
             self._tail_stale = True
-        for index in range(len(self._group_ends), len(self._groups)):
-            self._group_ends.append(self._settled_height + len(self._lines_of_group(index)))
+        self._measure_new_groups()
         if self._tail_stale:
             self._tail_lines = self._render(self._tail_source)
             self._tail_stale = False
         # Only rows on screen are ever painted: dropping them all costs a screenful.
         self._painted = {}
+
+    def _measure_new_groups(self) -> None:
+        for index in range(len(self._group_ends), len(self._groups)):
+            self._group_ends.append(self._settled_height + len(self._lines_of_group(index)))
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         if width > 0:

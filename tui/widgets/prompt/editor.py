@@ -171,7 +171,8 @@ class PromptEditor(Vertical):
     def _set_tool_options(self, selected: list[str]) -> None:
         self._tools.clear_options()
         self._tools.add_options([(name, name, name in selected) for name in sorted(self._tool_specs)])
-        self._tools.display = bool(self._tool_specs)
+        # Without a stored tool there is nothing to attach or choose: keep both out of the way.
+        self._tools.display = self._tool_choice.display = bool(self._tool_specs)
         choices = [*TOOL_CHOICES, *sorted(self._tool_specs)]
         self._tool_choice.set_options([(choice, choice) for choice in choices])
 
