@@ -112,8 +112,13 @@ def to_wire_dict(event: Event) -> dict[str, Any] | None:
     return None
 
 
+# json.dumps' default separators keep the lines byte-compatible with the original API;
+# one encoder, built once, because this runs for every chunk.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def to_json_line(event: Event) -> str | None:
     payload = to_wire_dict(event)
     if payload is None:
         return None
-    return json.dumps(payload, ensure_ascii=False)
+    return _ENCODER.encode(payload)

@@ -137,7 +137,6 @@ async def run(config: ModelConfig, request: ChatRequest, options: RunOptions | N
     until then the run is not saved as cancelled."""
     options = options or RunOptions()
     state = _RunState(config, request, options)
-    await state.create()
     log.info(
         "run %s start: config=%s provider=%s model=%s stream=%s",
         state.row.id, config.name, config.provider, config.model, request.stream,
@@ -146,6 +145,8 @@ async def run(config: ModelConfig, request: ChatRequest, options: RunOptions | N
     # must not turn a finished run into a cancelled one.
     finished = False
     try:
+        # Inside the try: a cancel while the start is being saved still ends as "cancelled".
+        await state.create()
         yield RunStarted(run_id=state.row.id, model_config=config.name, stream=request.stream)
         async for event in _exchange(state):
             yield event

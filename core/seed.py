@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import insert, text
 
-from core.store.models import ModelConfig
+from core.store.models import ModelConfig, ToolDefinition
 
 SEEDED_KEY = "seeded_at"
 
@@ -35,6 +35,26 @@ _DEMOS: list[tuple[str, dict[str, float], dict[str, object]]] = [
 ]
 
 
+def demo_tools() -> list[ToolDefinition]:
+    """The tool demo-tools and demo-claude call, with a canned result so a tool round
+    trip works from the first start."""
+    return [
+        ToolDefinition(
+            name="get_weather",
+            description="Current weather for a city",
+            parameters={
+                "type": "object",
+                "properties": {
+                    "city": {"type": "string", "description": "City name"},
+                    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+                },
+                "required": ["city"],
+            },
+            canned_result='{"temperature": 18, "unit": "celsius", "conditions": "light rain"}',
+        )
+    ]
+
+
 def demo_configs() -> list[ModelConfig]:
     """The simulator configs a fresh database starts with (no key, no base URL:
     the embedded simulator answers)."""
@@ -45,7 +65,7 @@ def demo_configs() -> list[ModelConfig]:
 
 
 def ensure_seeded(store) -> bool:  # type: ignore[no-untyped-def]  (core.store.Store)
-    """Insert the demo configs if this database has never been seeded and holds no
+    """Insert the demo configs (and the demo tool) if this database has never been seeded and holds no
     model configs. Returns True when it seeded. Safe when two processes start at once:
     the marker row is claimed first, inside the same transaction as the inserts."""
     with store.engine.connect() as conn:
@@ -62,4 +82,7 @@ def ensure_seeded(store) -> bool:  # type: ignore[no-untyped-def]  (core.store.S
             return False  # a file from before seeding existed, with the user's own configs
         rows = [config.model_dump(exclude={"id"}) for config in demo_configs()]
         conn.execute(insert(ModelConfig.__table__), rows)  # type: ignore[attr-defined]
+        if not conn.execute(text("SELECT 1 FROM tool_definition LIMIT 1")).first():
+            tools = [tool.model_dump(exclude={"id"}) for tool in demo_tools()]
+            conn.execute(insert(ToolDefinition.__table__), tools)  # type: ignore[attr-defined]
     return True

@@ -259,3 +259,11 @@ def _map_sdk_error(exc: BaseException, endpoint: str) -> ProviderError:
         reason = str(cause) if cause and str(cause) else type(cause or exc).__name__
         return ProviderError(f"cannot connect to {endpoint}: {reason}", base.CONNECTION)
     return map_transport_error(exc)
+
+
+def max_retries_of(params: dict[str, Any], default: int) -> int:
+    """The SDK's retry count: a client option, from the config's params or the run's."""
+    value = params.get("max_retries", default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ProviderError(f"param max_retries must be a whole number >= 0, got {value!r}", base.BAD_REQUEST)
+    return value

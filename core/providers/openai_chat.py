@@ -11,7 +11,14 @@ import orjson
 from core.events import DeltaEvent, ReasoningDelta, TextDelta, ToolCallDelta
 from core.providers import base
 from core.providers.base import Frame, ProviderError, SendLog
-from core.providers.http import SdkExchange, load_sdk, map_sdk_error, status_error_type, timed_http_client
+from core.providers.http import (
+    SdkExchange,
+    load_sdk,
+    map_sdk_error,
+    max_retries_of,
+    status_error_type,
+    timed_http_client,
+)
 from core.request import ChatRequest, Message, ToolSpec
 from core.response import ResponseBuilder
 from core.store.models import ModelConfig
@@ -240,7 +247,9 @@ class OpenAIChatAdapter:
     def decoder(self, request: ChatRequest, *, stream: bool) -> OpenAIChatDecoder:
         return OpenAIChatDecoder(stream=stream)
 
-    async def _client(self, config: ModelConfig, api_key: str | None, send_log: SendLog) -> Any:
+    async def _client(
+        self, config: ModelConfig, params: dict[str, Any], api_key: str | None, send_log: SendLog
+    ) -> Any:
         import httpx2
 
         openai = await load_sdk("openai", "openai.resources.chat")  # ~1 s to import: only when a run needs it
@@ -249,7 +258,7 @@ class OpenAIChatAdapter:
             api_key=api_key or "not-needed",
             base_url=self.base_url(config),
             timeout=timeout,
-            max_retries=max_retries_of(config, openai.DEFAULT_MAX_RETRIES),
+            max_retries=max_retries_of(params, openai.DEFAULT_MAX_RETRIES),
             http_client=timed_http_client(openai, timeout, send_log),
         )
 
@@ -258,7 +267,7 @@ class OpenAIChatAdapter:
         self, config: ModelConfig, request: ChatRequest, api_key: str | None, *, stream: bool
     ) -> AsyncIterator[SdkExchange]:
         send_log = SendLog()
-        client = await self._client(config, api_key, send_log)
+        client = await self._client(config, {**config.params, **request.params}, api_key, send_log)
         endpoint = self.endpoint(config)
         try:
             body = self.request_body(config, request, stream=stream)
@@ -294,10 +303,3 @@ def rejects_stream_options(error: ProviderError) -> bool:
     """A 400/422 whose message names the option (servers word it variously)."""
     text = error.message.lower()
     return error.http_status in (400, 422) and ("stream_options" in text or "include_usage" in text)
-
-
-def max_retries_of(config: ModelConfig, default: int) -> int:
-    value = config.params.get("max_retries", default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ProviderError(f"param max_retries must be a whole number >= 0, got {value!r}", base.BAD_REQUEST)
-    return value

@@ -33,7 +33,9 @@ LOCAL_BASE_URLS = {
     "lmstudio": "http://localhost:1234/v1",
 }
 
-KEYLESS_KINDS = {"simulator", *LOCAL_BASE_URLS}
+# Kinds that work without a key; an openai-compatible server often needs none either
+# (a proxy, a local server), so it counts as keyless unless the config names a variable.
+KEYLESS_KINDS = {"simulator", "openai-compatible", *LOCAL_BASE_URLS}
 
 
 def utcnow() -> datetime:

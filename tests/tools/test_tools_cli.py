@@ -9,29 +9,33 @@ from tool_support import WEATHER_SCHEMA
 from tui.cli import EXIT_OK, EXIT_USAGE, main
 
 
+def _user_tools(capsys) -> list[dict]:
+    """`tools list --json` without the demo tool a fresh database is seeded with."""
+    assert main(["tools", "list", "--json"]) == EXIT_OK
+    return [t for t in json.loads(capsys.readouterr().out) if t["name"] != "get_weather"]
+
+
 def test_add_list_show_remove(tmp_path, capsys):
     schema = tmp_path / "weather.json"
     schema.write_text(json.dumps(WEATHER_SCHEMA))
-    assert main(["tools", "add", "get_weather", "--schema", str(schema), "--description", "Weather", "--result", "sunny"]) == EXIT_OK
-    assert capsys.readouterr().out == "added tool get_weather (city, unit)\n"
+    assert main(["tools", "add", "city_weather", "--schema", str(schema), "--description", "Weather", "--result", "sunny"]) == EXIT_OK
+    assert capsys.readouterr().out == "added tool city_weather (city, unit)\n"
 
     assert main(["tools", "list"]) == EXIT_OK
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["NAME", "ARGUMENTS", "CANNED", "RESULT", "DESCRIPTION"]
-    assert lines[1].split() == ["get_weather", "city,", "unit", "yes", "Weather"]
+    assert lines[1].split() == ["city_weather", "city,", "unit", "yes", "Weather"]
 
-    assert main(["tools", "list", "--json"]) == EXIT_OK
-    assert json.loads(capsys.readouterr().out) == [
-        {"name": "get_weather", "description": "Weather", "parameters": WEATHER_SCHEMA, "result": "sunny"}
+    assert _user_tools(capsys) == [
+        {"name": "city_weather", "description": "Weather", "parameters": WEATHER_SCHEMA, "result": "sunny"}
     ]
 
-    assert main(["tools", "show", "get_weather"]) == EXIT_OK
+    assert main(["tools", "show", "city_weather"]) == EXIT_OK
     assert json.loads(capsys.readouterr().out) == WEATHER_SCHEMA
 
-    assert main(["tools", "remove", "get_weather"]) == EXIT_OK
-    assert capsys.readouterr().out == "removed get_weather\n"
-    assert main(["tools", "list", "--json"]) == EXIT_OK
-    assert json.loads(capsys.readouterr().out) == []
+    assert main(["tools", "remove", "city_weather"]) == EXIT_OK
+    assert capsys.readouterr().out == "removed city_weather\n"
+    assert _user_tools(capsys) == []
 
 
 def test_bad_input_is_a_usage_error_and_saves_nothing(tmp_path, capsys):
@@ -51,8 +55,7 @@ def test_bad_input_is_a_usage_error_and_saves_nothing(tmp_path, capsys):
     assert main(["tools", "remove", "f"]) == EXIT_USAGE
     assert main(["tools", "show", "f"]) == EXIT_USAGE
     assert "no tool named 'f'" in capsys.readouterr().err
-    assert main(["tools", "list", "--json"]) == EXIT_OK
-    assert json.loads(capsys.readouterr().out) == []
+    assert _user_tools(capsys) == []
 
 
 def test_adding_an_existing_name_needs_replace(tmp_path, capsys):
