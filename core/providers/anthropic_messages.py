@@ -18,7 +18,7 @@ import orjson
 from core.events import DeltaEvent, ReasoningDelta, TextDelta, ToolCallDelta
 from core.providers import base
 from core.providers.base import Frame, ProviderError, SendLog
-from core.providers.http import SdkExchange, load_sdk, map_sdk_error, max_retries_of, timed_http_client
+from core.providers.http import SdkExchange, map_sdk_error, sdk_client
 from core.request import ChatRequest, Message, ToolSpec
 from core.response import ResponseBuilder
 from core.store.models import ModelConfig
@@ -388,31 +388,17 @@ class AnthropicMessagesAdapter:
     def decoder(self, request: ChatRequest, *, stream: bool) -> AnthropicMessagesDecoder:
         return AnthropicMessagesDecoder(stream=stream)
 
-    async def _client(
-        self, config: ModelConfig, params: dict[str, Any], api_key: str | None, send_log: SendLog
-    ) -> Any:
-        import httpx2
-
-        anthropic = await load_sdk("anthropic", "anthropic.resources.messages")  # only when a run needs it
-
-        timeout = httpx2.Timeout(config.timeout) if config.timeout else anthropic.DEFAULT_TIMEOUT
-        return anthropic.AsyncAnthropic(
-            # Always explicit: otherwise the SDK would pick up ANTHROPIC_API_KEY or a
-            # credentials file and send a real key to whatever base URL this config names.
-            api_key=api_key or "not-needed",
-            base_url=self.base_url(config),
-            timeout=timeout,
-            max_retries=max_retries_of(params, anthropic.DEFAULT_MAX_RETRIES),
-            http_client=timed_http_client(anthropic, timeout, send_log),
-        )
-
     @asynccontextmanager
     async def open(
         self, config: ModelConfig, request: ChatRequest, api_key: str | None, *, stream: bool
     ) -> AsyncIterator[SdkExchange]:
         body = self.request_body(config, request, stream=stream)
         send_log = SendLog()
-        client = await self._client(config, {**config.params, **request.params}, api_key, send_log)
+        client = await sdk_client(
+            "anthropic", "anthropic.resources.messages", "AsyncAnthropic",
+            config=config, params={**config.params, **request.params}, api_key=api_key,
+            base_url=self.base_url(config), send_log=send_log,
+        )  # fmt: skip
         try:
             known = {"model", "max_tokens", "messages", "stream"}
             manager = client.messages.with_streaming_response.create(

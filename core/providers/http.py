@@ -267,3 +267,31 @@ def max_retries_of(params: dict[str, Any], default: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ProviderError(f"param max_retries must be a whole number >= 0, got {value!r}", base.BAD_REQUEST)
     return value
+
+
+async def sdk_client(
+    sdk_name: str,
+    submodule: str,
+    client_class: str,
+    *,
+    config: Any,
+    params: dict[str, Any],
+    api_key: str | None,
+    base_url: str,
+    send_log: SendLog,
+) -> Any:
+    """An SDK's async client set up the llmwb way: the config's timeout replacing both
+    of the SDK's, its retry count, the timed transport, and the key always explicit —
+    otherwise an SDK would pick up a key from the environment or a credentials file
+    and send it to whatever base URL the config names."""
+    import httpx2
+
+    sdk = await load_sdk(sdk_name, submodule)  # ~1 s to import: only when a run needs it
+    timeout = httpx2.Timeout(config.timeout) if config.timeout else sdk.DEFAULT_TIMEOUT
+    return getattr(sdk, client_class)(
+        api_key=api_key or "not-needed",
+        base_url=base_url,
+        timeout=timeout,
+        max_retries=max_retries_of(params, sdk.DEFAULT_MAX_RETRIES),
+        http_client=timed_http_client(sdk, timeout, send_log),
+    )

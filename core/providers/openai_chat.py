@@ -13,11 +13,9 @@ from core.providers import base
 from core.providers.base import Frame, ProviderError, SendLog
 from core.providers.http import (
     SdkExchange,
-    load_sdk,
     map_sdk_error,
-    max_retries_of,
+    sdk_client,
     status_error_type,
-    timed_http_client,
 )
 from core.request import ChatRequest, Message, ToolSpec
 from core.response import ResponseBuilder
@@ -247,27 +245,16 @@ class OpenAIChatAdapter:
     def decoder(self, request: ChatRequest, *, stream: bool) -> OpenAIChatDecoder:
         return OpenAIChatDecoder(stream=stream)
 
-    async def _client(
-        self, config: ModelConfig, params: dict[str, Any], api_key: str | None, send_log: SendLog
-    ) -> Any:
-        import httpx2
-
-        openai = await load_sdk("openai", "openai.resources.chat")  # ~1 s to import: only when a run needs it
-        timeout = httpx2.Timeout(config.timeout) if config.timeout else openai.DEFAULT_TIMEOUT
-        return openai.AsyncOpenAI(
-            api_key=api_key or "not-needed",
-            base_url=self.base_url(config),
-            timeout=timeout,
-            max_retries=max_retries_of(params, openai.DEFAULT_MAX_RETRIES),
-            http_client=timed_http_client(openai, timeout, send_log),
-        )
-
     @asynccontextmanager
     async def open(
         self, config: ModelConfig, request: ChatRequest, api_key: str | None, *, stream: bool
     ) -> AsyncIterator[SdkExchange]:
         send_log = SendLog()
-        client = await self._client(config, {**config.params, **request.params}, api_key, send_log)
+        client = await sdk_client(
+            "openai", "openai.resources.chat", "AsyncOpenAI",
+            config=config, params={**config.params, **request.params}, api_key=api_key,
+            base_url=self.base_url(config), send_log=send_log,
+        )  # fmt: skip
         endpoint = self.endpoint(config)
         try:
             body = self.request_body(config, request, stream=stream)
