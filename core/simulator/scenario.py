@@ -94,6 +94,8 @@ class Scenario:
     usage: UsageScript = field(default_factory=UsageScript)
     finish_reason: str | None = None  # None: tool_calls if tool_calls else stop
     nonstream_text: str | None = None
+    # The reply once the request carries tool results, so a tool round trip ends in an answer.
+    after_tool_results: str | None = None
     fault: Fault = field(default_factory=Fault)
     source: Path | None = None
 
@@ -226,7 +228,7 @@ def _parse_fault(where: str, raw: Any) -> Fault:
 
 SCENARIO_KEYS = (
     "name", "api", "description", "text", "reasoning", "echo", "generate", "tool_calls",
-    "chunking", "timing", "usage", "finish_reason", "nonstream_text", "fault",
+    "chunking", "timing", "usage", "finish_reason", "nonstream_text", "after_tool_results", "fault",
 )  # fmt: skip
 
 
@@ -270,6 +272,8 @@ def scenario_from_dict(data: Mapping[str, Any], *, source: Path | None = None, d
         scenario.finish_reason = _choice(f"{where}.finish_reason", data["finish_reason"], FINISH_REASONS)
     if data.get("nonstream_text") is not None:
         scenario.nonstream_text = _str(f"{where}.nonstream_text", data["nonstream_text"])
+    if data.get("after_tool_results") is not None:
+        scenario.after_tool_results = _str(f"{where}.after_tool_results", data["after_tool_results"])
     if data.get("fault") is not None:
         scenario.fault = _parse_fault(f"{where}.fault", data["fault"])
     return scenario

@@ -101,6 +101,21 @@ def last_user_text(body: Mapping[str, Any]) -> str:
     return ""
 
 
+def answers_tool_results(body: Mapping[str, Any]) -> bool:
+    """Whether the request's last message hands back tool results (OpenAI: a `tool`
+    message; Anthropic: a user message with `tool_result` blocks)."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages or not isinstance(messages[-1], Mapping):
+        return False
+    last = messages[-1]
+    if last.get("role") == "tool":
+        return True
+    content = last.get("content")
+    return isinstance(content, list) and any(
+        isinstance(block, Mapping) and block.get("type") == "tool_result" for block in content
+    )
+
+
 def prompt_chars(body: Mapping[str, Any]) -> int:
     total = len(_text_of_content(body.get("system")))  # Anthropic's top-level system prompt
     messages = body.get("messages")
@@ -139,6 +154,8 @@ def resolve_usage(scenario: Scenario, body: Mapping[str, Any], reasoning: str, t
 def build_plan(scenario: Scenario, body: Mapping[str, Any], *, streamed: bool, tool_id_prefix: str) -> Plan:
     """What this response will say. `streamed=False` swaps in `nonstream_text` when given."""
     chunking = scenario.chunking
+    if scenario.after_tool_results is not None and answers_tool_results(body):
+        return _plan_answer(scenario, body, scenario.after_tool_results)
     if scenario.echo:
         text = last_user_text(body)
     elif not streamed and scenario.nonstream_text is not None:
@@ -188,3 +205,10 @@ def scripted_duration_s(timing: Timing, content_frames: int) -> float:
     for _ in range(max(0, content_frames - 1)):
         total += next(gaps)
     return total
+
+
+def _plan_answer(scenario: Scenario, body: Mapping[str, Any], text: str) -> Plan:
+    """A plain text reply (no reasoning, no tool calls) on the scenario's timing."""
+    steps = [Step(TEXT, piece) for piece in cut_fixed(text, scenario.chunking.size) if piece]
+    usage = resolve_usage(scenario, body, "", text, 0)
+    return Plan("", text, [], steps, "stop", usage)

@@ -34,6 +34,9 @@ async def test_openai_protocol_round_trip(simulator, store, collect):
     assert next_config.name == "sim-tools"
     second = await collect(next_config, follow_up, store=store, parent_run_id=first.run_id)
     assert isinstance(second, Finished), second
+    # the scenario answers tool results with its after_tool_results text
+    assert second.final_response["content"].startswith("Paris: light rain")
+    assert second.final_response["tool_calls"] == [] and second.final_response["finish_reason"] == "stop"
 
     sent = simulator.exchanges[-1].body
     assert sent["messages"] == [
@@ -77,6 +80,8 @@ async def test_anthropic_round_trip_sends_signed_thinking_and_tool_results_back(
 
     next_config, follow_up = continuation_request(store, first.run_id, {call["id"]: "12°C, rain"})
     second = await collect(next_config, follow_up, store=store, parent_run_id=first.run_id)
+    assert isinstance(second, Finished), second
+    assert "東京" in second.final_response["content"] and second.final_response["finish_reason"] == "stop"
     assert isinstance(second, Finished), second
 
     sent = simulator.exchanges[-1].body
