@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
+import gc
 import os
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-from multiprocessing.connection import Connection
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -36,64 +34,16 @@ from textual.binding import Binding  # noqa: E402
 
 from core.events import TextDelta  # noqa: E402
 from core.request import ChatRequest  # noqa: E402
-from core.simulator import SimulatorServer, scenario_from_dict  # noqa: E402
 from core.store import Store  # noqa: E402
 from core.store.models import ModelConfig  # noqa: E402
 from tui.screens.compare_models import ModelsCompareScreen  # noqa: E402
+from tui.app import settle_gc  # noqa: E402
 from tui.widgets.compare import CompareColumn  # noqa: E402
+from simserver import start_server  # noqa: E402
 
 clock = time.perf_counter
 GAP_MS = 2.0  # 500 chunks/s
 CHUNK_CHARS = 4
-
-
-def _serve(scenario: dict[str, Any], conn: Connection) -> None:
-    async def serve() -> None:
-        server = SimulatorServer({scenario["name"]: scenario_from_dict(scenario)})
-        await server.start()
-        conn.send(server.root_url)
-        await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # until told to stop
-        await server.stop()
-
-    asyncio.run(serve())
-
-
-class ServerProcess:
-    """The simulator in its own process, as a remote provider would be: in-process
-    (the embedded one) it shares the GIL with the UI and its frame writing shows up
-    in the UI's figures. `--in-process` measures that case."""
-
-    def __init__(self, scenario: dict[str, Any]) -> None:
-        self._conn, child = multiprocessing.Pipe()
-        self.process = multiprocessing.Process(target=_serve, args=(scenario, child), daemon=True)
-        self.process.start()
-        self.root_url: str = self._conn.recv()
-
-    def stop(self) -> None:
-        self._conn.send("stop")
-        self.process.join(10)
-
-
-class ServerThread:
-    """The simulator on its own thread in this process, like the embedded one."""
-
-    def __init__(self, scenario: dict[str, Any]) -> None:
-        self.server = SimulatorServer({scenario["name"]: scenario_from_dict(scenario)})
-        self.loop = asyncio.new_event_loop()
-        started = threading.Event()
-
-        def serve() -> None:
-            asyncio.set_event_loop(self.loop)
-            self.loop.run_until_complete(self.server.start())
-            started.set()
-            self.loop.run_forever()
-
-        threading.Thread(target=serve, daemon=True).start()
-        started.wait(10)
-        self.root_url = self.server.root_url
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
 
 
 class Host(App[None]):
@@ -112,6 +62,8 @@ class Host(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(self._compare)
+        if not gc.isenabled():
+            self.call_after_refresh(settle_gc)  # as LlmwbApp does once its main screen is up
 
 
 def pct(values: list[float], q: float) -> float:
@@ -133,7 +85,9 @@ async def press_keys(app: App[None], handled: list[float], until: Any, limit: in
     return [(done - posted) * 1000 for posted, done in zip(sent, handled[first:])]
 
 
-async def main(streams: int, seconds: float, view: str, in_process: bool, size: tuple[int, int]) -> None:
+async def main(
+    streams: int, seconds: float, view: str, in_process: bool, size: tuple[int, int], default_gc: bool
+) -> None:
     chunks = int(seconds * 1000 / GAP_MS)
     scenario = {
         "name": "bench-compare", "api": "openai",
@@ -143,7 +97,7 @@ async def main(streams: int, seconds: float, view: str, in_process: bool, size: 
         "chunking": {"mode": "fixed", "size": CHUNK_CHARS},
         "timing": {"first_token_ms": 50, "gap_ms": GAP_MS},
     }  # fmt: skip
-    server = ServerThread(scenario) if in_process else ServerProcess(scenario)
+    server = start_server(scenario, in_process)
     store = Store()
     root = server.root_url + "/v1"
     configs = [
@@ -162,6 +116,8 @@ async def main(streams: int, seconds: float, view: str, in_process: bool, size: 
 
     CompareColumn.feed = counting_feed  # type: ignore[method-assign]
 
+    if not default_gc:
+        gc.disable()  # as run_app() does for start-up
     app = Host(store, screen)
     handled = app.key_handled
     async with app.run_test(size=size) as pilot:
@@ -182,7 +138,8 @@ async def main(streams: int, seconds: float, view: str, in_process: bool, size: 
     rates = [len(r) / (r[-1] - r[0]) if len(r) > 1 else 0.0 for r in received]
     where = "in this process" if in_process else "in its own process"
     print(f"compare_ui: {streams} streams × {1000 / GAP_MS:.0f} chunks/s scripted, {chunks} chunks each, "
-          f"{view} view, {size[0]}×{size[1]}, simulator {where}")  # fmt: skip
+          f"{view} view, {size[0]}×{size[1]}, simulator {where}"
+          + (", default gc" if default_gc else ""))  # fmt: skip
     print(f"  statuses                 {statuses}")
     print(f"  chunks/s received/stream min {min(rates):.0f}  max {max(rates):.0f}")
     for name, latencies in (("streaming", busy), ("idle     ", idle)):
@@ -201,6 +158,7 @@ if __name__ == "__main__":
     parser.add_argument("--view", choices=("rendered", "plain", "wire"), default="rendered", help="the columns' view")
     parser.add_argument("--in-process", action="store_true", help="simulator on a thread of this process")
     parser.add_argument("--size", default="160x40", help="terminal size, COLSxROWS (default 160x40)")
+    parser.add_argument("--default-gc", action="store_true", help="not the app's collector settings (settle_gc)")
     args = parser.parse_args()
     cols, rows = (int(n) for n in args.size.lower().split("x"))
-    asyncio.run(main(args.streams, args.seconds, args.view, args.in_process, (cols, rows)))
+    asyncio.run(main(args.streams, args.seconds, args.view, args.in_process, (cols, rows), args.default_gc))

@@ -2,13 +2,15 @@
 
     .venv/bin/python bench/tui_stream.py            # all cases, ~2.5 min
     .venv/bin/python bench/tui_stream.py --quick    # shorter streams
-    .venv/bin/python bench/tui_stream.py --gc       # with gc.freeze() + gc.set_threshold(50_000, 20, 100)
+    .venv/bin/python bench/tui_stream.py --gc       # with the app's collector settings (tui.app.settle_gc)
     .venv/bin/python bench/tui_stream.py --app      # the real app (rendered view), as it starts up
+    .venv/bin/python bench/tui_stream.py --in-process  # simulator on a thread, as the embedded one
 
 Each case runs in its own process (clean RSS): a harness app mounts OutputPane +
 MetricsSidebar, a worker feeds them every event of `core.runner.run` against a
-SimulatorServer on its own thread (as the embedded one runs in the app), with
-wire frames on. Cases:
+SimulatorServer in its own process (so CPU, GIL and RSS are the UI's own; with
+`--in-process` on a thread, as the embedded one runs in the app), with wire
+frames on. Cases:
 
 - rate/<view>:  2,000 chunks/s for 30 s (60k chunks of 4 chars, paced). Figures:
   key press → handler latency (a key every 100 ms), chunk arrival → first frame
@@ -36,7 +38,6 @@ import json
 import resource
 import subprocess
 import sys
-import threading
 import time
 from bisect import bisect_left
 from pathlib import Path
@@ -53,12 +54,14 @@ from textual.screen import Screen  # noqa: E402
 from core.events import TextDelta  # noqa: E402
 from core.request import ChatRequest  # noqa: E402
 from core.runner import RunOptions, run  # noqa: E402
-from core.simulator import SimulatorServer, scenario_from_dict  # noqa: E402
+from core.simulator import scenario_from_dict  # noqa: E402
 from core.store.models import ModelConfig  # noqa: E402
+from tui.app import settle_gc  # noqa: E402
 from tui.widgets.metrics import MetricsSidebar  # noqa: E402
 from tui.widgets.output import OutputPane  # noqa: E402
 from tui.widgets.output.markdown_stream import StreamingMarkdown  # noqa: E402
 from tui.widgets.output.wrapped_text import WrappedText  # noqa: E402
+from simserver import start_server  # noqa: E402
 
 clock = time.perf_counter
 
@@ -80,24 +83,6 @@ def scenarios(quick: bool) -> dict[str, dict[str, Any]]:
             "timing": {"first_token_ms": 50, "gap_ms": 0.25},
         },
     }  # fmt: skip
-
-
-class ServerThread:
-    """A SimulatorServer on its own loop and thread, like the embedded one."""
-
-    def __init__(self, scenario: dict[str, Any]) -> None:
-        self.server = SimulatorServer({scenario["name"]: scenario_from_dict(scenario)})
-        self.loop = asyncio.new_event_loop()
-        started = threading.Event()
-
-        def serve() -> None:
-            asyncio.set_event_loop(self.loop)
-            self.loop.run_until_complete(self.server.start())
-            started.set()
-            self.loop.run_forever()
-
-        threading.Thread(target=serve, daemon=True).start()
-        started.wait(10)
 
 
 class Harness(App[None]):
@@ -216,12 +201,12 @@ def summary(values_ms: list[float]) -> dict[str, float]:
     return {"p50": pct(values_ms, 0.5), "p95": pct(values_ms, 0.95), "max": max(values_ms, default=float("nan"))}
 
 
-async def run_case(case: str, view: str, quick: bool, tune_gc: bool, yield_ms: float) -> dict[str, Any]:
+async def run_case(
+    case: str, view: str, quick: bool, tune_gc: bool, yield_ms: float, in_process: bool
+) -> dict[str, Any]:
     scenario = scenarios(quick)[case]
-    server = ServerThread(scenario)
-    config = ModelConfig(
-        name="bench", provider="simulator", model=scenario["name"], base_url=server.server.root_url + "/v1"
-    )
+    server = start_server(scenario, in_process)
+    config = ModelConfig(name="bench", provider="simulator", model=scenario["name"], base_url=server.root_url + "/v1")
     applied: list[tuple[float, int]] = []
     instrument(applied, view)
     busy = UiBusy(len(scenario_from_dict(scenario).text or ""))
@@ -237,8 +222,7 @@ async def run_case(case: str, view: str, quick: bool, tune_gc: bool, yield_ms: f
             pane.cycle_view()
         await pilot.pause()
         if tune_gc:
-            gc.freeze()
-            gc.set_threshold(50_000, 20, 100)
+            settle_gc()
 
         async def consume() -> None:
             chars = 0
@@ -270,10 +254,13 @@ async def run_case(case: str, view: str, quick: bool, tune_gc: bool, yield_ms: f
         await pilot.pause(0.2)
         tail_done = clock()
 
+    wire_times = server.content_times()
+    server.stop()
     name = f"{case}/{view}" + ("+gc" if tune_gc else "") + (f" yield {yield_ms} ms" if yield_ms else "")
+    name += " (simulator in this process)" if in_process else ""
     return figures(
         name, fed, applied, app.frame_times, list(zip(key_sent, app.key_handled)), len(key_sent),
-        server.server.exchanges[-1].content_times, busy, started, elapsed, tail_done,
+        wire_times, busy, started, elapsed, tail_done,
     )  # fmt: skip
 
 
@@ -329,17 +316,18 @@ def figures(
     }
 
 
-async def run_app_case(case: str, quick: bool) -> dict[str, Any]:
+async def run_app_case(case: str, quick: bool, in_process: bool) -> dict[str, Any]:
     """The same stream in the real app (tui.app.create_app), started with its run key
     action on a model config pointing at the bench server. Keys are probed as app
-    messages (`call_later`): a real key would type into the focused prompt editor."""
+    messages (`call_later`): a real key would type into the focused prompt editor.
+    The collector is set up as `llmwb` does it (off during start-up, then settle_gc)."""
     import tempfile
 
     from tui.app import create_app
     from tui.screens.main import MainScreen
 
     scenario = scenarios(quick)[case]
-    server = ServerThread(scenario)
+    server = start_server(scenario, in_process)
     applied: list[tuple[float, int]] = []
     instrument(applied, "rendered")
     busy = UiBusy(len(scenario_from_dict(scenario).text or ""))
@@ -361,6 +349,7 @@ async def run_app_case(case: str, quick: bool) -> dict[str, Any]:
     OutputPane.feed = feed  # type: ignore[method-assign]
     frame_times: list[float] = []
     with tempfile.TemporaryDirectory() as home:
+        gc.disable()  # as run_app() does: the app's _settle turns it back on, tuned
         app = create_app(Path(home))
         app_class = type(app)
         original_display = app_class._display
@@ -372,7 +361,7 @@ async def run_app_case(case: str, quick: bool) -> dict[str, Any]:
 
         app_class._display = display  # type: ignore[method-assign]
         app.store.save_config(
-            ModelConfig(name="bench", provider="simulator", model=scenario["name"], base_url=server.server.root_url + "/v1")
+            ModelConfig(name="bench", provider="simulator", model=scenario["name"], base_url=server.root_url + "/v1")
         )
         async with app.run_test(size=(120, 40)) as pilot:
             while not isinstance(app.screen, MainScreen):
@@ -393,10 +382,14 @@ async def run_app_case(case: str, quick: bool) -> dict[str, Any]:
             elapsed = clock() - started
             await pilot.pause(0.3)
             tail_done = clock()
+            gc_settled = gc.isenabled() and gc.get_threshold()[0] == 50_000
+    wire_times = server.content_times()
+    server.stop()
+    name = f"{case}/app" + ("" if gc_settled else " (gc NOT settled)")
+    name += " (simulator in this process)" if in_process else ""
     return figures(
-        f"{case}/app", fed, applied, frame_times, keys, keys_sent,
-        server.server.exchanges[-1].content_times, busy, started, elapsed, tail_done,
-    )  # fmt: skip
+        name, fed, applied, frame_times, keys, keys_sent, wire_times, busy, started, elapsed, tail_done
+    )
 
 
 def print_result(r: dict[str, Any]) -> None:
@@ -419,7 +412,8 @@ def print_result(r: dict[str, Any]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10 s rate stream, 30k-token long answer")
-    parser.add_argument("--gc", action="store_true", help="gc.freeze() + gc.set_threshold(50_000, 20, 100)")
+    parser.add_argument("--gc", action="store_true", help="the app's collector settings (tui.app.settle_gc)")
+    parser.add_argument("--in-process", action="store_true", help="simulator on a thread of this process")
     parser.add_argument("--yield-ms", type=float, default=5, help="the run loop yields to the app after this long")
     parser.add_argument("--app", action="store_true", help="the real app (tui.app) instead of the harness")
     parser.add_argument("--case", help="one case, e.g. rate:rendered (runs in this process, prints JSON)")
@@ -427,9 +421,9 @@ def main() -> int:
     if args.case:
         case, view = args.case.split(":")
         if view == "app":
-            result = asyncio.run(run_app_case(case, args.quick))
+            result = asyncio.run(run_app_case(case, args.quick, args.in_process))
         else:
-            result = asyncio.run(run_case(case, view, args.quick, args.gc, args.yield_ms))
+            result = asyncio.run(run_case(case, view, args.quick, args.gc, args.yield_ms, args.in_process))
         print(json.dumps(result))
         return 0
     cases = ["rate:rendered", "rate:plain", "long:rendered", "long:plain"]
@@ -437,7 +431,8 @@ def main() -> int:
         cases = ["rate:app", "long:app"]
     for case in cases:
         command = [sys.executable, __file__, "--case", case]
-        command += ["--quick"] * args.quick + ["--gc"] * args.gc + ["--yield-ms", str(args.yield_ms)]
+        command += ["--quick"] * args.quick + ["--gc"] * args.gc + ["--in-process"] * args.in_process
+        command += ["--yield-ms", str(args.yield_ms)]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             print(f"== {case}: failed\n{done.stderr[-2000:]}")

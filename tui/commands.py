@@ -1,5 +1,5 @@
 """The command palette (ctrl+p): one entry per workbench action, so anything a key
-does can also be found by name."""
+does can also be found by name. Each screen offers its own actions."""
 
 from __future__ import annotations
 
@@ -7,17 +7,21 @@ from functools import partial
 from typing import Any, Callable, Iterator
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
 
-# (name, help, action string run on the main screen)
-MAIN_SCREEN_COMMANDS: tuple[tuple[str, str, str], ...] = (
+# (name, help, action string) — run on the screen, the model list, or a compare column.
+Commands = tuple[tuple[str, str, str], ...]
+
+MAIN_SCREEN_COMMANDS: Commands = (
     ("Run prompt", "Run the prompt on the selected model (ctrl+r)", "run"),
     ("Cancel run", "Stop the running request; it is saved as cancelled (ctrl+g)", "cancel"),
-    ("Cycle output view", "Rendered → plain → wire frames", "cycle_view"),
+    ("Cycle output view", "Rendered → plain → wire frames (ctrl+n)", "cycle_view"),
+    ("Toggle reasoning", "Fold or unfold the run's reasoning (ctrl+f)", "toggle_reasoning"),
     ("Copy output text", "The answer text, to the clipboard", "copy('text')"),
     ("Copy final JSON", "The run's done event (final or partial response and metrics)", "copy('json')"),
     ("Copy request as curl", "The request as a curl command; the API key stays an $ENV reference", "copy('curl')"),
     ("History", "The last 50 runs: reopen one or load its prompt (ctrl+o)", "history"),
-    ("Compare stream vs non-stream", "The same request on the selected model, streamed and not (ctrl+t)", "compare_stream"),
+    ("Compare stream vs non-stream", "The selected model, streamed and not (ctrl+t)", "compare_stream"),
     ("Compare models", "The same request on several models side by side (F8)", "compare_models"),
     ("Toggle model list", "Show or hide the left pane (F2)", "toggle_models"),
     ("Toggle metrics sidebar", "Show or hide the right pane (F3)", "toggle_metrics"),
@@ -25,8 +29,7 @@ MAIN_SCREEN_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Help: keys", "Every key, grouped (F1)", "app.help"),
 )
 
-# (name, help, action on the ModelList widget)
-MODEL_COMMANDS: tuple[tuple[str, str, str], ...] = (
+MODEL_COMMANDS: Commands = (
     ("Add model", "A new model config", "add"),
     ("Edit model", "Edit the selected model config", "edit"),
     ("Duplicate model", "Copy the selected model config under a new name", "duplicate"),
@@ -34,28 +37,62 @@ MODEL_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Test connection", "Check the selected model's endpoint and key", "test_connection"),
 )
 
+MODELS_COMPARE_COMMANDS: Commands = (
+    ("Re-run all models", "Send the request again to every column (a)", "rerun_all"),
+    ("Sort the summary", "By its next column: model, mode, status, TTFT, total… (s)", "cycle_sort"),
+    ("Back to the workbench", "Close the comparison; runs in flight are saved as cancelled (esc)", "back"),
+    ("Help: keys", "Every key, grouped (F1)", "app.help"),
+)
+
+COLUMN_COMMANDS: Commands = (
+    ("Re-run this column", "Run the focused column's model again (f5)", "rerun"),
+    ("Switch column stream/non-stream", "The focused column's mode for its next run (m)", "toggle_mode"),
+)
+
+STREAM_COMPARE_COMMANDS: Commands = (
+    ("Re-run stream vs non-stream", "Both requests again (f5)", "rerun"),
+    ("Toggle sequential/concurrent", "How the next re-run sends the two requests (c)", "toggle_concurrent"),
+    ("Back to the workbench", "Close the comparison; runs in flight are saved as cancelled (esc)", "back"),
+    ("Help: keys", "Every key, grouped (F1)", "app.help"),
+)
+
+
+def _bound(commands: Commands, node: Any) -> Iterator[tuple[str, str, Callable[[], Any]]]:
+    for name, help_text, action in commands:
+        yield name, help_text, partial(node.run_action, action)
+
+
+def screen_commands(screen: Screen) -> Iterator[tuple[str, str, Callable[[], Any]]]:
+    """The palette entries for `screen` (the one the palette was opened on)."""
+    # Imported here: the palette module loads when the palette first opens, and the
+    # compare screens only when one is used.
+    from tui.screens.compare_models import ModelsCompareScreen
+    from tui.screens.compare_stream import StreamCompareScreen
+    from tui.screens.main import MainScreen
+    from tui.widgets.compare import CompareColumn
+
+    if isinstance(screen, MainScreen):
+        yield from _bound(MAIN_SCREEN_COMMANDS, screen)
+        yield from _bound(MODEL_COMMANDS, screen.models)
+    elif isinstance(screen, ModelsCompareScreen):
+        yield from _bound(MODELS_COMPARE_COMMANDS, screen)
+        # The column actions act on the column holding the focus, like its keys do.
+        focused = screen.focused.ancestors_with_self if screen.focused else []
+        column = next((node for node in focused if isinstance(node, CompareColumn)), None)
+        if column is not None and column.rerunnable:
+            yield from _bound(COLUMN_COMMANDS, column)
+    elif isinstance(screen, StreamCompareScreen):
+        yield from _bound(STREAM_COMPARE_COMMANDS, screen)
+
 
 class WorkbenchCommands(Provider):
-    def _commands(self) -> Iterator[tuple[str, str, Callable[[], Any]]]:
-        from tui.screens.main import MainScreen
-
-        screen = self.screen
-        if not isinstance(screen, MainScreen):
-            return
-        for name, help_text, action in MAIN_SCREEN_COMMANDS:
-            yield name, help_text, partial(screen.run_action, action)
-        models = screen.models
-        for name, help_text, action in MODEL_COMMANDS:
-            yield name, help_text, partial(models.run_action, action)
-
     async def discover(self) -> Hits:
-        for name, help_text, callback in self._commands():
+        for name, help_text, callback in screen_commands(self.screen):
             yield DiscoveryHit(name, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for name, help_text, callback in self._commands():
+        for name, help_text, callback in screen_commands(self.screen):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)
-

@@ -7,17 +7,21 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from textual.containers import VerticalScroll
 from textual.pilot import Pilot
-from textual.widgets import TextArea
+from textual.widgets import Collapsible, Footer, TextArea
+from textual.widgets._footer import FooterKey
 
+from core.events import ReasoningDelta, TextDelta
 from core.request import ChatRequest
 from core.simulator import SimulatorServer, scenario_from_dict
 from core.store.models import ModelConfig, Run
 from output_host import wait_until
 from tui.app import LlmwbApp, StartingScreen
-from tui.screens.help import HelpScreen
+from tui.screens.help import HelpScreen, collect_bindings
 from tui.screens.main import MainScreen
 from tui.widgets.history import HistoryScreen
+from tui.widgets.models.model_form import ModelFormScreen
 
 SIZE = (140, 44)
 RUN_TIMEOUT = 20.0  # an upper bound for a failing test, never a synchronisation
@@ -257,6 +261,7 @@ async def test_history_reopens_a_run_and_loads_its_prompt(app_factory: Callable[
         await pilot.press("down", "enter")  # newest first: the first run is second
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen) and screen.output.text == "the first prompt")
         assert screen.metrics.final_metrics == first.metrics
+        assert screen.sub_title == "echo-2"  # the header keeps naming the model ctrl+r runs
 
         await pilot.press("ctrl+o", "down", "p")
         await wait_until(pilot, lambda: (c := screen.models.selected_config) is not None and c.name == "echo")
@@ -288,7 +293,7 @@ async def test_help_lists_keys_grouped_by_pane(app_factory: Callable[..., LlmwbA
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
         text = " ".join(str(static.render()) for static in app.screen.query(".help-group"))
-        for expected in ("Workbench", "Run", "Cancel", "History", "Models", "Prompt editor", "Quit"):
+        for expected in ("Workbench", "Run", "Cancel", "History", "Models", "Params", "Reasoning", "Quit"):
             assert expected in text
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
@@ -360,3 +365,128 @@ async def test_at_80x24_the_model_list_starts_hidden_and_f2_shows_it(app_factory
         await pilot.press("f2")
         await pilot.pause()
         assert not screen.models.display
+
+
+async def test_output_keys_work_while_typing_in_the_prompt(app_factory: Callable[..., LlmwbApp]) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = main_screen(app)
+        prompt = screen.query_one("#prompt", TextArea)
+        typed = prompt.text
+        assert screen.focused is prompt
+        screen.output.begin_run("r1", "scripted", True)
+        screen.output.feed(ReasoningDelta("Check the small primes first."))
+        screen.output.feed(TextDelta("No: 391 = 17 × 23."))
+        reasoning = screen.output.query_one("#reasoning", Collapsible)
+        await wait_until(pilot, lambda: reasoning.display and reasoning.collapsed)  # folded once the answer began
+
+        await pilot.press("ctrl+f")
+        assert not reasoning.collapsed
+        await pilot.press("ctrl+f")
+        assert reasoning.collapsed
+        await pilot.press("ctrl+n")
+        assert screen.output.view == "plain"
+        await pilot.press("ctrl+n")
+        assert screen.output.view == "wire"
+        assert prompt.text == typed and screen.focused is prompt  # nothing typed, focus kept
+
+
+async def test_f4_folds_the_params_from_any_pane(app_factory: Callable[..., LlmwbApp]) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = main_screen(app)
+        params = screen.query_one("#params", Collapsible)
+        screen.models.focus()
+        await pilot.press("f4")
+        assert not params.collapsed
+        await pilot.press("f4")
+        assert params.collapsed
+
+
+async def test_the_model_form_leaves_the_main_screen_layout_alone(app_factory: Callable[..., LlmwbApp]) -> None:
+    """The form's stylesheet once leaked `#params { height: 6 }` onto the prompt editor."""
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = main_screen(app)
+        await pilot.pause()
+        before = screen.editor.region, screen.output.region
+        screen.models.focus()
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelFormScreen))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen)
+        assert (screen.editor.region, screen.output.region) == before
+        assert screen.query_one("#params", Collapsible).region.height == 1
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_footer_fits_and_shows_only_keys_the_help_lists(
+    app_factory: Callable[..., LlmwbApp], size: tuple[int, int]
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=size) as pilot:
+        screen = main_screen(app)
+        footer = screen.query_one(Footer)
+        help_keys = {key for _, entries in collect_bindings(screen) for keys, _ in entries for key in keys.split(", ")}
+        panes = [screen.editor.focus_prompt, screen.models.focus] if screen.models.display else [screen.editor.focus_prompt]
+        for focus in panes:
+            focus()
+            await wait_until(pilot, lambda: bool(footer.query(FooterKey)))
+            await pilot.pause()
+            keys = list(footer.query(FooterKey))
+            shown = [key.key_display for key in keys]
+            assert "^r" in shown and "f1" in shown and "f2" in shown
+            assert set(shown) <= help_keys
+            palette = [key.region.x for key in keys if key.has_class("-command-palette")]
+            room = palette[0] if palette else size[0]
+            # Every key and its description on screen (a trailing blank may sit under the palette's divider).
+            assert max(key.region.right for key in keys if not key.has_class("-command-palette")) <= room + 1, shown
+
+
+async def test_help_scrolls_on_a_small_terminal(app_factory: Callable[..., LlmwbApp]) -> None:
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        box = app.screen.query_one(VerticalScroll)
+        await pilot.pause()
+        assert box.max_scroll_y > 0
+        await pilot.press("end")
+        assert box.scroll_y == box.max_scroll_y
+
+
+async def test_palette_offers_the_compare_screens_actions(app_factory: Callable[..., LlmwbApp]) -> None:
+    from tui.commands import screen_commands
+    from tui.screens.compare_models import ModelsCompareScreen
+    from tui.screens.compare_stream import StreamCompareScreen
+
+    app = app_factory()
+    echo = app.store.get_config("echo")
+    assert echo is not None
+    request = ChatRequest.from_prompt("hello")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        models = ModelsCompareScreen(request, [echo, echo])
+        await app.push_screen(models)
+        await wait_until(pilot, lambda: len(models.columns) == 2 and all(c.status == "ok" for c in models.columns))
+        commands = {name: callback for name, _, callback in screen_commands(models)}
+        assert {"Re-run all models", "Sort the summary", "Back to the workbench"} <= set(commands)
+        column = models.columns[0]
+        column.focus()
+        commands = {name: callback for name, _, callback in screen_commands(models)}
+        await commands["Switch column stream/non-stream"]()
+        await pilot.pause()
+        assert column.stream is False
+        await pilot.press("escape")
+
+        stream = StreamCompareScreen(echo, request)
+        await app.push_screen(stream)
+        await pilot.pause()
+        commands = {name: callback for name, _, callback in screen_commands(stream)}
+        assert {"Re-run stream vs non-stream", "Back to the workbench"} <= set(commands)
+        await commands["Toggle sequential/concurrent"]()
+        await pilot.pause()
+        assert stream.concurrent is True
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))

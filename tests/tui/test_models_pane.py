@@ -318,6 +318,25 @@ async def test_choosing_a_local_kind_shows_its_default_url(store: Store) -> None
         assert str(app.screen.query_one("#key-status", Static).render()) == "no key needed for ollama"
 
 
+async def test_a_new_config_names_the_usual_key_variable(store: Store) -> None:
+    app = ModelsHost(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("a")
+        await pilot.pause()
+        key = form_input(app, "api-key-env")
+        assert key.value == "OPENAI_API_KEY"  # openai is the first kind
+        app.screen.query_one("#provider", Select).value = "anthropic"
+        await pilot.pause()
+        assert key.value == "ANTHROPIC_API_KEY"
+        app.screen.query_one("#provider", Select).value = "openai-compatible"
+        await pilot.pause()
+        assert key.value == ""  # no usual name: the user types the provider's own
+        key.value = "DEEPSEEK_API_KEY"
+        app.screen.query_one("#provider", Select).value = "openai"
+        await pilot.pause()
+        assert key.value == "DEEPSEEK_API_KEY"  # what the user typed stays
+
+
 async def test_a_provider_kind_this_version_does_not_know_is_flagged_not_lost(store: Store) -> None:
     add_config(store, "future", "future-kind", model="m")
     app = ModelsHost(store)

@@ -104,7 +104,7 @@ async def test_editor_builds_the_request_as_typed(store_with_tool: Store) -> Non
         editor = app.query_one(PromptEditor)
         app.query_one("#system", TextArea).load_text("Be brief.")
         app.query_one("#prompt", TextArea).load_text("Weather in Paris?")
-        await pilot.press("f4")
+        editor.action_toggle_params()  # F4 on the main screen
         app.query_one("#param-max_tokens", Input).value = "64"
         app.query_one("#tools").select("get_weather")  # type: ignore[attr-defined]
         app.query_one("#tool-choice").value = "required"  # type: ignore[attr-defined]
@@ -123,7 +123,8 @@ async def test_invalid_field_is_marked_as_typed_and_build_refuses(store: Store) 
     app = EditorHost(store, None)
     async with app.run_test(size=(100, 50)) as pilot:
         editor = app.query_one(PromptEditor)
-        await pilot.press("f4")
+        editor.action_toggle_params()  # F4 on the main screen
+        await pilot.pause()
         temperature = app.query_one("#param-temperature", Input)
         temperature.focus()
         await pilot.press("9")

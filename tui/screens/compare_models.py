@@ -15,13 +15,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import HorizontalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from core.compare import STREAM, RunOutcome, group_kind, load_group, new_group_id, summarise
 from core.request import ChatRequest
 from core.store.models import ModelConfig, Run, RunFrame
 from tui.widgets.compare import CompareColumn, SummaryTable
 from tui.widgets.compare.model_picker import ModelPickerScreen
+from tui.widgets.footer import WorkbenchFooter
 
 WIDGETS_CSS = Path(__file__).parent.parent / "widgets" / "compare" / "compare.tcss"
 PROMPT_PREVIEW = 60
@@ -70,7 +71,7 @@ class ModelsCompareScreen(Screen[None]):
         yield Static("", id="compare-title", markup=False)
         yield HorizontalScroll(id="compare-columns")
         yield SummaryTable(id="compare-summary")
-        yield Footer()
+        yield WorkbenchFooter()
 
     async def on_mount(self) -> None:
         self._update_title()

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker
 
 from core.compare import (
@@ -36,6 +36,7 @@ from core.store.models import ModelConfig, Run, RunFrame
 from tui.widgets.compare import CompareColumn, DiffView, SummaryTable
 from tui.widgets.compare.column import yielding
 from tui.widgets.compare.figures import fmt_ms
+from tui.widgets.footer import WorkbenchFooter
 
 WIDGETS_CSS = Path(__file__).parent.parent / "widgets" / "compare" / "compare.tcss"
 SEQUENTIAL_NOTE, CONCURRENT_NOTE = "one after the other (stream first)", "concurrently"
@@ -108,7 +109,7 @@ class StreamCompareScreen(Screen[None]):
             yield Static("", id="compare-headline", markup=False)
             yield SummaryTable(id="compare-summary")
             yield DiffView(id="compare-diff")
-        yield Footer()
+        yield WorkbenchFooter()
 
     def on_mount(self) -> None:
         self.query_one(DiffView).clear()

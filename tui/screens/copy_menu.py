@@ -31,7 +31,7 @@ class CopyMenu(ModalScreen[str | None]):
         border-title-align: center;
         background: $surface;
     }
-    CopyMenu OptionList {
+    CopyMenu OptionList, CopyMenu OptionList:focus {
         width: auto;
         height: auto;
         border: none;

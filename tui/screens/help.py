@@ -11,7 +11,7 @@ import re
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingsMap
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
@@ -73,18 +73,16 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen {
         align: center middle;
     }
-    HelpScreen > Vertical {
+    /* The box itself scrolls (arrows, page keys): on a short terminal the list is longer than it. */
+    HelpScreen > VerticalScroll {
         width: 90;
         max-width: 95%;
         height: auto;
         max-height: 90%;
+        padding: 0 1;
         border: round $accent;
         border-title-align: center;
         background: $surface;
-    }
-    HelpScreen VerticalScroll {
-        height: auto;
-        padding: 0 1;
     }
     HelpScreen .help-group {
         margin-bottom: 1;
@@ -97,15 +95,13 @@ class HelpScreen(ModalScreen[None]):
         self._groups = collect_bindings(target)
 
     def compose(self) -> ComposeResult:
-        with Vertical() as box:
+        with VerticalScroll() as box:
             box.border_title = "Keys — F1 or Esc closes · ctrl+p finds any action by name"
             box.border_subtitle = "a pane's own keys work while it has focus · tab moves focus"
-            with VerticalScroll():
-                for title, entries in self._groups:
-                    width = max(len(keys) for keys, _ in entries)
-                    lines = [Content.from_markup("[b $accent]$title[/]", title=title)]
-                    lines += [
-                        Content.assemble((keys.ljust(width), "bold"), "  ", description)
-                        for keys, description in entries
-                    ]
-                    yield Static(Content("\n").join(lines), classes="help-group")
+            for title, entries in self._groups:
+                width = max(len(keys) for keys, _ in entries)
+                lines = [Content.from_markup("[b $accent]$title[/]", title=title)]
+                lines += [
+                    Content.assemble((keys.ljust(width), "bold"), "  ", description) for keys, description in entries
+                ]
+                yield Static(Content("\n").join(lines), classes="help-group")

@@ -12,10 +12,10 @@ import logging
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 from textual.worker import Worker, WorkerState
 
 from core.events import Failed, Finished, RunStarted
@@ -23,31 +23,41 @@ from core.request import ChatRequest
 from core.runner import RunOptions, run
 from core.store.models import ModelConfig
 from tui.screens.copy_menu import CopyMenu
+from tui.widgets.footer import NARROW_WIDTH, WorkbenchFooter
 from tui.widgets.history import HistoryChoice, HistoryScreen
 from tui.widgets.metrics import MetricsSidebar
 from tui.widgets.models import ModelList
 from tui.widgets.output import OutputPane
+from tui.widgets.output.pacing import yielding
 from tui.widgets.prompt import PromptEditor, PromptError
 
 log = logging.getLogger("llmwb")
 
-NARROW_WIDTH = 100  # below this the model list starts hidden and the metrics narrow
-SHORT_HEIGHT = 32  # below this the prompt boxes shrink
+SHORT_HEIGHT = 32  # below this the prompt boxes shrink (below NARROW_WIDTH the model list starts hidden)
 DEFAULT_MODEL = "demo-fast"  # selected on a fresh start: the demo that answers at once
+OUTPUT_KEYS = Binding.Group("Output")
+COMPARE_KEYS = Binding.Group("Compare")
+PANE_KEYS = Binding.Group("Panes")
 
 
 class MainScreen(Screen[None]):
     CSS_PATH = "main.tcss"
     HELP_GROUP = "Workbench"
+    # Global keys are ctrl+letters and F-keys no TextArea or Input edits with (F6/F7
+    # are TextArea's). Related keys share a footer group to keep the footer within
+    # 80 columns; the help screen (F1) names each key.
     BINDINGS = [
         Binding("ctrl+r,f5", "run", "Run", tooltip="Run the prompt on the selected model"),
         Binding("ctrl+g", "cancel", "Cancel", tooltip="Cancel the run (it is saved as cancelled)"),
         Binding("ctrl+o", "history", "History", tooltip="The last 50 runs"),
         Binding("f9", "copy_menu", "Copy", tooltip="Copy the output, the final JSON or the request as curl"),
-        Binding("ctrl+t", "compare_stream", "Stream vs non", tooltip="Same request, streamed and not"),
-        Binding("f8", "compare_models", "Compare", tooltip="Same request on several models"),
-        Binding("f2", "toggle_models", "Models", tooltip="Show or hide the model list"),
-        Binding("f3", "toggle_metrics", "Metrics", tooltip="Show or hide the metrics sidebar"),
+        Binding("ctrl+n", "cycle_view", "View", tooltip="Output view: rendered → plain → wire", group=OUTPUT_KEYS),
+        Binding("ctrl+f", "toggle_reasoning", "Reasoning", tooltip="Fold or unfold the reasoning", group=OUTPUT_KEYS),
+        Binding("f8", "compare_models", "Compare models", tooltip="Same request, several models", group=COMPARE_KEYS),
+        Binding("ctrl+t", "compare_stream", "Stream vs non-stream", tooltip="Same request, both ways", group=COMPARE_KEYS),
+        Binding("f2", "toggle_models", "Models", tooltip="Show or hide the model list", group=PANE_KEYS),
+        Binding("f3", "toggle_metrics", "Metrics", tooltip="Show or hide the metrics sidebar", group=PANE_KEYS),
+        Binding("f4", "toggle_params", "Params", tooltip="Show or hide params, tools and stream", group=PANE_KEYS),
     ]
 
     def __init__(self) -> None:
@@ -62,7 +72,7 @@ class MainScreen(Screen[None]):
                 yield PromptEditor(self.app.data_dir, id="editor")
                 yield OutputPane(id="output")
             yield MetricsSidebar(id="metrics")
-        yield Footer()
+        yield WorkbenchFooter()
 
     def on_mount(self) -> None:
         # Continue where the last session left off: the model of the latest run, else the demo.
@@ -73,7 +83,10 @@ class MainScreen(Screen[None]):
         self.editor.focus_prompt()
 
     def on_resize(self) -> None:
-        self.set_class(self.size.width < NARROW_WIDTH, "-narrow")
+        narrow = self.size.width < NARROW_WIDTH
+        if narrow != self.has_class("-narrow"):
+            self.set_class(narrow, "-narrow")
+            self.refresh_bindings()  # the footer's key list depends on it (active_bindings)
         self.set_class(self.size.height < SHORT_HEIGHT, "-short")
 
     # --- the panes ----------------------------------------------------------------------
@@ -92,6 +105,15 @@ class MainScreen(Screen[None]):
     @property
     def metrics(self) -> MetricsSidebar:
         return self.query_one("#metrics", MetricsSidebar)
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """What the footer shows (every key works regardless): on a narrow terminal, not
+        the output keys, so the rest fit in 80 columns (F1 lists them all)."""
+        bindings = super().active_bindings
+        if not self.has_class("-narrow"):
+            return bindings
+        return {key: active for key, active in bindings.items() if active.binding.group is not OUTPUT_KEYS}
 
     @property
     def running(self) -> bool:
@@ -149,7 +171,8 @@ class MainScreen(Screen[None]):
         run_id: str | None = None
         self.sub_title = f"{config.name} · running"
         try:
-            async for event in run(config, request, RunOptions(store=self.app.store, wire_frames=True)):
+            # Paced: a burst of buffered frames would otherwise hold key presses back.
+            async for event in yielding(run(config, request, RunOptions(store=self.app.store, wire_frames=True))):
                 if isinstance(event, RunStarted):
                     run_id = event.run_id
                     output.begin_run(event.run_id, event.model_config, event.stream)
@@ -235,7 +258,9 @@ class MainScreen(Screen[None]):
             self.metrics.show_metrics(
                 saved.metrics, status=saved.status, finish_reason=(saved.response or {}).get("finish_reason")
             )
-            self.sub_title = f"{saved.model_config_name} · run {saved.id} ({saved.status})"
+            # The header names the model ctrl+r runs; the output pane names the reopened run's.
+            selected = self.models.selected_config
+            self.sub_title = selected.name if selected else ""
         elif choice.action == "prompt":
             self.editor.load_request(ChatRequest.from_dict(saved.request))
             if store.get_config(saved.model_config_name) is not None:
@@ -302,3 +327,5 @@ class MainScreen(Screen[None]):
     def action_cycle_view(self) -> None:
         self.output.cycle_view()
 
+    def action_toggle_reasoning(self) -> None:
+        self.output.toggle_reasoning()

@@ -8,10 +8,8 @@ Either way it posts `Ended` with the run's outcome when the run is over.
 
 from __future__ import annotations
 
-import asyncio
-from contextlib import aclosing
 from dataclasses import replace
-from typing import Any, AsyncIterator, TypeVar
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -23,33 +21,16 @@ from textual.worker import Worker
 
 from core.compare import RunOutcome, mode_of
 from core.events import Event, Failed, Finished, ReasoningDelta, RunStarted, TextDelta, ToolCallDelta, WireFrame
-from core.metrics import clock
 from core.providers.base import INTERNAL
 from core.request import ChatRequest
 from core.runner import RunOptions, run
 from core.store.models import ModelConfig, Run, RunFrame
 from tui.widgets.compare.figures import fmt_ms
 from tui.widgets.output import OutputPane
+from tui.widgets.output.pacing import yielding
 
-T = TypeVar("T")
 RUN_GROUP = "compare-column-run"
-YIELD_EVERY_S = 0.005
-
-
-async def yielding(events: AsyncIterator[T]) -> AsyncIterator[T]:
-    """Pass events through, giving the event loop a turn every few milliseconds:
-    socket data already buffered never suspends an `async for`, so a burst of
-    frames would otherwise hold key presses (and the other columns) back."""
-    yielded = clock()
-    # Closed on the way out, whatever ends the loop: a run left unclosed would be
-    # saved as cancelled only when the garbage collector gets to it.
-    async with aclosing(events):  # type: ignore[type-var]
-        async for event in events:
-            yield event
-            if clock() - yielded > YIELD_EVERY_S:
-                await asyncio.sleep(0)
-                yielded = clock()
-
+__all__ = ["CompareColumn", "yielding"]  # compare_stream paces its runs with it too
 
 _STATUS_STYLE = {"ok": "green", "error": "red", "cancelled": "yellow", "running": "cyan", "waiting": "dim"}
 _STATUS_MARK = {"ok": "✓", "error": "✗", "cancelled": "■", "running": "●", "waiting": "…"}

@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from core.store import Store
 from core.store.models import Run
+from tui.widgets.footer import WorkbenchFooter
 from tui.widgets.history import rows
 
 HISTORY_LIMIT = 50
@@ -64,7 +65,7 @@ class HistoryScreen(ModalScreen[HistoryChoice | None]):
             box.border_title = f"History — last {HISTORY_LIMIT} runs"
             yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
             yield Static("No runs yet: ctrl+r runs the prompt.", id="history-empty")
-        yield Footer()
+        yield WorkbenchFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

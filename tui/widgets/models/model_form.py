@@ -141,7 +141,12 @@ class ModelFormScreen(ModalScreen[ModelConfig | None]):
     def _provider_changed(self) -> None:
         provider = self.provider
         self.query_one("#base-url", Input).placeholder = DEFAULT_URL_HINTS.get(provider, "")
-        self.query_one("#api-key-env", Input).placeholder = KEY_VARIABLE_HINTS.get(provider, "e.g. DEEPSEEK_API_KEY")
+        key = self.query_one("#api-key-env", Input)
+        key.placeholder = KEY_VARIABLE_HINTS.get(provider, "e.g. DEEPSEEK_API_KEY")
+        if self.existing is None and key.value in ("", *KEY_VARIABLE_HINTS.values()):
+            # A new OpenAI or Anthropic config names the usual variable (a placeholder alone
+            # would save no key at all); other kinds start empty again.
+            key.value = KEY_VARIABLE_HINTS.get(provider, "")
         self.query_one("#model", Input).placeholder = "a scenario name, e.g. demo-fast" if provider == "simulator" else "e.g. gpt-4o-mini"
         self.validate()
 

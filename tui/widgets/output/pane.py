@@ -1,9 +1,10 @@
 """The output pane: one run shown three ways — rendered Markdown, plain text, wire frames.
 
 `feed(event)` only appends to buffers (it runs once per chunk, at up to thousands
-a second). A 10 Hz timer flushes the buffers into the widgets, so the cost of
-drawing depends on the flush rate, not the chunk rate; the timer awaits its
-callback, so a slow flush makes the next one bigger instead of piling up.
+a second). A 10 Hz tick, shared by every pane of the app (flush_clock.py), flushes the
+buffers into the widgets, so the cost of drawing depends on the flush rate, not
+the chunk rate; the timer awaits its callback, so a slow flush makes the next one
+bigger instead of piling up.
 """
 
 from __future__ import annotations
@@ -16,22 +17,35 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
+from rich.cells import cell_len
 from textual.widgets import Collapsible, ContentSwitcher, Log, Static
 
 from core.events import Event, Failed, Finished, ReasoningDelta, RunStarted, TextDelta, ToolCallDelta, WireFrame
 from core.events import to_wire_dict
 from core.store.models import Run, RunFrame
 from tui.widgets.output.cards import RunOutcomeBox, ToolCallCard, error_box_content
+from tui.widgets.output.flush_clock import flush_clock
 from tui.widgets.output.markdown_stream import StreamingMarkdown
 from tui.widgets.output.wrapped_text import WrappedText
 
 VIEWS = ("rendered", "plain", "wire")
-FLUSH_HZ = 10  # bench/tui_stream.py: 20 Hz cost a third more CPU for no better chunk-to-screen latency
 
 
 def wire_line(offset_ms: float, data: str) -> str:
     """`+  152.3 ms  data: {...}`; a multi-line frame (SSE `event:` + `data:`) stays indented."""
     return f"+{offset_ms:9.1f} ms  " + data.rstrip("\n").replace("\n", "\n" + " " * 15)
+
+
+class WireLog(Log):
+    """`Log` measuring new lines' width at once. `Log.write_lines` starts a thread
+    worker per call to do it: at 10 flushes a second per pane that was a worker, a
+    thread hand-off and a `call_from_thread` round trip each time (~12% of the CPU
+    with six compare panes streaming, in bench/compare_ui.py), for a `max()` over a
+    flush's lines that takes well under a millisecond."""
+
+    def _update_size(self, updates: int, lines: list[str]) -> None:
+        if lines:
+            self._update_maximum_width(updates, max(cell_len(self._process_line(line)) for line in lines))
 
 
 class OutputPane(Widget):
@@ -77,13 +91,12 @@ class OutputPane(Widget):
                 yield Vertical(id="tool-cards")
                 yield Vertical(id="outcome")
             yield WrappedText(id="plain")
-            yield Log(id="wire", highlight=False)
+            yield WireLog(id="wire", highlight=False)
 
     def on_mount(self) -> None:
         self.query_one("#rendered", VerticalScroll).anchor()
         self.query_one("#reasoning").display = False
-        self._timer = self.set_interval(1 / FLUSH_HZ, self._flush, pause=True)
-        self._timer_running = False
+        self._flush_clock = flush_clock(self.app)
         self._update_header()
 
     # --- public API (the screen calls these) -------------------------------------
@@ -135,14 +148,11 @@ class OutputPane(Widget):
                 self._status = "streaming"
                 self._model_name, self._stream = event.model_config, event.stream
             self._update_header()
-        if not self._timer_running:
-            self._timer_running = True
-            self._timer.resume()
+        self._flush_clock.want(self)
 
     def clear(self) -> None:
         self._reset_state()
-        self._timer.pause()
-        self._timer_running = False
+        self._flush_clock.drop(self)
         self.query_one("#plain", WrappedText).clear()
         self.query_one("#wire", Log).clear()
         self.query_one("#reasoning-text", WrappedText).clear()
@@ -241,8 +251,6 @@ class OutputPane(Widget):
 
     async def _apply_final(self, final: Finished | Failed) -> None:
         self._final_applied = True
-        self._timer.pause()
-        self._timer_running = False
         response = final.final_response if isinstance(final, Finished) else final.partial_response
         calls = response.get("tool_calls") or []
         for call in calls:

@@ -11,7 +11,6 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Collapsible, Input, Label, Select, SelectionList, Static, Switch, TextArea
 
@@ -35,8 +34,6 @@ class PromptEditor(Vertical):
 
     DEFAULT_CSS = Path(__file__).with_name("prompt.tcss").read_text()
     SCOPED_CSS = False  # its rules also key on the screen's size classes (.-short, .-narrow)
-    HELP_GROUP = "Prompt editor"
-    BINDINGS = [Binding("f4", "toggle_params", "Params", tooltip="Show or hide params, tools and stream")]
 
     def __init__(self, data_dir: Path | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)
