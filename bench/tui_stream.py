@@ -3,7 +3,7 @@
     .venv/bin/python bench/tui_stream.py            # all cases, ~2.5 min
     .venv/bin/python bench/tui_stream.py --quick    # shorter streams
     .venv/bin/python bench/tui_stream.py --gc       # with the app's collector settings (tui.app.settle_gc)
-    .venv/bin/python bench/tui_stream.py --app      # the real app (rendered view), as it starts up
+    .venv/bin/python bench/tui_stream.py --app      # the real app (rate: rendered and plain views; long), as it starts up
     .venv/bin/python bench/tui_stream.py --in-process  # simulator on a thread, as the embedded one
 
 Each case runs in its own process (clean RSS): a harness app mounts OutputPane +
@@ -32,6 +32,7 @@ RSS < 300 MB. Figures print as percentiles and ratios; nothing is asserted.
 from __future__ import annotations
 
 import argparse
+from array import array
 import asyncio
 import gc
 import json
@@ -41,7 +42,7 @@ import sys
 import time
 from bisect import bisect_left
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -190,6 +191,24 @@ def instrument(applied: list[tuple[float, int]], view: str) -> None:
         WrappedText.write = write  # type: ignore[method-assign]
 
 
+class Timeline:
+    """(time, chars so far) per chunk, in arrays: a tuple a chunk was ~12 MB of the
+    100k-token case's RSS, which is meant to be the app's."""
+
+    def __init__(self) -> None:
+        self.times, self.chars = array("d"), array("q")
+
+    def append(self, entry: tuple[float, int]) -> None:
+        self.times.append(entry[0])
+        self.chars.append(entry[1])
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def __iter__(self) -> Iterator[tuple[float, int]]:
+        return zip(self.times, self.chars)
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -213,7 +232,7 @@ async def run_case(
     busy.wrap(OutputPane, "_flush")
     busy.wrap(MetricsSidebar, "_tick")
     busy.wrap(Screen, "_refresh_layout")
-    fed: list[tuple[float, int]] = []  # (time the UI received the chunk, chars so far)
+    fed = Timeline()  # (time the UI received the chunk, chars so far)
     app = Harness()
     async with app.run_test(size=(120, 40)) as pilot:
         pane = app.query_one(OutputPane)
@@ -266,7 +285,7 @@ async def run_case(
 
 def figures(
     name: str,
-    fed: list[tuple[float, int]],
+    fed: Timeline,
     applied: list[tuple[float, int]],
     frames: list[float],
     keys: list[tuple[float, float]],
@@ -316,7 +335,7 @@ def figures(
     }
 
 
-async def run_app_case(case: str, quick: bool, in_process: bool) -> dict[str, Any]:
+async def run_app_case(case: str, view: str, quick: bool, in_process: bool) -> dict[str, Any]:
     """The same stream in the real app (tui.app.create_app), started with its run key
     action on a model config pointing at the bench server. Keys are probed as app
     messages (`call_later`): a real key would type into the focused prompt editor.
@@ -329,12 +348,12 @@ async def run_app_case(case: str, quick: bool, in_process: bool) -> dict[str, An
     scenario = scenarios(quick)[case]
     server = start_server(scenario, in_process)
     applied: list[tuple[float, int]] = []
-    instrument(applied, "rendered")
+    instrument(applied, view)
     busy = UiBusy(len(scenario_from_dict(scenario).text or ""))
     busy.wrap(OutputPane, "_flush")
     busy.wrap(MetricsSidebar, "_tick")
     busy.wrap(Screen, "_refresh_layout")
-    fed: list[tuple[float, int]] = []
+    fed = Timeline()
     original_feed = OutputPane.feed
     chars = 0
 
@@ -369,6 +388,8 @@ async def run_app_case(case: str, quick: bool, in_process: bool) -> dict[str, An
             screen = app.screen
             screen.models.reload(select="bench")
             screen.editor.load_request(ChatRequest.from_prompt("go"))
+            while screen.output.view != view:
+                screen.output.cycle_view()
             await pilot.pause(0.5)
             keys: list[tuple[float, float]] = []
             keys_sent = 0
@@ -385,7 +406,7 @@ async def run_app_case(case: str, quick: bool, in_process: bool) -> dict[str, An
             gc_settled = gc.isenabled() and gc.get_threshold()[0] == 50_000
     wire_times = server.content_times()
     server.stop()
-    name = f"{case}/app" + ("" if gc_settled else " (gc NOT settled)")
+    name = f"{case}/app" + ("" if view == "rendered" else f" {view}") + ("" if gc_settled else " (gc NOT settled)")
     name += " (simulator in this process)" if in_process else ""
     return figures(
         name, fed, applied, frame_times, keys, keys_sent, wire_times, busy, started, elapsed, tail_done
@@ -397,7 +418,7 @@ def print_result(r: dict[str, Any]) -> None:
         return f"p50 {s['p50']:7.1f}  p95 {s['p95']:7.1f}  max {s['max']:7.1f}"
 
     print(f"== {r['case']}: {r['chunks']:,} chunks in {r['seconds']} s ({r['chunks_per_s']:,}/s), {r['fps']} frames/s")
-    probe = "app message → handled" if r["case"].endswith("/app") else "key → handler ms      "
+    probe = "app message → handled" if "/app" in r["case"] else "key → handler ms      "
     print(f"   {probe} {fmt(r['key_ms'])}   ({r['keys']} handled)")
     print(f"   chunk visible ms (UI)   {fmt(r['visible_ms'])}")
     print(f"   chunk visible ms (wire) {fmt(r['visible_from_wire_ms'])}")
@@ -420,15 +441,16 @@ def main() -> int:
     args = parser.parse_args()
     if args.case:
         case, view = args.case.split(":")
-        if view == "app":
-            result = asyncio.run(run_app_case(case, args.quick, args.in_process))
+        if view.startswith("app"):
+            app_view = view.partition("-")[2] or "rendered"
+            result = asyncio.run(run_app_case(case, app_view, args.quick, args.in_process))
         else:
             result = asyncio.run(run_case(case, view, args.quick, args.gc, args.yield_ms, args.in_process))
         print(json.dumps(result))
         return 0
     cases = ["rate:rendered", "rate:plain", "long:rendered", "long:plain"]
     if args.app:
-        cases = ["rate:app", "long:app"]
+        cases = ["rate:app", "rate:app-plain", "long:app"]
     for case in cases:
         command = [sys.executable, __file__, "--case", case]
         command += ["--quick"] * args.quick + ["--gc"] * args.gc + ["--in-process"] * args.in_process

@@ -3,10 +3,11 @@ does can also be found by name. Each screen offers its own actions."""
 
 from __future__ import annotations
 
-from functools import partial
-from typing import Any, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Iterator
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
 from textual.screen import Screen
 
 # (name, help, action string) — run on the screen, the model list, or a compare column.
@@ -15,6 +16,11 @@ Commands = tuple[tuple[str, str, str], ...]
 MAIN_SCREEN_COMMANDS: Commands = (
     ("Run prompt", "Run the prompt on the selected model (ctrl+r)", "run"),
     ("Cancel run", "Stop the running request; it is saved as cancelled (ctrl+g)", "cancel"),
+    (
+        "Answer tool calls",
+        "After a run that ended in tool calls: send a result for each, as its next turn (ctrl+l)",
+        "answer_tool_calls",
+    ),
     ("Cycle output view", "Rendered → plain → wire frames (ctrl+n)", "cycle_view"),
     ("Toggle reasoning", "Fold or unfold the run's reasoning (ctrl+f)", "toggle_reasoning"),
     ("Copy output text", "The answer text, to the clipboard", "copy('text')"),
@@ -57,12 +63,31 @@ STREAM_COMPARE_COMMANDS: Commands = (
 )
 
 
-def _bound(commands: Commands, node: Any) -> Iterator[tuple[str, str, Callable[[], Any]]]:
+@dataclass(frozen=True)
+class BoundAction:
+    """An entry's callback: `action` run on the node that owns it."""
+
+    node: Any
+    action: str
+
+    def __call__(self) -> Any:
+        return self.node.run_action(self.action)
+
+    @property
+    def available(self) -> bool:
+        """False while the owner's check_action greys the action out (e.g. nothing to cancel)."""
+        name = self.action.split("(", 1)[0]
+        if "." in name:  # another node's action ("app.help"): always on
+            return True
+        return bool(self.node.check_action(name, ()))
+
+
+def _bound(commands: Commands, node: Any) -> Iterator[tuple[str, str, BoundAction]]:
     for name, help_text, action in commands:
-        yield name, help_text, partial(node.run_action, action)
+        yield name, help_text, BoundAction(node, action)
 
 
-def screen_commands(screen: Screen) -> Iterator[tuple[str, str, Callable[[], Any]]]:
+def screen_commands(screen: Screen) -> Iterator[tuple[str, str, BoundAction]]:
     """The palette entries for `screen` (the one the palette was opened on)."""
     # Imported here: the palette module loads when the palette first opens, and the
     # compare screens only when one is used.
@@ -85,14 +110,19 @@ def screen_commands(screen: Screen) -> Iterator[tuple[str, str, Callable[[], Any
         yield from _bound(STREAM_COMPARE_COMMANDS, screen)
 
 
+def _greyed(display: Content, callback: BoundAction) -> Content:
+    """Dim an entry that would do nothing now, as the footer dims its key."""
+    return display if callback.available else display.stylize("dim")
+
+
 class WorkbenchCommands(Provider):
     async def discover(self) -> Hits:
         for name, help_text, callback in screen_commands(self.screen):
-            yield DiscoveryHit(name, callback, help=help_text)
+            yield DiscoveryHit(_greyed(Content(name), callback), callback, text=name, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for name, help_text, callback in screen_commands(self.screen):
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+                yield Hit(score, _greyed(matcher.highlight(name), callback), callback, text=name, help=help_text)

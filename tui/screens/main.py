@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from functools import partial
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Header
 from textual.worker import Worker, WorkerState
@@ -22,7 +25,9 @@ from core.events import Failed, Finished, RunStarted
 from core.request import ChatRequest
 from core.runner import RunOptions, run
 from core.store.models import ModelConfig
+from core.tools import ToolError, continuation_request
 from tui.screens.copy_menu import CopyMenu
+from tui.screens.tool_results import ToolResultsScreen, calls_to_answer, next_turn
 from tui.widgets.footer import NARROW_WIDTH, WorkbenchFooter
 from tui.widgets.history import HistoryChoice, HistoryScreen
 from tui.widgets.metrics import MetricsSidebar
@@ -49,6 +54,12 @@ class MainScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+r,f5", "run", "Run", tooltip="Run the prompt on the selected model"),
         Binding("ctrl+g", "cancel", "Cancel", tooltip="Cancel the run (it is saved as cancelled)"),
+        Binding(
+            "ctrl+l",
+            "answer_tool_calls",
+            "Answer",
+            tooltip="Answer the shown run's tool calls: a result for each, sent as its next turn",
+        ),
         Binding("ctrl+o", "history", "History", tooltip="The last 50 runs"),
         Binding("f9", "copy_menu", "Copy", tooltip="Copy the output, the final JSON or the request as curl"),
         Binding("ctrl+n", "cycle_view", "View", tooltip="Output view: rendered → plain → wire", group=OUTPUT_KEYS),
@@ -108,12 +119,19 @@ class MainScreen(Screen[None]):
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
-        """What the footer shows (every key works regardless): on a narrow terminal, not
-        the output keys, so the rest fit in 80 columns (F1 lists them all)."""
+        """What the footer shows (every key works regardless). Cancel and Answer share one
+        place: there is nothing to cancel while tool calls wait for an answer, and nothing to
+        answer while a run goes. On a narrow terminal, not the output keys either, so the rest
+        fit in 80 columns (F1 lists them all)."""
         bindings = super().active_bindings
-        if not self.has_class("-narrow"):
-            return bindings
-        return {key: active for key, active in bindings.items() if active.binding.group is not OUTPUT_KEYS}
+        answerable = any(a.enabled for a in bindings.values() if a.binding.action == "answer_tool_calls")
+        hidden = "cancel" if answerable else "answer_tool_calls"
+        narrow = self.has_class("-narrow")
+        return {
+            key: active
+            for key, active in bindings.items()
+            if active.binding.action != hidden and not (narrow and active.binding.group is OUTPUT_KEYS)
+        }
 
     @property
     def running(self) -> bool:
@@ -134,6 +152,8 @@ class MainScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
             return True if self.running else None  # shown dimmed while there is nothing to cancel
+        if action == "answer_tool_calls":
+            return True if not self.running and self._shown_tool_calls() else None
         return True
 
     def action_run(self) -> None:
@@ -166,16 +186,21 @@ class MainScreen(Screen[None]):
             self.notify(str(error), title="Cannot run", severity="error")
             return None
 
-    async def _run(self, config: ModelConfig, request: ChatRequest) -> None:
+    async def _run(
+        self, config: ModelConfig, request: ChatRequest, parent_run_id: str | None = None, title: str | None = None
+    ) -> None:
+        """Stream one run into the panes; `parent_run_id` makes it that run's next turn,
+        `title` names it in the output header (default: the model)."""
         output, metrics = self.output, self.metrics
         run_id: str | None = None
         self.sub_title = f"{config.name} · running"
         try:
+            options = RunOptions(store=self.app.store, parent_run_id=parent_run_id, wire_frames=True)
             # Paced: a burst of buffered frames would otherwise hold key presses back.
-            async for event in yielding(run(config, request, RunOptions(store=self.app.store, wire_frames=True))):
+            async for event in yielding(run(config, request, options)):
                 if isinstance(event, RunStarted):
                     run_id = event.run_id
-                    output.begin_run(event.run_id, event.model_config, event.stream)
+                    output.begin_run(event.run_id, title or event.model_config, event.stream)
                     metrics.begin_run(event.stream)
                 output.feed(event)
                 metrics.feed(event)
@@ -209,6 +234,50 @@ class MainScreen(Screen[None]):
             self.refresh_bindings()
             if event.state == WorkerState.ERROR:  # only reachable through a bug in _run itself
                 self.notify(f"run failed: {event.worker.error}", severity="error")
+
+    # --- tool results -------------------------------------------------------------------
+    def _shown_tool_calls(self) -> tuple[str, list[dict[str, Any]]] | None:
+        """The id and tool calls of the run in the output pane, when it ended in tool calls."""
+        try:
+            return calls_to_answer(self.output.final_json)
+        except NoMatches:  # the footer asks before the panes are composed
+            return None
+
+    def action_answer_tool_calls(self) -> None:
+        shown = self._shown_tool_calls()
+        if shown is None or self.running:
+            return
+        run_id, calls = shown
+        canned = {tool.name: tool.canned_result for tool in self.app.store.list_tools() if tool.canned_result}
+        self.app.push_screen(ToolResultsScreen(run_id, calls, canned), partial(self._tool_results_given, run_id))
+
+    def _tool_results_given(self, run_id: str, results: dict[str, str] | None) -> None:
+        if results is None:
+            return
+        if self.running:
+            self.notify("A run is going: ctrl+g cancels it first", severity="warning")
+            return
+        self._run_worker = self.run_worker(
+            self._continue(run_id, results), name="run", group="run", exclusive=True, exit_on_error=False
+        )
+        self.refresh_bindings()
+
+    async def _continue(self, run_id: str, results: dict[str, str]) -> None:
+        """Run the next turn of `run_id`: its conversation, its calls and these results."""
+        try:
+            config, request = await asyncio.to_thread(continuation_request, self.app.store, run_id, results)
+            turn, first = await asyncio.to_thread(next_turn, self.app.store, run_id)
+        except ToolError as error:  # e.g. the run's model config was deleted meanwhile
+            self.notify(str(error), title="Cannot send the tool results", severity="error")
+            return
+        except Exception as error:  # the database, most likely: say so, keep the app
+            log.exception("preparing the tool results of run %s failed", run_id)
+            self.notify(f"Cannot send the tool results: {error}", severity="error")
+            return
+        count = f"{len(results)} tool result{'s' if len(results) != 1 else ''}"
+        self.notify(f"Turn {turn} of run {first}: {count} sent to {config.name}")
+        # Short: the pane header also names the new run and its status, in ~50 columns at 80.
+        await self._run(config, request, parent_run_id=run_id, title=f"{config.name} · turn {turn}")
 
     # --- copy ---------------------------------------------------------------------------
     def action_copy_menu(self) -> None:
@@ -255,6 +324,7 @@ class MainScreen(Screen[None]):
                 self.notify("A run is going: cancel it (ctrl+g) before reopening another", severity="warning")
                 return
             self.output.show_run(saved, store.get_frames(saved.id))
+            self.refresh_bindings()  # the answer key follows the shown run
             self.metrics.show_metrics(
                 saved.metrics, status=saved.status, finish_reason=(saved.response or {}).get("finish_reason")
             )

@@ -14,7 +14,10 @@ from weakref import WeakKeyDictionary
 if TYPE_CHECKING:
     from textual.app import App
 
-FLUSH_HZ = 10  # bench/tui_stream.py: 20 Hz cost a third more CPU for no better chunk-to-screen latency
+# bench/tui_stream.py --app, 2,000 chunks/s: at 10 Hz the wait for the next flush alone
+# put chunk-to-screen p95 over 100 ms (105 ms, CPU 26%); 15 Hz: 86 ms, CPU 35%. With
+# six compare panes, smaller flushes also cut key p95 (bench/compare_ui.py: 55-85 → 18-20 ms).
+FLUSH_HZ = 15
 
 
 class Flushable(Protocol):

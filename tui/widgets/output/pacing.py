@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from contextlib import aclosing
-from typing import AsyncIterator, TypeVar
+from typing import TypeVar
 
 from core.metrics import clock
 

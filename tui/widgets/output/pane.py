@@ -1,7 +1,7 @@
 """The output pane: one run shown three ways — rendered Markdown, plain text, wire frames.
 
 `feed(event)` only appends to buffers (it runs once per chunk, at up to thousands
-a second). A 10 Hz tick, shared by every pane of the app (flush_clock.py), flushes the
+a second). A 15 Hz tick, shared by every pane of the app (flush_clock.py), flushes the
 buffers into the widgets, so the cost of drawing depends on the flush rate, not
 the chunk rate; the timer awaits its callback, so a slow flush makes the next one
 bigger instead of piling up.
@@ -67,7 +67,7 @@ class OutputPane(Widget):
         self._model_name = ""
         self._stream = True
         self._status = "idle"
-        self._text_parts: list[str] = []
+        self._text_parts: list[str] = []  # one string per flush (a chunk each was ~60 bytes a chunk)
         self._reasoning_chars = 0
         self._pending_text: list[str] = []
         self._pending_reasoning: list[str] = []
@@ -107,7 +107,7 @@ class OutputPane(Widget):
 
     @property
     def text(self) -> str:
-        return "".join(self._text_parts)
+        return "".join(self._text_parts) + "".join(self._pending_text)
 
     @property
     def final_json(self) -> dict[str, Any] | None:
@@ -127,7 +127,6 @@ class OutputPane(Widget):
     def feed(self, event: Event) -> None:
         """Buffer one core event; drawn at the next flush. Cheap by design."""
         if isinstance(event, TextDelta):
-            self._text_parts.append(event.content)
             self._pending_text.append(event.content)
         elif isinstance(event, WireFrame):
             self._pending_wire.append(wire_line(event.offset_ms, event.data))
@@ -223,6 +222,8 @@ class OutputPane(Widget):
     async def _flush(self) -> None:
         generation = self._generation
         text = "".join(self._pending_text)
+        if text:
+            self._text_parts.append(text)
         reasoning = "".join(self._pending_reasoning)
         wire, new_cards, dirty_cards = self._pending_wire, self._new_cards, self._dirty_cards
         self._pending_text, self._pending_reasoning, self._pending_wire = [], [], []
