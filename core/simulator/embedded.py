@@ -56,7 +56,10 @@ def embedded_root_url() -> str:
             return _server.root_url
         load_errors.clear()
         scenarios = load_scenarios(_scenario_dirs_from_env(), on_error=lambda path, exc: load_errors.append((path, exc)))
-        server = SimulatorServer(scenarios, host="127.0.0.1", port=0, max_exchanges=RECORDED_EXCHANGES)
+        # Inside the app nobody reads the frames it sent: record facts and timings only.
+        server = SimulatorServer(
+            scenarios, host="127.0.0.1", port=0, max_exchanges=RECORDED_EXCHANGES, record_frames=False
+        )
         loop = asyncio.new_event_loop()
         ready: concurrent.futures.Future[str] = concurrent.futures.Future()
         thread = threading.Thread(target=_run, args=(server, loop, ready), name="llmwb-simulator", daemon=True)

@@ -29,6 +29,18 @@ FLUSH_BYTES = 64 * 1024  # gap-0 streams are written in batches of about this si
 MAX_BUFFERED = 1024 * 1024  # ...and wait for the socket only when this much is queued
 
 
+class UnrecordedFrames(list):  # type: ignore[type-arg]
+    """Stands in for `RecordedExchange.frames` where nobody reads them (the embedded
+    simulator inside the app): a 100k-chunk answer would otherwise keep ~40 MB of
+    frames alive in the user's own process."""
+
+    def append(self, _frame: tuple[float, bytes]) -> None:
+        return None
+
+    def extend(self, _frames: object) -> None:
+        return None
+
+
 @dataclass(eq=False)
 class RecordedExchange:
     """One HTTP request and exactly what the server wrote back, with timestamps.

@@ -21,7 +21,7 @@ from core.simulator import anthropic_wire, openai_wire, respond
 from core.simulator.anthropic_wire import AnthropicWire
 from core.simulator.http import BadRequest, Connection, Request, response_head
 from core.simulator.openai_wire import OpenAIWire
-from core.simulator.respond import RecordedExchange
+from core.simulator.respond import RecordedExchange, UnrecordedFrames
 from core.simulator.scenario import Scenario, builtin_scenarios, load_scenario_dir
 from core.simulator.script import build_plan
 from core.simulator.wire import WireRenderer, default_error_message, new_id
@@ -42,11 +42,13 @@ class SimulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         max_exchanges: int | None = None,
+        record_frames: bool = True,
         on_exchange_done: Callable[[RecordedExchange], None] | None = None,
     ) -> None:
         """`scenarios` None means the built-ins; `scenario_dirs` then add/override by name.
 
         `max_exchanges` keeps only the newest N recordings (for long-lived servers);
+        `record_frames=False` keeps each exchange's facts and timings but not its frames;
         `on_exchange_done` is called on the server's loop when an exchange finishes.
         """
         self.scenarios: dict[str, Scenario] = dict(scenarios) if scenarios is not None else builtin_scenarios()
@@ -55,6 +57,7 @@ class SimulatorServer:
         self.host = host
         self.port = port
         self.max_exchanges = max_exchanges
+        self.record_frames = record_frames
         self.on_exchange_done = on_exchange_done
         self.exchanges: list[RecordedExchange] = []
         self._server: asyncio.Server | None = None
@@ -150,6 +153,8 @@ class SimulatorServer:
             received_at=request.received_at,
             connection_id=connection_id,
         )
+        if not self.record_frames:
+            exchange.frames = UnrecordedFrames()
         self._record(exchange)
         keep_alive = False
         conn.start_watching()

@@ -139,3 +139,22 @@ async def test_request_id_header_and_keep_alive(server: SimulatorServer, openai_
     assert len(set(ids)) == 3 and all(i.startswith("req_") for i in ids)
     assert all(e.outcome == "complete" for e in server.exchanges)
     assert len({e.connection_id for e in server.exchanges}) == 1  # one kept-alive connection
+
+
+async def test_without_frame_recording_the_stream_is_the_same(server: SimulatorServer) -> None:
+    """The embedded simulator records no frames (they would sit in the app's memory);
+    what it sends and the timings it keeps must not change."""
+    quiet = SimulatorServer(dict(server.scenarios), record_frames=False)
+    await quiet.start()
+    try:
+        scenario = instant(quiet, "demo-fast")
+        client = openai.AsyncOpenAI(base_url=quiet.root_url + "/v1", api_key="x", max_retries=0)
+        result = await collect_openai_stream(
+            await client.chat.completions.create(model="demo-fast", messages=user(), stream=True)
+        )
+        await client.close()
+        assert result["text"] == scenario.text
+        exchange = await finished(quiet.exchanges[-1])
+        assert exchange.frames == [] and exchange.content_frames == len(exchange.content_times) > 0
+    finally:
+        await quiet.stop()
