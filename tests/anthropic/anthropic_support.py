@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-FIXTURES = Path("/work/shared/fixtures/anthropic-sdk")
+# Copies of shared/fixtures/anthropic-sdk (streams recorded from the live API), kept
+# with the tests so they run wherever the repository is checked out.
+FIXTURES = Path(__file__).parent / "recorded"
 
 
 def scripted(name: str, **fields):
