@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import Collapsible, ContentSwitcher, Log
+from textual.widgets import Collapsible, ContentSwitcher
 
 from core.events import Failed, Finished, ReasoningDelta, RunStarted, TextDelta, ToolCallDelta, WireFrame
 from core.store.models import Run
@@ -22,12 +22,12 @@ def response(content: str = "", tool_calls: list | None = None, finish: str = "s
     return {"content": content, "reasoning": "", "tool_calls": tool_calls or [], "finish_reason": finish}
 
 
-def parts(app: OutputHost) -> tuple[OutputPane, StreamingMarkdown, WrappedText, Log]:
+def parts(app: OutputHost) -> tuple[OutputPane, StreamingMarkdown, WrappedText, WrappedText]:
     return (
         app.query_one(OutputPane),
         app.query_one(StreamingMarkdown),
         app.query_one("#plain", WrappedText),
-        app.query_one("#wire", Log),
+        app.query_one("#wire", WrappedText),
     )
 
 
@@ -44,7 +44,7 @@ async def test_streamed_text_appears_in_all_three_views() -> None:
 
         assert markdown.source == "# Hello\n\nA partial li"
         assert plain.text == "# Hello\n\nA partial li"
-        assert wire.lines[0] == '+    152.3 ms  data: {"choices":[{"delta":{"content":"# Hel"}}]}'
+        assert wire.text.split("\n")[0] == '+    152.3 ms  data: {"choices":[{"delta":{"content":"# Hel"}}]}'
         assert pane.text == "# Hello\n\nA partial li"
         assert pane.status == "streaming"
 
@@ -200,7 +200,7 @@ async def test_show_run_reopens_a_saved_failed_run(store) -> None:
         assert markdown.source == content
         assert markdown.settled_count >= 2  # rendered group by group, not as one document
         assert plain.text.startswith(content)
-        assert list(wire.lines) == ['+     10.0 ms  data: {"a":1}', '+     25.5 ms  data: {"a":2}']
+        assert wire.text.split("\n") == ['+     10.0 ms  data: {"a":1}', '+     25.5 ms  data: {"a":2}']
         assert "stream cut after 8 chunks" in str(app.query_one(RunOutcomeBox).render())
         assert "thinking first" in app.query_one("#reasoning-text", WrappedText).text
         assert pane.text == content

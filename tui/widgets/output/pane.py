@@ -17,8 +17,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
-from rich.cells import cell_len
-from textual.widgets import Collapsible, ContentSwitcher, Log, Static
+from textual.widgets import Collapsible, ContentSwitcher, Static
 
 from core.events import Event, Failed, Finished, ReasoningDelta, RunStarted, TextDelta, ToolCallDelta, WireFrame
 from core.events import to_wire_dict
@@ -34,18 +33,6 @@ VIEWS = ("rendered", "plain", "wire")
 def wire_line(offset_ms: float, data: str) -> str:
     """`+  152.3 ms  data: {...}`; a multi-line frame (SSE `event:` + `data:`) stays indented."""
     return f"+{offset_ms:9.1f} ms  " + data.rstrip("\n").replace("\n", "\n" + " " * 15)
-
-
-class WireLog(Log):
-    """`Log` measuring new lines' width at once. `Log.write_lines` starts a thread
-    worker per call to do it: at 10 flushes a second per pane that was a worker, a
-    thread hand-off and a `call_from_thread` round trip each time (~12% of the CPU
-    with six compare panes streaming, in bench/compare_ui.py), for a `max()` over a
-    flush's lines that takes well under a millisecond."""
-
-    def _update_size(self, updates: int, lines: list[str]) -> None:
-        if lines:
-            self._update_maximum_width(updates, max(cell_len(self._process_line(line)) for line in lines))
 
 
 class OutputPane(Widget):
@@ -72,6 +59,7 @@ class OutputPane(Widget):
         self._pending_text: list[str] = []
         self._pending_reasoning: list[str] = []
         self._pending_wire: list[str] = []
+        self._wire_written = False
         self._cards: dict[int, ToolCallCard] = {}
         self._new_cards: list[ToolCallCard] = []
         self._dirty_cards: set[ToolCallCard] = set()
@@ -91,7 +79,9 @@ class OutputPane(Widget):
                 yield Vertical(id="tool-cards")
                 yield Vertical(id="outcome")
             yield WrappedText(id="plain")
-            yield WireLog(id="wire", highlight=False)
+            # Wrapped, unlike a Log: the part of a frame worth reading (the delta) sits at
+            # the end of a long JSON line, out of sight in a narrow pane.
+            yield WrappedText(id="wire")
 
     def on_mount(self) -> None:
         self.query_one("#rendered", VerticalScroll).anchor()
@@ -153,7 +143,7 @@ class OutputPane(Widget):
         self._reset_state()
         self._flush_clock.drop(self)
         self.query_one("#plain", WrappedText).clear()
-        self.query_one("#wire", Log).clear()
+        self.query_one("#wire", WrappedText).clear()
         self.query_one("#reasoning-text", WrappedText).clear()
         reasoning = self.query_one("#reasoning", Collapsible)
         reasoning.display, reasoning.collapsed, reasoning.title = False, False, "Reasoning"
@@ -230,7 +220,10 @@ class OutputPane(Widget):
         self._new_cards, self._dirty_cards = [], set()
         with self.app.batch_update():
             if wire:
-                self.query_one("#wire", Log).write_lines(wire)
+                # WrappedText's last line is the one still growing: each frame starts a new line.
+                separator = "\n" if self._wire_written else ""
+                self.query_one("#wire", WrappedText).write(separator + "\n".join(wire))
+                self._wire_written = True
             if reasoning:
                 self._show_reasoning(reasoning)
             if text:
@@ -284,7 +277,7 @@ class OutputPane(Widget):
                 ("  · ", "dim"),
                 (self._status, f"bold {_STATUS_STYLE.get(self._status, '')}"),
             )
-        view = Content.assemble(("   view: ", "dim"), (self._view, "bold"), (" (v)", "dim"))
+        view = Content.assemble(("   view: ", "dim"), (self._view, "bold"), (" (^n)", "dim"))
         self.query_one("#output-header", Static).update(header + view)
 
 
