@@ -1,25 +1,11 @@
-"""Fixtures for the compare tests: simulator model configs in a temp store, and a
-minimal host app (with `store`, as LlmwbApp has) that opens one compare screen."""
+"""Fixtures for the compare tests: simulator model configs in a temp store."""
 
 from __future__ import annotations
 
-from typing import Callable
-
 import pytest
-from textual.app import App
-from textual.screen import Screen
+from compare_support import SIM_MODELS, sim_config
 
 from core.store import Store
-from core.store.models import ModelConfig
-
-# Scenario names; quick ones, so Pilot tests finish in well under a second each.
-SIM_MODELS = ("demo-diff", "echo", "fault-429", "demo-tools", "fault-stall")
-
-
-def sim_config(name: str, **fields) -> ModelConfig:  # type: ignore[no-untyped-def]
-    # No base URL: the embedded simulator answers. No SDK retries: a 429 fails at once
-    # (the scenario's retry-after is 7 s).
-    return ModelConfig(name=name, provider="simulator", model=name, params={"max_retries": 0}, **fields)
 
 
 @pytest.fixture
@@ -27,24 +13,3 @@ def sim_store(store: Store) -> Store:
     for name in SIM_MODELS:
         store.save_config(sim_config(name, price_input=1.0, price_output=2.0))
     return store
-
-
-class CompareHost(App[None]):
-    """Stands in for LlmwbApp: a store, and the compare screen pushed on start."""
-
-    def __init__(self, store: Store, make_screen: Callable[["CompareHost"], Screen]) -> None:
-        super().__init__()
-        self.store = store
-        self._make_screen = make_screen
-
-    def on_mount(self) -> None:
-        self.push_screen(self._make_screen(self))
-
-
-async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    """Until every worker (runs, output loads) is done and their messages handled."""
-    await pilot.pause()
-    while not all(worker.is_finished for worker in pilot.app.workers):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-    await pilot.pause()

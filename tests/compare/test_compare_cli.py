@@ -90,7 +90,7 @@ def test_a_failing_model_in_the_table(cli) -> None:  # type: ignore[no-untyped-d
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--models", "nope", "--prompt", "hi"], "unknown model config 'nope'"),
+        (["--models", "nope", "--prompt", "hi"], "no model config named 'nope'"),
         (["--models", ",", "--prompt", "hi"], "at least one model"),
         (["--models", "echo", "--prompt", "hi", "--modes", "stream,sideways"], "unknown mode 'sideways'"),
         (["--models", "echo", "--prompt", "hi", "--param", "oops"], "KEY=VALUE"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-from conftest import sim_config
+from compare_support import sim_config
 
 from core.compare import (
     RunOutcome,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import CompareHost, settle
+from compare_support import CompareHost, settle
 
 from core.request import ChatRequest
 from core.store import Store

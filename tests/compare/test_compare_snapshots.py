@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import CompareHost, settle
+from compare_support import CompareHost, settle
 
 from core.events import RunStarted, TextDelta, WireFrame
 from core.store import Store

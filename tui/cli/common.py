@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any, Iterable, Sequence, TextIO
 
 from tui.cli import UsageError
@@ -20,6 +22,29 @@ def open_store():  # type: ignore[no-untyped-def]  (-> core.store.Store; importe
     ensure_seeded(store)
     register_key_env(config.api_key_env for config in store.list_configs())
     return store
+
+
+def config_named(store: Any, name: str) -> Any:
+    """The model config called `name`; a usage error listing the known ones otherwise."""
+    config = store.get_config(name)
+    if config is None:
+        known = ", ".join(c.name for c in store.list_configs()) or "none; see 'llmwb models add'"
+        raise UsageError(f"no model config named {name!r} (known: {known})")
+    return config
+
+
+def read_prompt(args: argparse.Namespace) -> str:
+    """The user message from --prompt or --prompt-file ('-' reads stdin); exactly one."""
+    if (args.prompt is None) == (args.prompt_file is None):
+        raise UsageError("give exactly one of --prompt TEXT or --prompt-file FILE")
+    if args.prompt is not None:
+        return str(args.prompt)
+    if str(args.prompt_file) == "-":
+        return sys.stdin.read()
+    try:
+        return Path(args.prompt_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read --prompt-file {args.prompt_file}: {getattr(error, 'strerror', None) or error}")
 
 
 def parse_value(text: str) -> Any:

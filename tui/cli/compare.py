@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.cli import EXIT_FAILED, EXIT_OK, UsageError
-from tui.cli.common import fmt_cost, fmt_ms, open_store, parse_params, print_table
+from tui.cli.common import config_named, fmt_cost, fmt_ms, open_store, parse_params, print_table, read_prompt
 
 MODE_WORDS = {"stream": True, "nonstream": False, "non-stream": False}
 
@@ -54,15 +54,6 @@ def parse_modes(text: str | None, model_count: int) -> list[bool]:
     return modes
 
 
-def _read_prompt(args: argparse.Namespace) -> str:
-    if args.prompt is not None:
-        return args.prompt
-    try:
-        return sys.stdin.read() if str(args.prompt_file) == "-" else args.prompt_file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"cannot read --prompt-file {args.prompt_file}: {error}") from None
-
-
 def handle(args: argparse.Namespace) -> int:
     from core.compare import RunSpec
     from core.request import ChatRequest
@@ -72,15 +63,11 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError("--models needs at least one model config name")
     modes = parse_modes(args.modes, len(names))
     params = parse_params(args.param)
-    prompt = _read_prompt(args)
+    prompt = read_prompt(args)
     store = open_store()
     configs = []
     for name in names:
-        config = store.get_config(name)
-        if config is None:
-            known = ", ".join(c.name for c in store.list_configs()) or "none"
-            raise UsageError(f"unknown model config {name!r} (known: {known})")
-        configs.append(config)
+        configs.append(config_named(store, name))
     specs = [
         RunSpec(config, ChatRequest.from_prompt(prompt, system=args.system, params=dict(params), stream=stream))
         for config in configs

@@ -18,7 +18,6 @@ import gc
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any, Callable, Protocol, TextIO
 
 from core.events import (
@@ -26,7 +25,7 @@ from core.events import (
 )  # fmt: skip
 
 from tui.cli import EXIT_FAILED, EXIT_OK, UsageError
-from tui.cli.common import metrics_summary, open_store, parse_pairs, parse_params
+from tui.cli.common import config_named, metrics_summary, open_store, parse_pairs, parse_params, read_prompt
 
 EXIT_INTERRUPTED = 130
 TOOL_CHOICE_WORDS = ("auto", "none", "required")
@@ -107,7 +106,7 @@ def _prepare(store: Any, args: argparse.Namespace) -> tuple[Any, Any]:
             raise UsageError("--continue sends tool results, not a prompt: drop --prompt/--prompt-file")
         config, request = _continuation(store, args)
         if args.model:
-            config = _config(store, args.model)
+            config = config_named(store, args.model)
         if args.tool:
             request.tools = _tool_specs(store, args.tool)
         request.params.update(params)
@@ -121,8 +120,8 @@ def _prepare(store: Any, args: argparse.Namespace) -> tuple[Any, Any]:
             raise UsageError("--tool-result needs --continue RUN_ID")
         if not args.model:
             raise UsageError("--model NAME is required (see 'llmwb models list')")
-        prompt = _read_prompt(args)
-        config = _config(store, args.model)
+        prompt = read_prompt(args)
+        config = config_named(store, args.model)
         request = ChatRequest.from_prompt(
             prompt,
             system=args.system,
@@ -138,14 +137,6 @@ def _prepare(store: Any, args: argparse.Namespace) -> tuple[Any, Any]:
     return config, request
 
 
-def _config(store: Any, name: str) -> Any:
-    config = store.get_config(name)
-    if config is None:
-        known = ", ".join(c.name for c in store.list_configs()) or "none; see 'llmwb models add'"
-        raise UsageError(f"no model config named {name!r} (known: {known})")
-    return config
-
-
 def _check_provider(config: Any) -> None:
     from core.store.models import PROVIDER_KINDS
 
@@ -154,19 +145,6 @@ def _check_provider(config: Any) -> None:
             f"model config {config.name!r} has unknown provider kind {config.provider!r}"
             f" (known: {', '.join(PROVIDER_KINDS)})"
         )
-
-
-def _read_prompt(args: argparse.Namespace) -> str:
-    if (args.prompt is None) == (args.prompt_file is None):
-        raise UsageError("give exactly one of --prompt TEXT or --prompt-file FILE")
-    if args.prompt is not None:
-        return str(args.prompt)
-    if args.prompt_file == "-":
-        return sys.stdin.read()
-    try:
-        return Path(args.prompt_file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"cannot read --prompt-file {args.prompt_file}: {getattr(error, 'strerror', None) or error}")
 
 
 def _tool_specs(store: Any, names: list[str]) -> list[Any]:
