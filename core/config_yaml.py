@@ -23,14 +23,18 @@ Export never writes a key value — only the name of its environment variable.
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
 from core.store.models import PROVIDER_KINDS, ModelConfig, ToolDefinition
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MODEL_KEYS = ("name", "provider", "model", "base_url", "api_key_env", "params", "prices", "timeout")
 PRICE_KEYS = ("input", "cached_input", "output")
 TOOL_KEYS = ("name", "description", "parameters", "result")
@@ -130,8 +134,8 @@ def model_from_dict(entry: Any, where: str = "model") -> ModelConfig:
         name=name,
         provider=provider,
         model=_required_str(entry, "model", where),
-        base_url=_optional_str(entry, "base_url", where),
-        api_key_env=_optional_str(entry, "api_key_env", where),
+        base_url=_base_url(entry, where),
+        api_key_env=_key_env_name(entry, where),
         params=params,
         price_input=_price(prices.get("input", 0.0), "input", where),
         price_cached_input=None if cached is None else _price(cached, "cached_input", where),
@@ -186,8 +190,31 @@ def _optional_str(entry: dict[str, Any], key: str, where: str) -> str | None:
     return _required_str(entry, key, where)
 
 
+def _base_url(entry: dict[str, Any], where: str) -> str | None:
+    # The same rules as the model form: a key pasted into the URL would be saved with
+    # every run's endpoint, shown in connection errors and exported. Never echoed back.
+    url = _optional_str(entry, "base_url", where)
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        raise ConfigError(f"{where}: base_url: no credentials in the URL: name the key's variable in api_key_env")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{where}: base_url: no ?query or #fragment: http(s)://host[:port][/path]")
+    return url
+
+
+def _key_env_name(entry: dict[str, Any], where: str) -> str | None:
+    name = _optional_str(entry, "api_key_env", where)
+    if name is not None and not _ENV_NAME.fullmatch(name):
+        # Most often the key itself: it must not be stored, exported or echoed.
+        raise ConfigError(f"{where}: api_key_env must be a variable NAME such as OPENAI_API_KEY, not the key itself")
+    return name
+
+
 def _price(value: Any, key: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    # NaN and infinity pass `< 0` and `<= 0`; SQLite would store NaN as NULL and fail.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ConfigError(f"{where}: prices.{key} must be a number (USD per million tokens)")
     if value < 0:
         raise ConfigError(f"{where}: prices.{key} must not be negative")
@@ -195,7 +222,7 @@ def _price(value: Any, key: str, where: str) -> float:
 
 
 def _positive_number(value: Any, key: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise ConfigError(f"{where}: {key} must be a positive number of seconds")
     return float(value)
 

@@ -91,8 +91,8 @@ class MetricsRecorder:
         `reasoning_text` (the reasoning part of the output)."""
         end = self.last_byte_at if self.last_byte_at is not None else clock()
         total_ms = round((end - self.t0) * 1000.0, 3)
-        # Non-streamed, the first content arrives with the last byte.
-        ttft_ms = self.ms(self.first_delta_at) if self.stream else total_ms
+        # Non-streamed, the first content arrives with the last byte (if any arrived at all).
+        ttft_ms = self.ms(self.first_delta_at) if self.stream or self.first_delta_at is None else total_ms
         gaps = sorted(self.gaps_ms)
         metrics: dict[str, Any] = {
             "ttfb_ms": self.ms(self.headers_at),

@@ -17,7 +17,7 @@ import orjson
 
 from core.events import DeltaEvent, ReasoningDelta, TextDelta, ToolCallDelta
 from core.providers import base
-from core.providers.base import Frame, ProviderError, SendLog
+from core.providers.base import Frame, ProviderError, SendLog, require_text
 from core.providers.http import SdkExchange, map_sdk_error, sdk_client
 from core.request import ChatRequest, Message, ToolSpec
 from core.response import ResponseBuilder
@@ -221,10 +221,13 @@ class AnthropicMessagesDecoder:
         kind = obj.get("type")
         if kind == "error" or frame.event == "error":
             raise _stream_error(obj.get("error", obj))
-        if not self._stream or kind == "message":  # some servers ignore `stream` and answer whole
-            return self._decode_whole(obj)
-        handler = _HANDLERS.get(kind)  # ping and event types newer than this code carry nothing we show
-        return handler(self, obj) if handler else []
+        try:
+            if not self._stream or kind == "message":  # some servers ignore `stream` and answer whole
+                return self._decode_whole(obj)
+            handler = _HANDLERS.get(kind)  # ping and event types newer than this code carry nothing we show
+            return handler(self, obj) if handler else []
+        except (AttributeError, TypeError) as error:  # valid JSON in a shape no server sends
+            raise ProviderError(f"malformed chunk ({error}): {data[:120]!r}", base.MALFORMED) from None
 
     # streamed events -------------------------------------------------------
     def _message_start(self, obj: dict[str, Any]) -> list[DeltaEvent]:
@@ -263,6 +266,7 @@ class AnthropicMessagesDecoder:
         if kind == "signature_delta":
             block.signature = (block.signature or "") + delta.get("signature", "")
         elif kind == "input_json_delta" and block.kind == "tool_use" and delta.get("partial_json"):
+            require_text(delta["partial_json"], "partial_json")
             return self._tool_delta(block.tool_slot, None, None, delta["partial_json"])
         return []
 
@@ -287,12 +291,14 @@ class AnthropicMessagesDecoder:
     def _text(self, text: str) -> list[DeltaEvent]:
         if not text:
             return []
+        require_text(text, "text")
         self.response.add_text(text)
         return [TextDelta(text)]
 
     def _thinking(self, block: _Block, text: str) -> list[DeltaEvent]:
         if not text:
             return []
+        require_text(text, "thinking")
         block.thinking_parts.append(text)
         self.response.add_reasoning(text)
         return [ReasoningDelta(text)]

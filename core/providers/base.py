@@ -60,6 +60,14 @@ class ProviderError(Exception):
         self.wire_body = wire_body  # an error response's body as sent, for the wire view
 
 
+def require_text(value: Any, what: str) -> None:
+    """Decoders check a frame's text fields: a number there would only fail later, when
+    the answer is joined (in the runner or the UI), far from the frame that caused it.
+    Raises TypeError, which `feed` reports as a malformed chunk."""
+    if type(value) is not str:
+        raise TypeError(f"{what} is {type(value).__name__}, not a string")
+
+
 @dataclass(slots=True)
 class SendLog:
     """When the request was handed to the transport, and how often.

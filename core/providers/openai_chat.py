@@ -10,7 +10,7 @@ import orjson
 
 from core.events import DeltaEvent, ReasoningDelta, TextDelta, ToolCallDelta
 from core.providers import base
-from core.providers.base import Frame, ProviderError, SendLog
+from core.providers.base import Frame, ProviderError, SendLog, require_text
 from core.providers.http import (
     SdkExchange,
     map_sdk_error,
@@ -125,9 +125,12 @@ class OpenAIChatDecoder:
             raise ProviderError(f"malformed chunk (not an object): {data[:120]!r}", base.MALFORMED)
         if "error" in obj and obj["error"]:
             raise self._error_from(obj["error"])
-        if not self._stream:
-            return self._decode_whole(obj)
-        return self._decode_chunk(obj)
+        try:
+            if not self._stream:
+                return self._decode_whole(obj)
+            return self._decode_chunk(obj)
+        except (AttributeError, TypeError) as error:  # valid JSON in a shape no server sends
+            raise ProviderError(f"malformed chunk ({error}): {data[:120]!r}", base.MALFORMED) from None
 
     def _note_envelope(self, obj: dict[str, Any]) -> None:
         response = self.response
@@ -161,10 +164,12 @@ class OpenAIChatDecoder:
                 continue
             content = delta.get("content")
             if content:
+                require_text(content, "content")
                 response.content_parts.append(content)
                 events.append(TextDelta(content))
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")
             if reasoning:
+                require_text(reasoning, "reasoning")
                 response.reasoning_parts.append(reasoning)
                 events.insert(0, ReasoningDelta(reasoning))  # reasoning precedes text in a chunk
             tool_calls = delta.get("tool_calls")
@@ -174,6 +179,7 @@ class OpenAIChatDecoder:
                     call_id = call.get("id")
                     slot = self._tool_slot(call.get("index") or 0, call_id)
                     arguments = function.get("arguments") or ""
+                    require_text(arguments, "tool call arguments")
                     name = function.get("name")
                     response.add_tool_delta(slot, call_id, name, arguments)
                     events.append(ToolCallDelta(slot, call_id, name, arguments))
@@ -194,14 +200,17 @@ class OpenAIChatDecoder:
         message = choice.get("message") or {}
         reasoning = message.get("reasoning_content") or message.get("reasoning")
         if reasoning:
+            require_text(reasoning, "reasoning")
             self.response.add_reasoning(reasoning)
             events.append(ReasoningDelta(reasoning))
         if message.get("content"):
+            require_text(message["content"], "content")
             self.response.add_text(message["content"])
             events.append(TextDelta(message["content"]))
         for index, call in enumerate(message.get("tool_calls") or ()):
             function = call.get("function") or {}
             arguments = function.get("arguments") or ""
+            require_text(arguments, "tool call arguments")
             self.response.add_tool_delta(index, call.get("id"), function.get("name"), arguments)
             events.append(ToolCallDelta(index, call.get("id"), function.get("name"), arguments))
         self.response.finish_reason = choice.get("finish_reason")

@@ -111,3 +111,26 @@ def test_ping_and_malformed_frames():
     with pytest.raises(ProviderError) as cut:
         decoder.finish()
     assert cut.value.error_type == "stream_cut"
+
+
+@pytest.mark.parametrize(
+    "event, payload",
+    [
+        ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": "text"}),
+        ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": 7}}),
+        ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": ["text_delta"]}),
+        ("message_delta", {"type": "message_delta", "delta": {}, "usage": "many"}),
+    ],
+)
+def test_json_in_a_shape_no_server_sends_is_a_malformed_chunk(event, payload):
+    """Not an `internal` error, and nothing half-typed left to break the final join."""
+    decoder = AnthropicMessagesDecoder(stream=True)
+    feed_all(decoder, [
+        frame("message_start", START),
+        frame("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        frame("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "kept"}}),
+    ])  # fmt: skip
+    with pytest.raises(ProviderError, match=r"malformed chunk") as caught:
+        decoder.feed(frame(event, payload))
+    assert caught.value.error_type == "malformed_chunk"
+    assert decoder.response.snapshot()["content"] == "kept"

@@ -58,6 +58,17 @@ def test_non_streamed_ttft_is_the_total():
     assert metrics["stream"] is False and metrics["chunks"] == 1
 
 
+def test_a_non_streamed_failure_without_content_has_no_ttft():
+    """Like a streamed one: a 401 answered in 4 ms has no first token, not a TTFT of 4 ms."""
+    for stream in (True, False):
+        recorder = MetricsRecorder(stream=stream)
+        recorder.start(at=0.0)
+        recorder.on_headers(at=0.004)
+        recorder.last_byte_at = 0.005
+        metrics = recorder.finish(usage=None, output_text="", prices=Prices())
+        assert metrics["ttft_ms"] is None and metrics["total_ms"] == 5.0
+
+
 def test_provider_usage_is_taken_as_sent():
     metrics = recorder_at(0.1).finish(usage=USAGE, output_text="ignored", prices=Prices())
     assert metrics["usage_source"] == "provider"

@@ -202,3 +202,31 @@ def test_a_whole_completion_yields_one_event_per_part():
     assert events == [ReasoningDelta("why"), TextDelta("text"), ToolCallDelta(0, "c1", "f", '{"a": 1}')]
     snapshot = decoder.response.snapshot()
     assert (snapshot["id"], snapshot["finish_reason"], snapshot["usage"]["total_tokens"]) == ("chatcmpl-9", "tool_calls", 3)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"choices": ["not an object"]},
+        {"choices": [{"index": 0, "delta": "text"}]},
+        {"choices": [{"index": 0, "delta": {"content": 5}}]},
+        {"choices": [{"index": 0, "delta": {"reasoning": ["a"]}}]},
+        {"choices": [{"index": 0, "delta": {"tool_calls": [call(0, "c", "f", {"city": "Paris"})]}}]},
+        {"usage": "lots", "choices": []},
+    ],
+)
+def test_json_in_a_shape_no_server_sends_is_a_malformed_chunk(payload):
+    """Not an `internal` error, and nothing half-typed left to break the final join."""
+    decoder = OpenAIChatDecoder(stream=True)
+    feed_all(decoder, delta(content="kept"))
+    with pytest.raises(ProviderError, match=r"malformed chunk") as raised:
+        feed_all(decoder, payload)
+    assert raised.value.error_type == "malformed_chunk"
+    assert decoder.response.snapshot()["content"] == "kept"
+
+
+def test_a_whole_response_with_a_non_text_content_is_a_malformed_chunk():
+    decoder = OpenAIChatDecoder(stream=False)
+    with pytest.raises(ProviderError, match=r"malformed chunk") as raised:
+        feed_all(decoder, {"choices": [{"index": 0, "message": {"content": {"text": "x"}}, "finish_reason": "stop"}]})
+    assert raised.value.error_type == "malformed_chunk"

@@ -490,3 +490,19 @@ async def test_palette_offers_the_compare_screens_actions(app_factory: Callable[
         assert stream.concurrent is True
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
+
+
+async def test_copy_as_curl_of_a_request_the_adapter_refuses_says_why_and_keeps_the_app(
+    app_factory: Callable[..., LlmwbApp],
+) -> None:
+    app = app_factory()
+    # demo-claude speaks the Anthropic protocol, which has no frequency_penalty.
+    app.store.save_config(
+        ModelConfig(name="claude-odd", provider="simulator", model="demo-claude", params={"frequency_penalty": 0.5})
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await select_model(pilot, "claude-odd")
+        await pilot.press("f9", "c")
+        await pilot.pause()
+        assert app.is_running and app.return_code is None
+        assert any("frequency_penalty" in text for text in notifications(app))

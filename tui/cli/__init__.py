@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # subcommand -> module under tui.cli
@@ -26,6 +27,10 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 class UsageError(Exception):
     """Bad input from the command line: message on stderr, exit 2, nothing saved."""
+
+
+class CommandFailed(Exception):
+    """Trouble outside the command line (an unreadable database): one line on stderr, exit 1."""
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -68,6 +73,17 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"llmwb {args.command}: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except CommandFailed as error:
+        print(f"llmwb {args.command}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except BrokenPipeError:
+        # The reader went away (`llmwb history list | head`): stop quietly, and point
+        # stdout at /dev/null so the interpreter's final flush does not complain.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
 

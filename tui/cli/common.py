@@ -8,18 +8,25 @@ import sys
 from pathlib import Path
 from typing import Any, Iterable, Sequence, TextIO
 
-from tui.cli import UsageError
+from tui.cli import CommandFailed, UsageError
 
 
 def open_store():  # type: ignore[no-untyped-def]  (-> core.store.Store; imported lazily)
     """The store under LLMWB_HOME (or the user data dir), seeded on first start,
     with every config's key variable registered for log redaction."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from core.seed import ensure_seeded
     from core.store import Store
+    from core.store.db import default_db_path
     from tui.logsetup import register_key_env
 
-    store = Store()
-    ensure_seeded(store)
+    try:
+        store = Store()
+        ensure_seeded(store)
+    except (SQLAlchemyError, OSError) as error:  # not a database, unreadable, disk full
+        reason = getattr(error, "orig", None) or error
+        raise CommandFailed(f"cannot open the database {default_db_path()}: {reason}") from None
     register_key_env(config.api_key_env for config in store.list_configs())
     return store
 

@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import gc
 import json
+import math
 import os
 import sys
 from typing import Any, Callable, Protocol, TextIO
@@ -99,7 +100,7 @@ def _prepare(store: Any, args: argparse.Namespace) -> tuple[Any, Any]:
     from core.request import ChatRequest
 
     params = parse_params(args.param)
-    if args.timeout is not None and args.timeout <= 0:
+    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
         raise UsageError("--timeout must be a positive number of seconds")
     if args.continue_run:
         if args.prompt is not None or args.prompt_file is not None:
@@ -239,6 +240,19 @@ class PlainSink:
         self._out_needs_newline = False
 
     def __call__(self, event: Event) -> None:
+        try:
+            self._show(event)
+        except BrokenPipeError:
+            # The reader went away (`| head`): let the run end and be saved anyway,
+            # its summary still on stderr unless that pipe is gone too.
+            self._out = open(os.devnull, "w")
+            try:
+                self._show(event)
+            except BrokenPipeError:
+                self._err = self._out
+                self._show(event)
+
+    def _show(self, event: Event) -> None:
         kind = type(event)
         if kind is TextDelta:
             self._end_reasoning()

@@ -294,11 +294,12 @@ class MainScreen(Screen[None]):
             prepared = self._prepare()
             if prepared is not None:
                 from core.curl import as_curl
+                from core.providers.base import ProviderError
 
                 try:
                     self._copy(as_curl(*prepared), "the request as curl, key as $ENV")
-                except ValueError as error:
-                    self.notify(str(error), severity="error")
+                except (ValueError, ProviderError) as error:  # a param the adapter refuses, an unknown kind
+                    self.notify(str(error), title="Cannot copy as curl", severity="error")
 
     def _copy(self, text: str, what: str) -> None:
         if not text:
