@@ -268,10 +268,14 @@ def _failure(state: _RunState, error: ProviderError) -> Failed:
     )
 
 
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}ms"
+
+
 def _log_end(state: _RunState, metrics: dict[str, Any]) -> None:
     log.info(
-        "run %s end: status=%s ttft=%sms total=%sms tokens=%s+%s=%s chars=%s%s",
-        state.row.id, state.row.status, metrics.get("ttft_ms"), metrics.get("total_ms"),
+        "run %s end: status=%s ttft=%s total=%s tokens=%s+%s=%s chars=%s%s",
+        state.row.id, state.row.status, _ms(metrics.get("ttft_ms")), _ms(metrics.get("total_ms")),
         metrics.get("prompt_tokens"), metrics.get("completion_tokens"), metrics.get("total_tokens"),
         metrics.get("output_chars"), f" error={state.row.error}" if state.row.error else "",
     )  # fmt: skip

@@ -25,6 +25,8 @@ _PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(r"(?i)((?:x-api-key|api[_-]key)['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
     re.compile(r"()\bsk-[A-Za-z0-9_-]{8,}"),
+    # keys passed in a URL's query string (?key=…, &api_key=…, ?token=…)
+    re.compile(r"(?i)([?&](?:key|api[_-]?key|access[_-]?token|token)=)[^&\s'\"]+"),
 ]
 
 # Environment variables whose values must never reach the log: the ones model

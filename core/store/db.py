@@ -7,7 +7,7 @@ the store can be used from a worker thread as well as the event loop.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from sqlalchemy import event
 from sqlmodel import Session, col, create_engine, delete, select
@@ -126,11 +126,6 @@ class Store:
         with self.session() as s:
             return list(s.exec(select(Run).where(Run.group_id == group_id).order_by(col(Run.created_at))))
 
-    def add_configs(self, configs: Iterable[ModelConfig]) -> None:
-        with self.session() as s:
-            for config in configs:
-                s.add(config)
-            s.commit()
 
 
 def _configure_connection(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -50,12 +50,13 @@ def test_log_filter_redacts_headers_tokens_and_named_env_values(home, monkeypatc
     log.info("headers: {'Authorization': 'Bearer abcdef1234567890', 'x-api-key': 'ant-xyz-987654321'}")
     log.info("raw %s", f"Authorization: Bearer {SECRET}")
     log.info("in a url ?key=%s and alone %s", PLAIN_SECRET, "sk-ant-api03-ZZZZZZZZZZZZ")
+    log.info("unregistered in a url: https://host/v1?alpha=1&api_key=%s", "qwerty-unknown-value")
     try:
         raise RuntimeError(f"server said: bad key {SECRET}")
     except RuntimeError:
         log.exception("request failed")
     text = (home / "llmwb.log").read_text()
-    for secret in ("abcdef1234567890", "ant-xyz-987654321", SECRET, PLAIN_SECRET, "ZZZZZZZZZZZZ"):
+    for secret in ("abcdef1234567890", "ant-xyz-987654321", SECRET, PLAIN_SECRET, "ZZZZZZZZZZZZ", "qwerty-unknown-value"):
         assert secret not in text
     assert text.count("[REDACTED]") >= 6
     assert "RuntimeError: server said: bad key [REDACTED]" in text

@@ -317,6 +317,5 @@ def _failure_detail(event: Failed) -> str:
     detail = [event.error_type]
     if event.http_status and event.http_status >= 400:  # a stream that breaks after a 200 says so in its type
         detail.append(f"HTTP {event.http_status}")
-    if event.retry_after:
-        detail.append(f"retry after {event.retry_after} s")
+    # retry-after is already in the message (core.providers.http words it)
     return ", ".join(detail)
