@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.providers.anthropic_messages import AnthropicMessagesAdapter, OPENAI_ONLY_PARAMS
+from core.providers.anthropic_messages import AnthropicMessagesAdapter
+from core.providers.anthropic_request import OPENAI_ONLY_PARAMS
 from core.providers.base import ProviderError
 from core.request import ChatRequest, Message, ThinkingBlock, ToolCall, ToolSpec
 from core.store.models import ModelConfig
