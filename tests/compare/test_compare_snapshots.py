@@ -94,3 +94,25 @@ def test_models_compare_mid_run(snap_compare, models_group) -> None:  # type: ig
 
     app = CompareHost(models_group, lambda app: ModelsCompareScreen.from_group(models_group, "gsnapshot001"))
     assert snap_compare(app, terminal_size=(80, 24), run_before=mid_run)
+
+
+def test_stream_compare_mid_run(snap_compare, stream_group) -> None:  # type: ignore[no-untyped-def]
+    """The streamed column live, the non-streamed one still waiting for its body:
+    scripted events, so the frame shown is always the same."""
+
+    async def mid_run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        screen = pilot.app.screen
+        streamed = screen.query_one("#stream-column", CompareColumn)
+        waiting = screen.query_one("#nonstream-column", CompareColumn)
+        streamed.feed(RunStarted("run000000098", "demo-diff", True))
+        streamed.feed(WireFrame(118.0, 'data: {"choices":[{"delta":{"content":"Paris is the"}}]}'))
+        streamed.feed(TextDelta("Paris is the"))
+        waiting.feed(RunStarted("run000000099", "demo-diff", False))
+        plain = streamed.output.query_one("#plain")
+        while plain.text != "Paris is the":
+            await pilot.pause()
+        await settle(pilot)
+
+    app = CompareHost(stream_group, lambda app: StreamCompareScreen.from_group(stream_group, "gsnapshot001"))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=mid_run)
