@@ -24,17 +24,15 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
 from core.store.models import PROVIDER_KINDS, ModelConfig, ToolDefinition
+from core.validation import base_url_problem, env_name_problem
 
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MODEL_KEYS = ("name", "provider", "model", "base_url", "api_key_env", "params", "prices", "timeout")
 PRICE_KEYS = ("input", "cached_input", "output")
 TOOL_KEYS = ("name", "description", "parameters", "result")
@@ -191,24 +189,18 @@ def _optional_str(entry: dict[str, Any], key: str, where: str) -> str | None:
 
 
 def _base_url(entry: dict[str, Any], where: str) -> str | None:
-    # The same rules as the model form: a key pasted into the URL would be saved with
-    # every run's endpoint, shown in connection errors and exported. Never echoed back.
     url = _optional_str(entry, "base_url", where)
-    if url is None:
-        return None
-    parts = urlsplit(url)
-    if parts.username or parts.password:
-        raise ConfigError(f"{where}: base_url: no credentials in the URL: name the key's variable in api_key_env")
-    if parts.query or parts.fragment:
-        raise ConfigError(f"{where}: base_url: no ?query or #fragment: http(s)://host[:port][/path]")
+    problem = base_url_problem(url) if url is not None else None
+    if problem:
+        raise ConfigError(f"{where}: base_url: {problem}")
     return url
 
 
 def _key_env_name(entry: dict[str, Any], where: str) -> str | None:
     name = _optional_str(entry, "api_key_env", where)
-    if name is not None and not _ENV_NAME.fullmatch(name):
-        # Most often the key itself: it must not be stored, exported or echoed.
-        raise ConfigError(f"{where}: api_key_env must be a variable NAME such as OPENAI_API_KEY, not the key itself")
+    problem = env_name_problem(name) if name is not None else None
+    if problem:
+        raise ConfigError(f"{where}: api_key_env: {problem}")
     return name
 
 

@@ -77,3 +77,13 @@ def test_models_add_refuses_a_key_where_a_url_or_variable_name_goes(llmwb, home,
 def test_simulate_refuses_a_port_out_of_range(llmwb, port):
     result = llmwb("simulate", "--port", port)
     assert result.code == 2 and "a port from 0 to 65535" in result.err
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [("api.example.com/v1", "must start with http:// or https://"), ("http://", "missing host")],
+)
+def test_models_add_checks_the_url_as_the_model_form_does(llmwb, home, url, message):
+    result = llmwb("models", "add", "x", "--provider", "openai-compatible", "--model", "m", "--base-url", url)
+    assert result.code == 2 and message in result.err
+    assert "x" not in llmwb("models", "list").out.split()

@@ -357,7 +357,7 @@ async def test_a_provider_kind_this_version_does_not_know_is_flagged_not_lost(st
         ("ftp://example.com", "must start with http:// or https://"),
         ("http://", "missing host: http(s)://host[:port][/path]"),
         ("http://host:99999/v1", "the port must be a number from 1 to 65535"),
-        ("https://user:sk-123@host/v1", "no credentials in the URL: name the key's variable below instead"),
+        ("https://user:sk-123@host/v1", "no credentials in the URL: name the key's environment variable instead"),
         ("http://host/v1?key=1", "no ?query or #fragment: http(s)://host[:port][/path]"),
         ("http://my host/v1", "a URL has no spaces"),
     ],

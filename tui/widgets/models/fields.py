@@ -8,13 +8,11 @@ into the ModelConfig's values.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from core.store.models import KEYLESS_KINDS, PROVIDER_KINDS
+from core.validation import base_url_problem, env_name_problem
 
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def name_error(text: str, taken: set[str]) -> str | None:
@@ -40,31 +38,12 @@ def base_url_error(text: str, provider: str) -> str | None:
         if provider == "openai-compatible":
             return "required for openai-compatible (e.g. https://api.deepseek.com/v1)"
         return None
-    if any(c.isspace() for c in url):
-        return "a URL has no spaces"
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        return "must start with http:// or https://"
-    if parts.username or parts.password:
-        return "no credentials in the URL: name the key's variable below instead"
-    try:
-        port = parts.port
-    except ValueError:
-        return "the port must be a number from 1 to 65535"
-    if not parts.hostname:
-        return "missing host: http(s)://host[:port][/path]"
-    if port == 0:
-        return "the port must be a number from 1 to 65535"
-    if parts.query or parts.fragment:
-        return "no ?query or #fragment: http(s)://host[:port][/path]"
-    return None
+    return base_url_problem(url)
 
 
 def env_name_error(text: str) -> str | None:
     name = text.strip()
-    if name and not _ENV_NAME.fullmatch(name):
-        return "a variable NAME such as OPENAI_API_KEY (letters, digits, _), not the key itself"
-    return None
+    return env_name_problem(name) if name else None
 
 
 def key_hint(env_name: str, provider: str, environ: Any) -> tuple[str, str]:
