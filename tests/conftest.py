@@ -28,3 +28,16 @@ async def simulator() -> AsyncIterator:
         yield server
     finally:
         await server.stop()
+
+
+# Directories and modules whose tests drive a Textual app: marked `tui`, so
+# `pytest -m "not tui"` is the fast lane (core, CLI, simulator, providers).
+_TUI_TEST_PATHS = ("tests/tui/", "tests/compare/test_compare_screens.py", "tests/compare/test_compare_snapshots.py")
+
+
+def pytest_collection_modifyitems(config, items) -> None:  # type: ignore[no-untyped-def]
+    root = str(config.rootpath)
+    for item in items:
+        path = str(item.path)[len(root) + 1 :] if str(item.path).startswith(root) else str(item.path)
+        if path.startswith(_TUI_TEST_PATHS) or "snap_compare" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.tui)
