@@ -65,10 +65,12 @@ async def test_429_keeps_retry_after_and_the_request_id(simulator):
 
 
 async def test_connection_refused_names_the_address(store):
-    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens on it
+    # Bound but never listening: the port is ours for the whole test (no other process can
+    # take it, unlike a port closed again), and the kernel refuses connections to it.
+    with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    outcome = await run_to_end(openai_config(f"http://127.0.0.1:{port}", "m"), "go", store=store)
+        outcome = await run_to_end(openai_config(f"http://127.0.0.1:{port}", "m"), "go", store=store)
 
     failure = outcome.last
     assert (failure.error_type, failure.http_status) == ("connection", None)

@@ -159,11 +159,11 @@ async def test_a_reply_that_is_not_a_model_list_is_malformed(canned) -> None:
 
 
 async def test_connection_refused_says_cannot_connect() -> None:
-    with socket.socket() as sock:  # a port that was free a moment ago, with nothing listening now
+    with socket.socket() as sock:  # bound, never listening: refused, and the port stays ours
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with pytest.raises(ProviderError) as caught:
-        await list_models(config("llamacpp", f"http://127.0.0.1:{port}/v1"))
+        with pytest.raises(ProviderError) as caught:
+            await list_models(config("llamacpp", f"http://127.0.0.1:{port}/v1"))
     assert caught.value.error_type == base.CONNECTION
     assert caught.value.message.startswith(f"cannot connect to http://127.0.0.1:{port}/v1/models: ")
 

@@ -400,20 +400,21 @@ async def test_test_connection_lists_the_simulators_scenarios(store: Store, simu
 
 
 async def test_test_connection_to_a_closed_port_shows_the_connection_error(store: Store) -> None:
+    # Bound, never listening: refused, and no other process can take the port meanwhile.
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    add_config(store, "local", "llamacpp", model="qwen", base_url=f"http://127.0.0.1:{port}/v1")
-    app = ModelsHost(store)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("t")
-        await pilot.pause()
-        screen = app.screen
-        await screen.workers.wait_for_complete()
-        await pilot.pause()
-        status = str(screen.query_one("#connection-status", Static).render())
-        assert status.startswith(f"✗ cannot connect to http://127.0.0.1:{port}/v1/models: ")
-        assert not screen.query_one("#discovered-models", OptionList).display
+        add_config(store, "local", "llamacpp", model="qwen", base_url=f"http://127.0.0.1:{port}/v1")
+        app = ModelsHost(store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("t")
+            await pilot.pause()
+            screen = app.screen
+            await screen.workers.wait_for_complete()
+            await pilot.pause()
+            status = str(screen.query_one("#connection-status", Static).render())
+            assert status.startswith(f"✗ cannot connect to http://127.0.0.1:{port}/v1/models: ")
+            assert not screen.query_one("#discovered-models", OptionList).display
 
 
 async def test_form_lists_models_and_picks_one_into_the_model_field(store: Store, simulator) -> None:
