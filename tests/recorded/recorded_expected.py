@@ -35,6 +35,7 @@ class Answer:
     reasoning: str = ""
     tool_calls: list[tuple[str | None, str | None, Any]] = field(default_factory=list)  # id, name, arguments
     finish_reason: str | None = None  # the provider's own word, when the protocol has one
+    finish: str | None = None  # the normalised word, where the protocol has no own word to compare
     prompt_tokens: int | None = None  # None: the provider reported no usage
     completion_tokens: int | None = None
     error_status: int | None = None  # an HTTP error status, or None (a mid-stream error keeps the 200)
@@ -182,6 +183,10 @@ async def _openai_chat_stream(client: Any, recording: Recording, answer: Answer)
 # --- OpenAI Responses API ---------------------------------------------------------------
 
 
+# Why a Responses API response ended, in the normalised words (its `status` is not a reason).
+_INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "content_filter"}
+
+
 def _from_response(answer: Answer, response: Any) -> Answer:
     for item in response.output or ():
         if item.type == "message":
@@ -192,6 +197,10 @@ def _from_response(answer: Answer, response: Any) -> Answer:
             answer.reasoning += "".join(s.text for s in item.summary or ())
         elif item.type == "function_call":
             answer.tool_calls.append((item.call_id, item.name, arguments_value(item.arguments)))
+    if response.status == "completed":
+        answer.finish = "tool_calls" if answer.tool_calls else "stop"
+    elif response.status == "incomplete" and response.incomplete_details is not None:
+        answer.finish = _INCOMPLETE_REASONS.get(response.incomplete_details.reason or "", "length")
     if response.usage is not None:
         answer.prompt_tokens = response.usage.input_tokens
         answer.completion_tokens = response.usage.output_tokens

@@ -78,6 +78,7 @@ def _answer_of(last: Finished | Failed) -> Answer:
         reasoning=response["reasoning"],
         tool_calls=[(c["id"], c["name"], c["arguments"]) for c in response["tool_calls"]],
         finish_reason=response["provider_finish_reason"],
+        finish=response["finish_reason"],
     )
     if metrics.get("usage_source") == "provider":
         answer.prompt_tokens, answer.completion_tokens = metrics["prompt_tokens"], metrics["completion_tokens"]
@@ -110,6 +111,8 @@ def _assert_same(recording: Recording, got: Answer, want: Answer) -> None:
         return
     if want.finish_reason is not None:
         assert got.finish_reason == want.finish_reason
+    if want.finish is not None:
+        assert got.finish == want.finish
     assert (got.prompt_tokens, got.completion_tokens) == (want.prompt_tokens, want.completion_tokens)
 
 
