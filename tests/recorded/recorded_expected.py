@@ -129,12 +129,14 @@ async def openai_chat(recording: Recording, base_url: str) -> Answer:
             return await _openai_chat_stream(client, recording, answer)
         completion = await client.chat.completions.create(model=recording.model, messages=_PROMPT)
         choice = completion.choices[0]
-        message = choice.message
-        answer.content = _parts_text(message.content, "text")
-        answer.reasoning = _reasoning_of(message.model_extra or {}) or _parts_text(message.content, "thinking")
-        answer.tool_calls = [
-            (call.id, call.function.name, arguments_value(call.function.arguments)) for call in message.tool_calls or ()
-        ]
+        message = choice.message  # None when Azure's content filter withheld the answer
+        if message is not None:
+            answer.content = _parts_text(message.content, "text")
+            answer.reasoning = _reasoning_of(message.model_extra or {}) or _parts_text(message.content, "thinking")
+            answer.tool_calls = [
+                (call.id, call.function.name, arguments_value(call.function.arguments))
+                for call in message.tool_calls or ()
+            ]
         answer.finish_reason = choice.finish_reason
         _usage_into(answer, completion.usage)
         return answer
