@@ -196,7 +196,11 @@ def _from_response(answer: Answer, response: Any) -> Answer:
                 if part.type == "output_text":
                     answer.content += part.text
         elif item.type == "reasoning":
-            answer.reasoning += "".join(s.text for s in item.summary or ())
+            # OpenAI sends summaries (separate parts, one thought each); DeepSeek and
+            # gpt-oss servers send the reasoning text itself as `reasoning_text` content.
+            texts = [s.text for s in item.summary or ()]
+            texts += [c.text for c in getattr(item, "content", None) or () if c.type == "reasoning_text"]
+            answer.reasoning += "\n\n".join(texts)
         elif item.type == "function_call":
             answer.tool_calls.append((item.call_id, item.name, arguments_value(item.arguments)))
     if response.status == "completed":
