@@ -26,9 +26,10 @@ from recorded_corpus import (
 from recorded_expected import Answer, expected_answer
 from recorded_server import LoopbackReplay
 
-from core.events import Failed, Finished, ReasoningDelta, TextDelta
+from core.events import Failed, Finished, ReasoningDelta, TextDelta, WireFrame
 from core.request import ChatRequest
 from core.runner import RunOptions, run
+from core.store import Store
 from core.store.models import ModelConfig
 
 # Some recordings name models the SDKs now call deprecated; that is history, not a fault.
@@ -151,6 +152,35 @@ async def test_a_stream_cut_into_odd_reads_decodes_the_same(recording: Recording
     got, _, _ = await _llmwb_reads(recording, body_pieces)
 
     _assert_same(recording, got, want)
+
+
+def _param_for_frames(recording: Recording) -> pytest.param:
+    """As _param, for a test of the frames alone: a recording waiting only for usage or for an
+    error's wording already has its frames read right."""
+    if recording.xfail and any(word in recording.xfail for word in ("usage", "metadata.raw")):
+        return pytest.param(recording, id=recording.id)
+    return _param(recording)
+
+
+@pytest.mark.parametrize("recording", [_param_for_frames(r) for r in STREAMED])
+async def test_the_wire_view_and_history_keep_every_frame_of_a_recorded_stream(recording: Recording):
+    """What the wire view shows live, and what history keeps, is the stream as it came —
+    up to the error frame when the stream reports an error (the run ends there)."""
+    store = Store()
+    async with LoopbackReplay(recording.status, recording.headers, [recording.body]) as server:
+        request = ChatRequest.from_prompt("replay", stream=True)
+        config = _config(recording, server.root_url)
+        events = [event async for event in run(config, request, RunOptions(store=store))]
+    separator = "\n" if recording.kind == "ollama-native" else "\n\n"
+    body = recording.body.decode("utf-8").rstrip("\n")
+
+    live = separator.join(e.data for e in events if isinstance(e, WireFrame))
+    kept = separator.join(f.data for f in store.get_frames(events[-1].run_id))
+    assert kept == live
+    if isinstance(events[-1], Failed):
+        assert body.startswith(live) and "error" in live.rsplit(separator, 1)[-1]
+    else:
+        assert live == body
 
 
 async def test_the_replay_server_delivers_each_piece_as_its_own_read():
