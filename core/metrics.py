@@ -85,10 +85,12 @@ class MetricsRecorder:
         prices: Prices,
         prompt_text: str = "",
         reasoning_text: str = "",
+        usage_note: str | None = None,
     ) -> dict[str, Any]:
         """The metrics dict. Without provider usage, tokens are estimated from the
         texts: `output_text` (everything generated), `prompt_text` (what was sent) and
-        `reasoning_text` (the reasoning part of the output)."""
+        `reasoning_text` (the reasoning part of the output). `usage_note` says why the
+        server's usage was not believed (`ResponseBuilder.set_usage`), if it was not."""
         end = self.last_byte_at if self.last_byte_at is not None else clock()
         total_ms = round((end - self.t0) * 1000.0, 3)
         # Non-streamed, the first content arrives with the last byte (if any arrived at all).
@@ -104,15 +106,15 @@ class MetricsRecorder:
             "itl_max_ms": round(gaps[-1], 3) if gaps else None,
         }
 
-        if usage and usage.get("completion_tokens") is not None:
-            prompt = int(usage.get("prompt_tokens") or 0)
-            completion = int(usage["completion_tokens"])
-            reasoning = int(usage.get("reasoning_tokens") or 0)
-            cached = int(usage.get("cached_tokens") or 0)
-            total = int(usage.get("total_tokens") or prompt + completion)
+        if usage and _count(usage.get("completion_tokens")) is not None:
+            prompt = _count(usage.get("prompt_tokens")) or 0
+            completion = _count(usage["completion_tokens"]) or 0
+            reasoning = _count(usage.get("reasoning_tokens")) or 0
+            cached = _count(usage.get("cached_tokens")) or 0
+            total = _count(usage.get("total_tokens")) or prompt + completion
             source = "provider"
         else:
-            prompt = int((usage or {}).get("prompt_tokens") or estimate_tokens(prompt_text))
+            prompt = _count((usage or {}).get("prompt_tokens")) or estimate_tokens(prompt_text)
             completion = estimate_tokens(output_text)
             reasoning = estimate_tokens(reasoning_text)
             cached = 0
@@ -135,6 +137,8 @@ class MetricsRecorder:
             retries=self.retries,
             stream=self.stream,
         )
+        if usage_note:
+            metrics["usage_note"] = usage_note
         return metrics
 
     def live(self, output_chars: int) -> dict[str, Any]:
@@ -146,6 +150,14 @@ class MetricsRecorder:
         if ttft is not None and elapsed > ttft and tokens > 1:
             rate = (tokens - 1) / (elapsed - ttft) * 1000.0
         return {"elapsed_ms": elapsed, "ttft_ms": ttft, "tokens": tokens, "tps": rate, "chunks": self.chunks}
+
+
+def _count(value: Any) -> int | None:
+    # Usage reaches here checked (core.response.usage_problem); a value that is still
+    # no count must cost the figure, never the run.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+        return None
+    return int(value)
 
 
 def decode_rate(ttft_ms: float | None, total_ms: float, completion_tokens: int) -> tuple[float | None, float | None]:

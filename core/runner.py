@@ -100,6 +100,7 @@ class _RunState:
             usage=response.usage if response else None,
             output_text=response.output_text() if response else "",
             reasoning_text=response.reasoning if response else "",
+            usage_note=response.usage_note if response else None,
             # Input is billed once a response starts; a refused request (4xx/5xx, no
             # connection) costs nothing, so it estimates no prompt tokens either.
             prompt_text=prompt_text(self.request) if self.http_status is not None and self.http_status < 400 else "",

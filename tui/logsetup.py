@@ -2,61 +2,31 @@
 TUI and pollute the CLI's stdout/stderr contract) — with secrets redacted.
 
 Redaction is a filter on the handler, so it covers every logger that reaches the
-file (the SDKs' and httpx's debug logs included): bearer tokens, `x-api-key`
-headers, `sk-…`-shaped keys, and the values of the environment variables model
-configs name as their key (`register_key_env`).
+file (the SDKs' and httpx's debug logs included), with the one redaction the
+core applies to everything it stores and shows (`core.redact`): bearer tokens,
+`x-api-key` headers, `sk-…`-shaped keys, and the values of key-bearing
+environment variables (the ones model configs name: `register_key_env`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 from logging.handlers import RotatingFileHandler
-from typing import Iterable
+
+from core.redact import REDACTED, register_key_env, secret_values
+from core.redact import redact as core_redact
+
+__all__ = ["REDACTED", "configure_logging", "redact", "register_key_env"]
 
 LOG_FILE = "llmwb.log"
 MAX_BYTES = 1_000_000
 BACKUPS = 3
-REDACTED = "[REDACTED]"
-
-_PATTERNS = [
-    re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?\s*bearer\s+)[^\s'\",}]+"),
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"(?i)((?:x-api-key|api[_-]key)['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
-    re.compile(r"()\bsk-[A-Za-z0-9_-]{8,}"),
-    # keys passed in a URL's query string (?key=…, &api_key=…, ?token=…)
-    re.compile(r"(?i)([?&](?:key|api[_-]?key|access[_-]?token|token)=)[^&\s'\"]+"),
-]
-
-# Environment variables whose values must never reach the log: the ones model
-# configs name, plus anything that looks like a key by its name (found when
-# logging is configured: scanning the environment per record would cost more
-# than the rest of the logging together). Values are read per record, so a key
-# set later under a known name is still hidden.
-_key_envs: set[str] = set()
-_KEYISH_NAME = re.compile(r"(?i)(key|token|secret|passw)")
-
-
-def register_key_env(names: Iterable[str | None]) -> None:
-    """Add environment variable names whose values are redacted from the log."""
-    _key_envs.update(name for name in names if name)
-
-
-def _secret_values() -> list[str]:
-    values = {os.environ.get(name, "") for name in _key_envs}
-    # Longest first, so a key containing another key is hidden whole; very short
-    # values would redact ordinary words.
-    return sorted((v for v in values if len(v) >= 6), key=len, reverse=True)
 
 
 def redact(text: str) -> str:
-    for pattern in _PATTERNS:
-        text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
-    for value in _secret_values():
-        if value in text:
-            text = text.replace(value, REDACTED)
-    return text
+    # The names that look like keys were scanned when logging was configured.
+    return core_redact(text, rescan=False)
 
 
 class RedactingFilter(logging.Filter):
@@ -91,7 +61,7 @@ def configure_logging(verbose: bool = False) -> logging.Handler:
     if the data dir changed) and updates the level."""
     from core.paths import data_dir  # not core.store: that imports SQLAlchemy
 
-    register_key_env(name for name in os.environ if _KEYISH_NAME.search(name))
+    secret_values()  # scans the environment for names that look like keys, once
     debug = verbose or os.environ.get("LLMWB_LOG_LEVEL", "").upper() == "DEBUG"
     level = logging.DEBUG if debug else logging.INFO
     root = logging.getLogger()

@@ -18,7 +18,7 @@ import orjson
 
 from core.events import DeltaEvent, ReasoningDelta, TextDelta, ToolCallDelta
 from core.providers import base
-from core.providers.base import Frame, ProviderError, SendLog, require_text
+from core.providers.base import Frame, ProviderError, SendLog, load_json, optional_text, require_text
 from core.providers.anthropic_request import build_body
 from core.providers.http import SdkExchange, map_sdk_error, sdk_client
 from core.request import ChatRequest
@@ -82,10 +82,14 @@ class AnthropicMessagesDecoder:
         if not data or frame.event in ("comment", "ping"):
             return []
         try:
-            obj = orjson.loads(data)
-        except orjson.JSONDecodeError:
+            obj = load_json(data)
+        except ValueError:
+            if frame.event == "error":  # an error event is an error, whatever its body
+                raise _stream_error(data) from None
             raise ProviderError(f"malformed chunk (not JSON): {data[:120]!r}", base.MALFORMED) from None
         if not isinstance(obj, dict):
+            if frame.event == "error":
+                raise _stream_error(obj)
             raise ProviderError(f"malformed chunk (not an object): {data[:120]!r}", base.MALFORMED)
         kind = obj.get("type")
         if kind == "error" or frame.event == "error":
@@ -101,8 +105,8 @@ class AnthropicMessagesDecoder:
     # streamed events -------------------------------------------------------
     def _message_start(self, obj: dict[str, Any]) -> list[DeltaEvent]:
         message = obj.get("message") or {}
-        self.response.id = message.get("id")
-        self.response.model = message.get("model")
+        self.response.id = optional_text(message.get("id"), "message id")
+        self.response.model = optional_text(message.get("model"), "model")
         self._merge_usage(message.get("usage"))
         return []
 
@@ -148,7 +152,7 @@ class AnthropicMessagesDecoder:
     def _message_delta(self, obj: dict[str, Any]) -> list[DeltaEvent]:
         delta = obj.get("delta") or {}
         if delta.get("stop_reason"):
-            self.response.finish_reason = delta["stop_reason"]
+            self.response.finish_reason = optional_text(delta["stop_reason"], "stop_reason")
         self._merge_usage(obj.get("usage"))
         return []
 
@@ -186,11 +190,14 @@ class AnthropicMessagesDecoder:
             return
         self.response.extras.setdefault("thinking_blocks", []).append(entry)
 
-    def _merge_usage(self, usage: dict[str, Any] | None) -> None:
+    def _merge_usage(self, usage: Any) -> None:
         # message_delta's counts are cumulative: each one overrides what came before.
-        if usage:
+        if usage is None or usage == {}:
+            return
+        if isinstance(usage, dict):
             self._raw_usage.update({k: v for k, v in usage.items() if v is not None})
-            self.response.usage = normalise_usage(self._raw_usage)
+            usage = self._raw_usage
+        self.response.set_usage(usage, normalise_usage)  # a bad count is noted, not fatal
 
     # a whole (non-streamed) message ----------------------------------------
     def _decode_whole(self, obj: dict[str, Any]) -> list[DeltaEvent]:
@@ -215,7 +222,7 @@ class AnthropicMessagesDecoder:
                 events += self._tool_delta(self._tool_count, content.get("id"), content.get("name"), arguments)
                 self._tool_count += 1
             self._keep_thinking(block)
-        self.response.finish_reason = obj.get("stop_reason")
+        self.response.finish_reason = optional_text(obj.get("stop_reason"), "stop_reason")
         return events
 
     def finish(self) -> None:
@@ -237,7 +244,7 @@ def _stream_error(error: Any) -> ProviderError:
     if not isinstance(error, dict):
         return ProviderError(f"provider error in stream: {error}", base.PROVIDER_ERROR)
     kind = str(error.get("type") or "")
-    message = error.get("message") or kind or "unknown error"
+    message = error.get("message") or kind or orjson.dumps(error).decode()[:300]
     suffix = f" ({kind})" if kind else ""
     error_type = _STREAM_ERROR_TYPES.get(kind, base.PROVIDER_ERROR)
     return ProviderError(f"provider error in stream: {message}{suffix}", error_type)

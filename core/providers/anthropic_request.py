@@ -16,8 +16,8 @@ from core.store.models import ModelConfig
 # Anthropic requires max_tokens; this is what a run gets when neither the config nor
 # the request sets it (plus the thinking budget, which counts inside max_tokens).
 DEFAULT_MAX_TOKENS = 4096
-# Config params that configure the client rather than go in the request body.
-CLIENT_OPTIONS = {"max_retries"}
+# Config params that configure the client (or llmwb's caps) rather than go in the request body.
+CLIENT_OPTIONS = base.CLIENT_OPTIONS
 # OpenAI chat parameters the Messages API has no equivalent for: reported, never dropped silently.
 OPENAI_ONLY_PARAMS = (
     "seed", "frequency_penalty", "presence_penalty", "logprobs", "top_logprobs", "logit_bias",

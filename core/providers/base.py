@@ -7,11 +7,15 @@ per-chunk model building is several times slower than the rest of the hot path.
 
 from __future__ import annotations
 
+import json
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Protocol, Sequence
 
+import orjson
+
 from core.events import DeltaEvent
+from core.redact import redact, scrub
 from core.request import ChatRequest
 from core.response import ResponseBuilder
 from core.store.models import ModelConfig
@@ -32,6 +36,49 @@ MISSING_KEY = "missing_key"
 UNSUPPORTED = "unsupported_param"
 CANCELLED = "cancelled"
 INTERNAL = "internal"
+TOO_LARGE = "too_large"  # the response passed a size cap (Limits); what arrived is kept
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on one response, so a hostile or broken server cannot grow memory and
+    the database without end, nor hold a run open forever. Each is a config (or run)
+    param of the same name; they configure llmwb and are never sent to the server."""
+
+    max_response_bytes: int = 64 * 1024 * 1024  # the whole body, as read off the socket
+    max_frame_bytes: int = 8 * 1024 * 1024  # one SSE frame (one event, all its lines)
+    max_frames: int = 200_000  # frames in one run
+    # Seconds from the request going out to the body's end; None: the larger of
+    # DEFAULT_DEADLINE_S and DEADLINE_TIMEOUTS × the config's (per-read) timeout.
+    deadline: float | None = None
+
+    def deadline_for(self, timeout: float | None) -> float:
+        if self.deadline is not None:
+            return self.deadline
+        return max(DEFAULT_DEADLINE_S, DEADLINE_TIMEOUTS * (timeout or 0))
+
+
+DEFAULT_DEADLINE_S = 600.0
+DEADLINE_TIMEOUTS = 10
+
+
+LIMIT_PARAMS = frozenset(Limits.__slots__)
+# Params that configure llmwb or the SDK client, not the request body.
+CLIENT_OPTIONS = frozenset({"max_retries", *LIMIT_PARAMS})
+
+
+def limits_of(params: dict[str, Any]) -> Limits:
+    """The caps a run's params ask for (defaults for the rest). Raises ProviderError
+    (bad_request) for a value that is not a positive number."""
+    chosen: dict[str, Any] = {}
+    for name in LIMIT_PARAMS & params.keys():
+        value = params[name]
+        number_ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < float("inf")
+        if not number_ok or (name != "deadline" and value != int(value)):
+            kind = "a number of seconds > 0" if name == "deadline" else "a whole number > 0"
+            raise ProviderError(f"param {name} must be {kind}, got {value!r}", BAD_REQUEST)
+        chosen[name] = float(value) if name == "deadline" else int(value)
+    return Limits(**chosen)
 
 
 class ProviderError(Exception):
@@ -49,7 +96,8 @@ class ProviderError(Exception):
         wire_body: str | None = None,
     ) -> None:
         # One line, whatever the server put in its error text: every consumer shows it as one.
-        message = " ".join(message.split())
+        # Keys out: a server may quote the request's auth header back in its error.
+        message = redact(" ".join(message.split()))
         super().__init__(message)
         self.message = message
         self.error_type = error_type
@@ -57,7 +105,31 @@ class ProviderError(Exception):
         self.retry_after = retry_after
         self.request_id = request_id
         self.send_log = send_log  # when the request went out, if it did (see SendLog)
-        self.wire_body = wire_body  # an error response's body as sent, for the wire view
+        # an error response's body as sent (keys hidden), for the wire view
+        self.wire_body = scrub(wire_body) if wire_body else wire_body
+
+
+def load_json(data: str) -> Any:
+    """A frame's JSON. orjson first (the hot path); what it refuses but JSON allows —
+    integers beyond 64 bits, a 400-digit usage count — through the standard parser, so
+    one odd number is judged where it sits rather than losing the whole chunk.
+    Raises ValueError (orjson.JSONDecodeError is one) for text that is not JSON."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data, parse_constant=_reject_constant)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def optional_text(value: Any, what: str) -> str | None:
+    """A frame's optional text field (an id, a name, a finish reason): None or a string.
+    Raises TypeError, which `feed` reports as a malformed chunk."""
+    if value is None or type(value) is str:
+        return value
+    raise TypeError(f"{what} is {type(value).__name__}, not a string")
 
 
 def require_text(value: Any, what: str) -> None:

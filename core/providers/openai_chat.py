@@ -10,7 +10,7 @@ import orjson
 
 from core.events import DeltaEvent, ReasoningDelta, TextDelta, ToolCallDelta
 from core.providers import base
-from core.providers.base import Frame, ProviderError, SendLog, require_text
+from core.providers.base import Frame, ProviderError, SendLog, load_json, optional_text, require_text
 from core.providers.http import (
     SdkExchange,
     map_sdk_error,
@@ -21,8 +21,8 @@ from core.request import ChatRequest, Message, ToolSpec
 from core.response import ResponseBuilder
 from core.store.models import ModelConfig
 
-# Config params that configure the client rather than go in the request body.
-CLIENT_OPTIONS = {"max_retries"}
+# Config params that configure the client (or llmwb's caps) rather than go in the request body.
+CLIENT_OPTIONS = base.CLIENT_OPTIONS
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
@@ -118,13 +118,19 @@ class OpenAIChatDecoder:
             self._done = True
             return _NO_EVENTS
         try:
-            obj = orjson.loads(data)
-        except orjson.JSONDecodeError:
+            obj = load_json(data)
+        except ValueError:
+            if frame.event == "error":  # an error event is an error, whatever its body
+                raise self._error_from(data) from None
             raise ProviderError(f"malformed chunk (not JSON): {data[:120]!r}", base.MALFORMED) from None
         if type(obj) is not dict:
+            if frame.event == "error":
+                raise self._error_from(obj)
             raise ProviderError(f"malformed chunk (not an object): {data[:120]!r}", base.MALFORMED)
         if "error" in obj and obj["error"]:
             raise self._error_from(obj["error"])
+        if frame.event == "error":  # `event: error` whose body is the error itself
+            raise self._error_from(obj)
         try:
             if not self._stream:
                 return self._decode_whole(obj)
@@ -136,13 +142,13 @@ class OpenAIChatDecoder:
         response = self.response
         if self._ids_pending:
             if response.id is None and obj.get("id"):
-                response.id = obj["id"]
+                response.id = optional_text(obj["id"], "id")
             if response.model is None and obj.get("model"):
-                response.model = obj["model"]
+                response.model = optional_text(obj["model"], "model")
             self._ids_pending = response.id is None or response.model is None
         usage = obj.get("usage")
         if usage:
-            response.usage = normalise_usage(usage)
+            response.set_usage(usage, normalise_usage)  # a bad count is noted, not fatal
         if "timings" in obj:  # llama.cpp's own speed figures, kept for comparison
             response.extras["timings"] = obj["timings"]
 
@@ -185,7 +191,7 @@ class OpenAIChatDecoder:
                     events.append(ToolCallDelta(slot, call_id, name, arguments))
             finish_reason = choice.get("finish_reason")
             if finish_reason:
-                response.finish_reason = finish_reason
+                response.finish_reason = optional_text(finish_reason, "finish_reason")
         return events
 
     def _decode_whole(self, obj: dict[str, Any], *, noted: bool = False) -> list[DeltaEvent]:
@@ -213,7 +219,7 @@ class OpenAIChatDecoder:
             require_text(arguments, "tool call arguments")
             self.response.add_tool_delta(index, call.get("id"), function.get("name"), arguments)
             events.append(ToolCallDelta(index, call.get("id"), function.get("name"), arguments))
-        self.response.finish_reason = choice.get("finish_reason")
+        self.response.finish_reason = optional_text(choice.get("finish_reason"), "finish_reason")
         return events
 
     def finish(self) -> None:

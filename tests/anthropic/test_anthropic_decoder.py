@@ -119,7 +119,6 @@ def test_ping_and_malformed_frames():
         ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": "text"}),
         ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": 7}}),
         ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": ["text_delta"]}),
-        ("message_delta", {"type": "message_delta", "delta": {}, "usage": "many"}),
     ],
 )
 def test_json_in_a_shape_no_server_sends_is_a_malformed_chunk(event, payload):
@@ -134,3 +133,16 @@ def test_json_in_a_shape_no_server_sends_is_a_malformed_chunk(event, payload):
         decoder.feed(frame(event, payload))
     assert caught.value.error_type == "malformed_chunk"
     assert decoder.response.snapshot()["content"] == "kept"
+
+
+def test_usage_that_is_not_an_object_is_noted_not_fatal():
+    """A bad usage value costs the usage, not the answer (tests/hostile covers the rest)."""
+    decoder = AnthropicMessagesDecoder(stream=True)
+    feed_all(decoder, [
+        frame("message_start", START),
+        frame("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "kept"}}),
+        frame("message_delta", {"type": "message_delta", "delta": {}, "usage": "many"}),
+    ])  # fmt: skip
+    snapshot = decoder.response.snapshot()
+    assert (snapshot["content"], snapshot["usage"]) == ("kept", None)
+    assert "usage is str" in snapshot["usage_note"]

@@ -212,7 +212,6 @@ def test_a_whole_completion_yields_one_event_per_part():
         {"choices": [{"index": 0, "delta": {"content": 5}}]},
         {"choices": [{"index": 0, "delta": {"reasoning": ["a"]}}]},
         {"choices": [{"index": 0, "delta": {"tool_calls": [call(0, "c", "f", {"city": "Paris"})]}}]},
-        {"usage": "lots", "choices": []},
     ],
 )
 def test_json_in_a_shape_no_server_sends_is_a_malformed_chunk(payload):
@@ -223,6 +222,16 @@ def test_json_in_a_shape_no_server_sends_is_a_malformed_chunk(payload):
         feed_all(decoder, payload)
     assert raised.value.error_type == "malformed_chunk"
     assert decoder.response.snapshot()["content"] == "kept"
+
+
+def test_usage_that_is_not_an_object_is_noted_not_fatal():
+    """A bad usage value costs the usage, not the answer (tests/hostile covers the rest)."""
+    decoder = OpenAIChatDecoder(stream=True)
+    feed_all(decoder, delta(content="kept"))
+    feed_all(decoder, {"usage": "lots", "choices": []})
+    snapshot = decoder.response.snapshot()
+    assert (snapshot["content"], snapshot["usage"]) == ("kept", None)
+    assert "usage is str" in snapshot["usage_note"]
 
 
 def test_a_whole_response_with_a_non_text_content_is_a_malformed_chunk():
