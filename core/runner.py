@@ -18,6 +18,7 @@ from core.metrics import MetricsRecorder, Prices, clock
 from core.providers import base
 from core.providers.base import ProviderError, SendLog
 from core.providers.registry import UnknownProvider, resolve
+from core.redact import register_key_env, scrub_json, scrubber
 from core.request import ChatRequest
 from core.store.models import ModelConfig, Run, new_run_id, utcnow
 
@@ -36,6 +37,7 @@ def resolve_api_key(config: ModelConfig) -> str | None:
     """The key's value from the environment. Raises ProviderError naming the variable."""
     if not config.api_key_env:
         return None
+    register_key_env((config.api_key_env,))  # its value is scrubbed from all that is kept or shown
     value = os.environ.get(config.api_key_env)
     if not value:
         raise ProviderError(
@@ -190,11 +192,13 @@ async def _exchange(state: _RunState) -> AsyncIterator[Event]:
     api_key = resolve_api_key(state.config)
     stream = state.request.stream
     adapter = resolved.adapter
-    state.row.request = {
+    request_row = {
         **state.request.to_dict(),
         "endpoint": adapter.endpoint(resolved.config),
         "body": adapter.request_body(resolved.config, state.request, stream=stream),
     }
+    # A key pasted into a param or the prompt is not kept in the history either.
+    state.row.request = scrub_json(request_row, scrubber((state.config.api_key_env,)))  # type: ignore[assignment]
     decoder = state.decoder = adapter.decoder(state.request, stream=stream)
     recorder = state.recorder
     frames = state.frames

@@ -20,7 +20,7 @@ from core.events import DeltaEvent, ReasoningDelta, TextDelta, ToolCallDelta
 from core.providers import base
 from core.providers.base import Frame, ProviderError, SendLog, load_json, optional_text, require_text
 from core.providers.anthropic_request import build_body
-from core.providers.http import SdkExchange, map_sdk_error, sdk_client
+from core.providers.http import SdkExchange, before_deadline, map_sdk_error, sdk_client
 from core.request import ChatRequest
 from core.response import ResponseBuilder
 from core.store.models import ModelConfig
@@ -291,7 +291,7 @@ class AnthropicMessagesAdapter:
                 extra_body={k: v for k, v in body.items() if k not in known},
             )
             try:
-                response = await manager.__aenter__()
+                response = await before_deadline(manager.__aenter__(), send_log)
             except ValueError as exc:  # the SDK refuses long non-streamed calls before sending
                 raise ProviderError(str(exc), base.BAD_REQUEST) from exc
             except Exception as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Protocol, Sequence
 
 import orjson
@@ -37,6 +37,7 @@ UNSUPPORTED = "unsupported_param"
 CANCELLED = "cancelled"
 INTERNAL = "internal"
 TOO_LARGE = "too_large"  # the response passed a size cap (Limits); what arrived is kept
+REDIRECT = "redirect"  # a 3xx: never followed, so a key goes nowhere but the configured host
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +154,10 @@ class SendLog:
     headers_at: float | None = None  # perf_counter, last response's headers
     sends: int = 0
     redirects: int = 0
+    # The caps on reading this request's response, and when (perf_counter) the whole
+    # exchange must be over; set by `sdk_client` from the run's params.
+    limits: Limits = field(default_factory=Limits)
+    deadline_at: float | None = None
 
     @property
     def retries(self) -> int:

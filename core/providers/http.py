@@ -13,14 +13,17 @@ from __future__ import annotations
 import asyncio
 import importlib
 import sys
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, TypeVar
 
 import orjson
 
 from core.metrics import clock
 from core.providers import base
-from core.providers.base import Frame, ProviderError, SendLog
-from core.providers.sse import iter_sse
+from core.providers.base import Frame, Limits, ProviderError, SendLog, limits_of
+from core.providers.sse import iter_sse, too_large
+from core.redact import scrubber
+
+T = TypeVar("T")
 
 _CUT_STREAM_ERRORS = {"RemoteProtocolError", "ReadError", "IncompleteRead", "LocalProtocolError"}
 _TIMEOUTS = {"ReadTimeout", "TimeoutException", "WriteTimeout", "PoolTimeout", "ConnectTimeout"}
@@ -85,33 +88,137 @@ def timed_http_client(sdk: Any, timeout: Any, send_log: SendLog) -> Any:
 
 
 class SdkExchange:
-    """An SDK's raw streaming response, read as frames stamped where the bytes arrive."""
+    """An SDK's raw streaming response, read as frames stamped where the bytes arrive,
+    within the run's caps and deadline (`SendLog.limits`, `deadline_at`), with the
+    environment's key values scrubbed from every frame before anyone sees it."""
 
     def __init__(self, response: Any, *, stream: bool, send_log: SendLog | None = None) -> None:
         self._http = response.http_response
         headers = self._http.headers
-        # A server may answer a streamed request with one JSON body (an error, or a
-        # server that ignores `stream`): read it whole rather than find no SSE frames.
-        self._sse = stream and "json" not in headers.get("content-type", "")
+        self._stream = stream
+        self._content_type: str = headers.get("content-type", "")
         self.status_code: int = self._http.status_code
         self.request_id: str | None = headers.get("x-request-id") or headers.get("request-id")
         self.send_log = send_log
         self.retries: int = send_log.retries if send_log else int(getattr(response, "retries_taken", 0) or 0)
         self._read_timeout = _read_timeout_of(self._http)
+        self._limits = send_log.limits if send_log else Limits()
+        self._deadline_at = send_log.deadline_at if send_log else None
+        self._scrub = scrubber()
 
     async def frames(self) -> AsyncIterator[Frame]:
+        chunks: AsyncIterator[bytes] = self._http.aiter_bytes()
+        if self._deadline_at is not None:
+            chunks = _before(chunks, self._deadline_at, self._read_timeout)
+        scrub = self._scrub
         try:
-            if self._sse:
-                async for frame in iter_sse(self._http.aiter_bytes()):
-                    yield frame
-            else:
-                body = await self._http.aread()
-                text = body.decode("utf-8", errors="replace")
-                yield Frame(at=clock(), raw=text, event=None, data=text)
+            async for frame in self._frames(chunks):
+                if scrub and scrub(frame.raw) is not frame.raw:  # a key in it: rare, so checked first
+                    frame = Frame(frame.at, scrub(frame.raw), frame.event, scrub(frame.data))
+                yield frame
         except ProviderError:
             raise
         except Exception as exc:  # transport failures half-way through the body
             raise map_transport_error(exc, read_timeout=self._read_timeout) from exc
+
+    async def _frames(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[Frame]:
+        content_type = self._content_type.lower()
+        if self._stream and "event-stream" in content_type:
+            async for frame in iter_sse(chunks, self._limits):
+                yield frame
+            return
+        first = b""
+        if "json" not in content_type:
+            # Not what was asked for by its label: SSE mislabelled (text/plain, none) is
+            # common; an HTML page (a proxy, a login portal) is the other usual answer.
+            async for first in chunks:
+                if first.strip():
+                    break
+            if self._stream and not first.lstrip().startswith((b"<", b"{", b"[")):
+                async for frame in iter_sse(_prepend(first, chunks), self._limits):
+                    yield frame
+                return
+        # A server may answer a streamed request with one JSON body (an error, or a
+        # server that ignores `stream`): read it whole rather than find no SSE frames.
+        body = await _read_capped(_prepend(first, chunks), self._limits.max_response_bytes)
+        text = body.decode("utf-8", errors="replace")
+        if "json" in content_type or body.lstrip().startswith((b"{", b"[")):
+            yield Frame(at=clock(), raw=text, event=None, data=text)
+            return
+        # Kept as a frame without data (so no decoder reads it), then said plainly.
+        yield Frame(at=clock(), raw=text, event=None, data="")
+        expected = "an event stream" if self._stream else "JSON"
+        first_line = next((line.strip() for line in text.splitlines() if line.strip()), "an empty body")
+        raise ProviderError(
+            f"the server answered with {self._content_type or 'no content type'}, not {expected}: {first_line[:200]}",
+            base.MALFORMED,
+        )
+
+
+async def _prepend(first: bytes, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    if first:
+        yield first
+    async for chunk in chunks:
+        yield chunk
+
+
+async def _read_capped(chunks: AsyncIterator[bytes], max_bytes: int) -> bytes:
+    """A whole body, read piece by piece so a huge one stops at the cap, not in memory."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_large("the response", max_bytes, "max_response_bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+async def _before(chunks: AsyncIterator[bytes], deadline_at: float, read_timeout: float | None) -> AsyncIterator[bytes]:
+    """The reads, ended by the run's deadline: a server trickling a byte a second never
+    trips the per-read timeout. Each read is bounded by the time left only once that is
+    less than the read timeout, so a normal stream pays one clock read per chunk."""
+    iterator = chunks.__aiter__()
+    while True:
+        left = deadline_at - clock()
+        if left <= 0:
+            raise deadline_passed(deadline_at)
+        try:
+            if read_timeout is not None and left > read_timeout:
+                chunk = await iterator.__anext__()
+            else:
+                chunk = await _within(iterator.__anext__(), left, deadline_at, "the response to end")
+        except StopAsyncIteration:
+            return
+        yield chunk
+
+
+def deadline_passed(deadline_at: float, *, waiting_for: str = "the response to end") -> ProviderError:
+    return ProviderError(
+        f"the run passed its deadline while waiting for {waiting_for} (param deadline; "
+        "what arrived is kept)",
+        base.TIMEOUT,
+    )
+
+
+async def _within(step: Awaitable[T], seconds: float, deadline_at: float, waiting_for: str) -> T:
+    timer = asyncio.timeout(seconds)
+    try:
+        async with timer:
+            return await step
+    except TimeoutError as exc:
+        if not timer.expired():  # a TimeoutError from inside, not the deadline's
+            raise
+        raise deadline_passed(deadline_at, waiting_for=waiting_for) from exc
+
+
+async def before_deadline(send: Awaitable[T], send_log: SendLog) -> T:
+    """Await the SDK's send (connection, retries, headers) within the run's deadline:
+    a server that trickles its headers a byte at a time never trips a read timeout."""
+    deadline_at = send_log.deadline_at
+    if deadline_at is None:
+        return await send
+    return await _within(send, max(deadline_at - clock(), 0), deadline_at, "the response headers")
 
 
 def _read_timeout_of(http_response: Any) -> float | None:
@@ -217,6 +324,8 @@ def status_error(response: Any, body: Any = None) -> ProviderError:
     """The one-line error for an HTTP error response (an httpx2.Response, read), shared by
     the adapters and by model discovery so both say the same thing for the same status."""
     status = response.status_code
+    if 300 <= status < 400:
+        return redirect_error(response)
     if body is None:
         try:
             body = orjson.loads(response.content)
@@ -234,6 +343,22 @@ def status_error(response: Any, body: Any = None) -> ProviderError:
     return ProviderError(
         message, error_type, http_status=status, retry_after=retry_after, request_id=request_id,
         wire_body=_body_text(response),
+    )  # fmt: skip
+
+
+def redirect_error(response: Any) -> ProviderError:
+    """A redirect is never followed: the request carries a key, and a key goes only to
+    the configured address. Naming the target lets the user set it as the base URL."""
+    location = response.headers.get("location")
+    try:
+        target = str(response.url.join(location)) if location else None
+    except Exception:  # a Location that is no URL at all is named as sent
+        target = location
+    where = f"to {target}" if target else "without a location"
+    return ProviderError(
+        f"HTTP {response.status_code} redirect {where}: not followed, so the API key is sent "
+        "only to the configured base URL (set the base URL to the new address if it is right)",
+        base.REDIRECT, http_status=response.status_code,
     )  # fmt: skip
 
 
@@ -286,12 +411,33 @@ async def sdk_client(
     and send it to whatever base URL the config names."""
     import httpx2
 
+    limits = limits_of(params)
     sdk = await load_sdk(sdk_name, submodule)  # ~1 s to import: only when a run needs it
     timeout = httpx2.Timeout(config.timeout) if config.timeout else sdk.DEFAULT_TIMEOUT
-    return getattr(sdk, client_class)(
+    send_log.limits = limits
+    send_log.deadline_at = clock() + limits.deadline_for(config.timeout)
+    http_client = timed_http_client(sdk, timeout, send_log)
+    # The SDKs follow redirects, re-sending the key (x-api-key survives a change of host).
+    http_client.follow_redirects = False
+    client = getattr(sdk, client_class)(
         api_key=api_key or "not-needed",
         base_url=base_url,
         timeout=timeout,
         max_retries=max_retries_of(params, sdk.DEFAULT_MAX_RETRIES),
-        http_client=timed_http_client(sdk, timeout, send_log),
+        http_client=http_client,
     )
+    if hasattr(client, "organization") and not _is_openai_host(base_url):
+        # Read from OPENAI_ORG_ID / OPENAI_PROJECT_ID when not given: they name an
+        # OpenAI account, and are nobody else's business.
+        client.organization = client.project = None
+    return client
+
+
+def _is_openai_host(base_url: str) -> bool:
+    import httpx2
+
+    try:
+        url = httpx2.URL(base_url)
+    except Exception:
+        return False
+    return url.scheme == "https" and url.host == "api.openai.com"

@@ -13,6 +13,7 @@ from core.providers import base
 from core.providers.base import Frame, ProviderError, SendLog, load_json, optional_text, require_text
 from core.providers.http import (
     SdkExchange,
+    before_deadline,
     map_sdk_error,
     sdk_client,
     status_error_type,
@@ -296,7 +297,7 @@ class OpenAIChatAdapter:
             model=body["model"], messages=body["messages"], stream=body["stream"], extra_body=extra
         )
         try:
-            return manager, await manager.__aenter__()
+            return manager, await before_deadline(manager.__aenter__(), send_log)
         except Exception as exc:
             raise map_sdk_error(exc, endpoint, send_log=send_log) from exc
 

@@ -1,11 +1,21 @@
-"""Server-sent events off a byte stream, each frame stamped with its arrival time."""
+"""Server-sent events off a byte stream, each frame stamped with its arrival time.
+
+Linear in the body's size however it is split: bytes are appended to one buffer
+and only the new bytes are searched for the blank line that ends a frame, so a
+10 MB line read in 64 KB pieces costs what reading it once does. Bounded: a
+frame, the whole body and the number of frames each have a cap (`Limits`);
+past one the stream ends as `too_large`, the frames before it kept.
+"""
 
 from __future__ import annotations
 
 from typing import AsyncIterator
 
 from core.metrics import clock
-from core.providers.base import Frame
+from core.providers import base
+from core.providers.base import Frame, Limits, ProviderError
+
+_MB = 1024 * 1024
 
 
 def parse_frame(block: str, at: float) -> Frame | None:
@@ -34,34 +44,90 @@ def _normalise_newlines(data: bytes) -> bytes:
     return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
 
 
-async def iter_sse(chunks: AsyncIterator[bytes]) -> AsyncIterator[Frame]:
+def _size(n: int) -> str:
+    return f"{n / _MB:g} MB" if n >= _MB else f"{n} bytes"
+
+
+def too_large(what: str, limit: int, param: str) -> ProviderError:
+    return ProviderError(
+        f"{what} passed {limit if param == 'max_frames' else _size(limit)} ({param}): "
+        "stopped reading; what arrived before is kept",
+        base.TOO_LARGE,
+    )
+
+
+class SseSplitter:
+    """Bytes in, complete frame blocks (blank line removed) out."""
+
+    __slots__ = ("_buffer", "_scanned", "_skip_lf", "_max_frame")
+
+    def __init__(self, max_frame_bytes: int) -> None:
+        self._buffer = bytearray()
+        self._scanned = 0  # bytes of the buffer already searched for a blank line
+        self._skip_lf = False  # the last read ended in CR: an LF next is its other half
+        self._max_frame = max_frame_bytes
+
+    def feed(self, chunk: bytes) -> list[bytearray]:
+        if not chunk:
+            return []
+        if self._skip_lf:
+            self._skip_lf = False
+            if chunk.startswith(b"\n"):
+                chunk = chunk[1:]
+        if b"\r" in chunk:
+            # A CR ends a line whatever follows, so it counts now (a frame ending in
+            # one is yielded with this read, not the next); an LF next is dropped.
+            self._skip_lf = chunk.endswith(b"\r")
+            chunk = _normalise_newlines(chunk)
+        buffer = self._buffer
+        buffer += chunk
+        blocks: list[bytearray] = []
+        start = 0
+        # One byte back: the first "\n" of a "\n\n" may have ended the previous read.
+        found = buffer.find(b"\n\n", max(self._scanned - 1, 0))
+        while found >= 0:
+            if found - start > self._max_frame:
+                raise too_large("one frame", self._max_frame, "max_frame_bytes")
+            blocks.append(buffer[start:found])
+            start = found + 2
+            found = buffer.find(b"\n\n", start)
+        if start:
+            del buffer[:start]
+        self._scanned = len(buffer)
+        if len(buffer) > self._max_frame:
+            raise too_large("one frame", self._max_frame, "max_frame_bytes")
+        return blocks
+
+    def tail(self) -> bytes:
+        """What is left when the body ends: a last frame without its blank line."""
+        return bytes(self._buffer).strip(b"\n")
+
+
+async def iter_sse(chunks: AsyncIterator[bytes], limits: Limits | None = None) -> AsyncIterator[Frame]:
     """Split the body into frames at blank lines, each stamped when its last bytes
     arrived. A frame left unterminated when the body ends is still yielded: a cut
     stream must hand back what it carried. Bytes are decoded per whole frame, so a
     multi-byte character split across reads arrives intact."""
-    pending = b""
+    limits = limits or Limits()
+    splitter = SseSplitter(limits.max_frame_bytes)
+    max_bytes, max_frames = limits.max_response_bytes, limits.max_frames
+    received = 0
+    count = 0
     async for chunk in chunks:
         at = clock()
-        if pending:
-            chunk = pending + chunk
-        if b"\r" in chunk:
-            # A CR at the very end may be half of a CRLF: keep it raw for the next read.
-            if chunk.endswith(b"\r"):
-                chunk = _normalise_newlines(chunk[:-1]) + b"\r"
-            else:
-                chunk = _normalise_newlines(chunk)
-        if b"\n\n" not in chunk:
-            pending = chunk
-            continue
-        blocks = chunk.split(b"\n\n")
-        pending = blocks.pop()
-        for block in blocks:
+        received += len(chunk)
+        if received > max_bytes:
+            raise too_large("the response", max_bytes, "max_response_bytes")
+        for block in splitter.feed(chunk):
             if block:
                 frame = parse_frame(block.decode("utf-8", errors="replace"), at)
                 if frame is not None:
+                    count += 1
+                    if count > max_frames:
+                        raise too_large("the number of frames", max_frames, "max_frames")
                     yield frame
-    tail = _normalise_newlines(pending).strip(b"\n")
+    tail = splitter.tail()
     if tail:
         frame = parse_frame(tail.decode("utf-8", errors="replace"), clock())
-        if frame is not None:
+        if frame is not None and count < max_frames:
             yield frame
