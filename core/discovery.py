@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import orjson
+
 from core.providers import base
 from core.providers.base import ProviderError
-from core.providers.http import status_error
+from core.providers.http import read_capped, status_error
 from core.providers.registry import Resolved, UnknownProvider, resolve
 from core.runner import resolve_api_key
 from core.store.models import ModelConfig
@@ -23,6 +25,8 @@ DEFAULT_TIMEOUT_S = 10.0
 ANTHROPIC_VERSION = "2023-06-01"
 # Anthropic pages its list (default 20 per page); this many pages of 1000 is far beyond any account.
 ANTHROPIC_MAX_PAGES = 10
+# A model list is a few hundred KB at most (OpenRouter's, with descriptions); more is no list.
+MAX_LIST_BYTES = 16 * 1024 * 1024
 
 
 async def list_models(config: ModelConfig) -> list[str]:
@@ -41,7 +45,8 @@ async def list_models(config: ModelConfig) -> list[str]:
 
     import httpx2  # only when someone asks: the app's start-up never pays for it
 
-    async with httpx2.AsyncClient(timeout=timeout, follow_redirects=True) as client:
+    # No redirects: the request carries a key, which goes to the configured host only.
+    async with httpx2.AsyncClient(timeout=timeout, follow_redirects=False) as client:
         if resolved.protocol != "anthropic":
             return _ids(await _get(client, url, headers), url)
         ids: list[str] = []
@@ -75,19 +80,20 @@ async def _get(client: Any, url: str, headers: dict[str, str], params: dict[str,
     import httpx2
 
     try:
-        response = await client.get(url, headers=headers, params=params)
+        async with client.stream("GET", url, headers=headers, params=params) as response:
+            content = await read_capped(response.aiter_bytes(), MAX_LIST_BYTES)
     except httpx2.TimeoutException as error:
         what = "could not connect" if isinstance(error, httpx2.ConnectTimeout) else "no response"
         raise ProviderError(f"timed out talking to {url} ({what} within {client.timeout.read:g} s)", base.TIMEOUT) from error
     except (httpx2.HTTPError, httpx2.InvalidURL) as error:
         reason = str(error) or type(error).__name__
         raise ProviderError(f"cannot connect to {url}: {reason}", base.CONNECTION) from error
-    if response.status_code >= 400:
-        raise status_error(response)
     try:
-        body = response.json()
-    except ValueError:
-        body = None
+        body: Any = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        body = content.decode("utf-8", errors="replace")
+    if response.status_code >= 300:
+        raise status_error(response, body)
     if not isinstance(body, dict):
         raise ProviderError(f"{url} did not answer with a JSON model list", base.MALFORMED, http_status=response.status_code)
     return body

@@ -140,7 +140,7 @@ class SdkExchange:
                 return
         # A server may answer a streamed request with one JSON body (an error, or a
         # server that ignores `stream`): read it whole rather than find no SSE frames.
-        body = await _read_capped(_prepend(first, chunks), self._limits.max_response_bytes)
+        body = await read_capped(_prepend(first, chunks), self._limits.max_response_bytes)
         text = body.decode("utf-8", errors="replace")
         if "json" in content_type or body.lstrip().startswith((b"{", b"[")):
             yield Frame(at=clock(), raw=text, event=None, data=text)
@@ -162,7 +162,7 @@ async def _prepend(first: bytes, chunks: AsyncIterator[bytes]) -> AsyncIterator[
         yield chunk
 
 
-async def _read_capped(chunks: AsyncIterator[bytes], max_bytes: int) -> bytes:
+async def read_capped(chunks: AsyncIterator[bytes], max_bytes: int) -> bytes:
     """A whole body, read piece by piece so a huge one stops at the cap, not in memory."""
     parts: list[bytes] = []
     size = 0

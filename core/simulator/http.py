@@ -25,8 +25,19 @@ MAX_BODY_BYTES = 32 * 1024 * 1024
 READ_SIZE = 64 * 1024
 
 
+# A client that opens a connection (or keeps one alive) and sends nothing is dropped
+# after IDLE_TIMEOUT_S; one that starts a request must finish it (head and body)
+# within REQUEST_TIMEOUT_S: a slowloris client cannot hold connections open forever.
+IDLE_TIMEOUT_S = 60.0
+REQUEST_TIMEOUT_S = 10.0
+
+
 class BadRequest(Exception):
-    """The bytes on the socket are not a request we can answer; reply 400 and close."""
+    """The bytes on the socket are not a request we can answer; reply `status` and close."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(slots=True)
@@ -61,10 +72,21 @@ def response_head(status: int, headers: dict[str, str]) -> bytes:
 class Connection:
     """One client socket: request parsing with a shared buffer, writes, and hang-up detection."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        idle_timeout: float | None = IDLE_TIMEOUT_S,
+        request_timeout: float | None = REQUEST_TIMEOUT_S,
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
         self.reader = reader
         self.writer = writer
         self.transport = writer.transport
+        self.idle_timeout = idle_timeout
+        self.request_timeout = request_timeout
+        self.max_body_bytes = max_body_bytes
         self._buffer = bytearray()
         self._eof = False
         self.hung_up = asyncio.Event()
@@ -72,11 +94,17 @@ class Connection:
 
     # --- reading -------------------------------------------------------------
 
-    async def _fill(self) -> bool:
+    async def _fill(self, until: float | None = None) -> bool:
+        """Read more into the buffer; False at end of file. `until` (loop time): raise
+        TimeoutError if nothing arrives by then."""
         if self._eof:
             return False
         try:
-            data = await self.reader.read(READ_SIZE)
+            if until is None:
+                data = await self.reader.read(READ_SIZE)
+            else:
+                async with asyncio.timeout_at(until):
+                    data = await self.reader.read(READ_SIZE)
         except (ConnectionError, OSError):
             data = b""
         if not data:
@@ -86,17 +114,37 @@ class Connection:
         self._buffer += data
         return True
 
+    def _after(self, seconds: float | None) -> float | None:
+        return None if seconds is None else asyncio.get_running_loop().time() + seconds
+
     async def read_request(self) -> Request | None:
-        """The next request, or None when the client closed the connection between requests."""
+        """The next request, or None when the client closed the connection (or left it
+        idle past `idle_timeout`) between requests. Raises BadRequest (with the status
+        to answer) for bytes that are no request, or a request not finished in time."""
+        if not self._buffer.strip():
+            try:
+                if not await self._fill(self._after(self.idle_timeout)):
+                    return None
+            except TimeoutError:
+                return None  # an idle keep-alive connection: closed without a word
+        until = self._after(self.request_timeout)
+        try:
+            return await self._read_request(until)
+        except TimeoutError:
+            raise BadRequest(f"request not received within {self.request_timeout:g} s", 408) from None
+
+    async def _read_request(self, until: float | None) -> Request | None:
         scan_from = 0
         while (end := self._buffer.find(b"\r\n\r\n", scan_from)) < 0:
             if len(self._buffer) > MAX_HEAD_BYTES:
-                raise BadRequest("request head too large")
+                raise BadRequest("request head too large", 431)
             scan_from = max(0, len(self._buffer) - 3)
-            if not await self._fill():
+            if not await self._fill(until):
                 if self._buffer.strip():
                     raise BadRequest("connection closed in the middle of a request head")
                 return None
+        if end > MAX_HEAD_BYTES:
+            raise BadRequest("request head too large", 431)
         head = bytes(self._buffer[:end]).decode("latin-1")
         del self._buffer[: end + 4]
         request_line, *header_lines = head.split("\r\n")
@@ -112,17 +160,17 @@ class Connection:
             headers[name.strip().lower()] = value.strip()
         if "chunked" in headers.get("transfer-encoding", "").lower():
             raise BadRequest("chunked request bodies are not supported; send Content-Length")
-        try:
-            length = int(headers.get("content-length", "0"))
-        except ValueError as exc:
-            raise BadRequest("bad Content-Length") from exc
-        if length < 0 or length > MAX_BODY_BYTES:
+        length_text = headers.get("content-length", "0")
+        if not length_text.isascii() or not length_text.isdigit():  # int() would take "+1", "1_0"
             raise BadRequest("bad Content-Length")
+        length = int(length_text) if len(length_text) < 20 else self.max_body_bytes + 1
+        if length > self.max_body_bytes:
+            raise BadRequest(f"request body over {self.max_body_bytes} bytes", 413)
         if length > len(self._buffer) and headers.get("expect", "").lower() == "100-continue":
             # curl asks before sending bodies over 1 KB and would otherwise wait a second.
             self.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         while len(self._buffer) < length:
-            if not await self._fill():
+            if not await self._fill(until):
                 raise BadRequest("connection closed in the middle of a request body")
         body = bytes(self._buffer[:length])
         del self._buffer[:length]
@@ -134,8 +182,14 @@ class Connection:
         self._watcher = asyncio.create_task(self._watch())
 
     async def _watch(self) -> None:
+        # Kept for the next request, up to what one request may hold: a client pumping
+        # bytes while its answer streams is not allowed to grow the server's memory.
+        limit = MAX_HEAD_BYTES + self.max_body_bytes
         while await self._fill():
-            pass
+            if len(self._buffer) > limit:
+                self.transport.abort()
+                self.hung_up.set()
+                return
 
     async def stop_watching(self) -> None:
         watcher, self._watcher = self._watcher, None

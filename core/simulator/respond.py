@@ -30,9 +30,9 @@ MAX_BUFFERED = 1024 * 1024  # ...and wait for the socket only when this much is 
 
 
 class UnrecordedFrames(list):  # type: ignore[type-arg]
-    """Stands in for `RecordedExchange.frames` where nobody reads them (the embedded
-    simulator inside the app): a 100k-chunk answer would otherwise keep ~40 MB of
-    frames alive in the user's own process."""
+    """Stands in for `RecordedExchange.frames` (and `content_times`) where nobody reads
+    them (the embedded simulator inside the app, `llmwb simulate`): a 100k-chunk answer
+    would otherwise keep ~40 MB of frames alive for as long as the server runs."""
 
     def append(self, _frame: tuple[float, bytes]) -> None:
         return None

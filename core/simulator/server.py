@@ -19,7 +19,15 @@ import orjson
 
 from core.simulator import anthropic_wire, openai_wire, respond
 from core.simulator.anthropic_wire import AnthropicWire
-from core.simulator.http import BadRequest, Connection, Request, response_head
+from core.simulator.http import (
+    IDLE_TIMEOUT_S,
+    MAX_BODY_BYTES,
+    REQUEST_TIMEOUT_S,
+    BadRequest,
+    Connection,
+    Request,
+    response_head,
+)
 from core.simulator.openai_wire import OpenAIWire
 from core.simulator.respond import RecordedExchange, UnrecordedFrames
 from core.simulator.scenario import Scenario, builtin_scenarios, load_scenario_dir
@@ -44,12 +52,18 @@ class SimulatorServer:
         max_exchanges: int | None = None,
         record_frames: bool = True,
         on_exchange_done: Callable[[RecordedExchange], None] | None = None,
+        idle_timeout: float | None = IDLE_TIMEOUT_S,
+        request_timeout: float | None = REQUEST_TIMEOUT_S,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         """`scenarios` None means the built-ins; `scenario_dirs` then add/override by name.
 
         `max_exchanges` keeps only the newest N recordings (for long-lived servers);
-        `record_frames=False` keeps each exchange's facts and timings but not its frames;
-        `on_exchange_done` is called on the server's loop when an exchange finishes.
+        `record_frames=False` keeps each exchange's facts but not its frames nor the
+        write time of each one; `on_exchange_done` is called on the server's loop when
+        an exchange finishes. `idle_timeout` drops a connection that sends nothing that
+        long between requests; `request_timeout` answers 408 to a request whose head
+        and body take longer; a body over `max_body_bytes` is answered 413.
         """
         self.scenarios: dict[str, Scenario] = dict(scenarios) if scenarios is not None else builtin_scenarios()
         for directory in scenario_dirs:
@@ -59,6 +73,9 @@ class SimulatorServer:
         self.max_exchanges = max_exchanges
         self.record_frames = record_frames
         self.on_exchange_done = on_exchange_done
+        self.idle_timeout = idle_timeout
+        self.request_timeout = request_timeout
+        self.max_body_bytes = max_body_bytes
         self.exchanges: list[RecordedExchange] = []
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[Any]] = set()
@@ -104,7 +121,10 @@ class SimulatorServer:
         task = asyncio.current_task()
         if task is not None:
             self._connections.add(task)
-        conn = Connection(reader, writer)
+        conn = Connection(
+            reader, writer, idle_timeout=self.idle_timeout, request_timeout=self.request_timeout,
+            max_body_bytes=self.max_body_bytes,
+        )  # fmt: skip
         self._connection_count += 1
         connection_id = self._connection_count
         try:
@@ -112,8 +132,8 @@ class SimulatorServer:
                 try:
                     request = await conn.read_request()
                 except BadRequest as exc:
-                    body = openai_wire.error_body(400, str(exc))
-                    conn.write(response_head(400, respond.json_headers(body, close=True)) + body)
+                    body = openai_wire.error_body(exc.status, str(exc))
+                    conn.write(response_head(exc.status, respond.json_headers(body, close=True)) + body)
                     break
                 if request is None:
                     break
@@ -155,6 +175,7 @@ class SimulatorServer:
         )
         if not self.record_frames:
             exchange.frames = UnrecordedFrames()
+            exchange.content_times = UnrecordedFrames()
         self._record(exchange)
         keep_alive = False
         conn.start_watching()

@@ -14,6 +14,12 @@ if TYPE_CHECKING:
     from core.simulator.server import RecordedExchange
 
 DEFAULT_PORT = 8765
+DEFAULT_KEEP = 100
+# The server's own defaults, repeated in --help; importing them would load the
+# simulator (and orjson) for every CLI start.
+IDLE_TIMEOUT_S = 60.0
+REQUEST_TIMEOUT_S = 10.0
+MAX_BODY_BYTES = 32 * 1024 * 1024
 LOOPBACK_NAMES = ("localhost",)
 
 
@@ -38,6 +44,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="extra scenario files (*.yaml, *.yml, *.json); repeatable; same name overrides a built-in",
     )
     parser.add_argument("--quiet", action="store_true", help="do not print a line per request")
+    parser.add_argument(
+        "--keep", type=_positive_int, default=DEFAULT_KEEP, metavar="N",
+        help=f"requests remembered (facts and timings, never frames; default {DEFAULT_KEEP})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--idle-timeout", type=_positive_float, default=IDLE_TIMEOUT_S, metavar="S",
+        help=f"drop a connection that sends nothing for S seconds between requests (default {IDLE_TIMEOUT_S:g})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--request-timeout", type=_positive_float, default=REQUEST_TIMEOUT_S, metavar="S",
+        help=f"answer 408 to a request not fully received within S seconds (default {REQUEST_TIMEOUT_S:g})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-body-mb", type=_positive_float, default=MAX_BODY_BYTES / 2**20, metavar="MB",
+        help=f"answer 413 to a request body over MB megabytes (default {MAX_BODY_BYTES // 2**20})",
+    )  # fmt: skip
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: a whole number > 0")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text}: a number > 0")
+    return value
 
 
 def _port(text: str) -> int:
@@ -82,7 +124,12 @@ async def _serve(args: argparse.Namespace) -> int:
         print(f"llmwb simulate: {exc}", file=sys.stderr)
         return 2
     on_done = None if args.quiet else (lambda exchange: print(_describe(exchange), flush=True))
-    server = SimulatorServer(scenarios, host=args.host, port=args.port, on_exchange_done=on_done)
+    # A network service runs for days: it keeps the last few requests' facts, no frames.
+    server = SimulatorServer(
+        scenarios, host=args.host, port=args.port, on_exchange_done=on_done,
+        max_exchanges=args.keep, record_frames=False, idle_timeout=args.idle_timeout,
+        request_timeout=args.request_timeout, max_body_bytes=int(args.max_body_mb * 2**20),
+    )  # fmt: skip
     try:
         await server.start()
     except OSError as exc:
