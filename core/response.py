@@ -64,14 +64,15 @@ def usage_problem(raw: Any) -> str | None:
     for key, value in raw.items():
         if value is None:
             continue
-        if isinstance(value, dict):
+        if str(key).endswith("tokens"):
+            if not _is_count(value):
+                return f"usage {key} is {_shown(value)}, not a token count"
+        elif isinstance(value, dict):
             for inner_key, inner in value.items():
                 if inner is not None and str(inner_key).endswith("tokens") and not _is_count(inner):
                     return f"usage {key}.{inner_key} is {_shown(inner)}, not a token count"
         elif str(key).endswith("_details"):
             return f"usage {key} is {type(value).__name__}, not an object"
-        elif str(key).endswith("tokens") and not _is_count(value):
-            return f"usage {key} is {_shown(value)}, not a token count"
     return None
 
 
