@@ -59,13 +59,15 @@ def too_large(what: str, limit: int, param: str) -> ProviderError:
 class SseSplitter:
     """Bytes in, complete frame blocks (blank line removed) out."""
 
-    __slots__ = ("_buffer", "_scanned", "_skip_lf", "_max_frame")
+    __slots__ = ("_buffer", "_scanned", "_skip_lf", "_max_frame", "overflow")
 
     def __init__(self, max_frame_bytes: int) -> None:
         self._buffer = bytearray()
         self._scanned = 0  # bytes of the buffer already searched for a blank line
         self._skip_lf = False  # the last read ended in CR: an LF next is its other half
         self._max_frame = max_frame_bytes
+        # Set when a frame passed the cap: the frames before it are handed out first.
+        self.overflow: ProviderError | None = None
 
     def feed(self, chunk: bytes) -> list[bytearray]:
         if not chunk:
@@ -87,15 +89,15 @@ class SseSplitter:
         found = buffer.find(b"\n\n", max(self._scanned - 1, 0))
         while found >= 0:
             if found - start > self._max_frame:
-                raise too_large("one frame", self._max_frame, "max_frame_bytes")
+                break
             blocks.append(buffer[start:found])
             start = found + 2
             found = buffer.find(b"\n\n", start)
         if start:
             del buffer[:start]
         self._scanned = len(buffer)
-        if len(buffer) > self._max_frame:
-            raise too_large("one frame", self._max_frame, "max_frame_bytes")
+        if (found >= 0 or len(buffer) > self._max_frame) and self.overflow is None:
+            self.overflow = too_large("one frame", self._max_frame, "max_frame_bytes")
         return blocks
 
     def tail(self) -> bytes:
@@ -116,8 +118,11 @@ async def iter_sse(chunks: AsyncIterator[bytes], limits: Limits | None = None) -
     async for chunk in chunks:
         at = clock()
         received += len(chunk)
+        overflow = None
         if received > max_bytes:
-            raise too_large("the response", max_bytes, "max_response_bytes")
+            # The frames complete within the cap are kept; nothing past it is read.
+            chunk = chunk[: len(chunk) - (received - max_bytes)]
+            overflow = too_large("the response", max_bytes, "max_response_bytes")
         for block in splitter.feed(chunk):
             if block:
                 frame = parse_frame(block.decode("utf-8", errors="replace"), at)
@@ -126,6 +131,9 @@ async def iter_sse(chunks: AsyncIterator[bytes], limits: Limits | None = None) -
                     if count > max_frames:
                         raise too_large("the number of frames", max_frames, "max_frames")
                     yield frame
+        overflow = splitter.overflow or overflow
+        if overflow is not None:
+            raise overflow
     tail = splitter.tail()
     if tail:
         frame = parse_frame(tail.decode("utf-8", errors="replace"), clock())
