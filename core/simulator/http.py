@@ -105,6 +105,8 @@ class Connection:
             else:
                 async with asyncio.timeout_at(until):
                     data = await self.reader.read(READ_SIZE)
+        except TimeoutError:  # an OSError too, but no end of file
+            raise
         except (ConnectionError, OSError):
             data = b""
         if not data:
