@@ -137,5 +137,7 @@ async def iter_sse(chunks: AsyncIterator[bytes], limits: Limits | None = None) -
     tail = splitter.tail()
     if tail:
         frame = parse_frame(tail.decode("utf-8", errors="replace"), clock())
-        if frame is not None and count < max_frames:
+        if frame is not None:
+            if count >= max_frames:
+                raise too_large("the number of frames", max_frames, "max_frames")
             yield frame
