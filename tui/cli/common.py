@@ -125,7 +125,9 @@ def metrics_summary(metrics: dict[str, Any]) -> str:
     tokens = f"tokens {metrics.get('prompt_tokens', 0)} in / {metrics.get('completion_tokens', 0)} out"
     if metrics.get("reasoning_tokens"):
         tokens += f" ({metrics['reasoning_tokens']} reasoning)"
-    if metrics.get("usage_source") == "estimated":
+    if metrics.get("usage_note"):
+        tokens += " (estimated: the server's usage was unusable)"
+    elif metrics.get("usage_source") == "estimated":
         tokens += " (estimated)"
     parts.append(tokens)
     if metrics.get("decode_tps") is not None:
