@@ -109,7 +109,7 @@ class SdkExchange:
     async def frames(self) -> AsyncIterator[Frame]:
         chunks: AsyncIterator[bytes] = self._http.aiter_bytes()
         if self._deadline_at is not None:
-            chunks = _before(chunks, self._deadline_at, self._read_timeout)
+            chunks = _before(chunks, self._deadline_at)
         scrub = self._scrub
         try:
             async for frame in self._frames(chunks):
@@ -174,23 +174,48 @@ async def read_capped(chunks: AsyncIterator[bytes], max_bytes: int) -> bytes:
     return b"".join(parts)
 
 
-async def _before(chunks: AsyncIterator[bytes], deadline_at: float, read_timeout: float | None) -> AsyncIterator[bytes]:
+async def _before(chunks: AsyncIterator[bytes], deadline_at: float) -> AsyncIterator[bytes]:
     """The reads, ended by the run's deadline: a server trickling a byte a second never
-    trips the per-read timeout. Each read is bounded by the time left only once that is
-    less than the read timeout, so a normal stream pays one clock read per chunk."""
+    trips the per-read timeout. One timer for the whole body, not one per read (that
+    would double the hot path's cost): when it fires during a read, that read is
+    cancelled; between reads, the next one is not started."""
+    task = asyncio.current_task()
+    assert task is not None
+    watch = _DeadlineWatch(task)
+    timer = asyncio.get_running_loop().call_later(max(deadline_at - clock(), 0), watch.expire)
     iterator = chunks.__aiter__()
-    while True:
-        left = deadline_at - clock()
-        if left <= 0:
-            raise deadline_passed(deadline_at)
-        try:
-            if read_timeout is not None and left > read_timeout:
+    try:
+        while True:
+            if watch.expired:
+                raise deadline_passed(deadline_at)
+            watch.reading = True
+            try:
                 chunk = await iterator.__anext__()
-            else:
-                chunk = await _within(iterator.__anext__(), left, deadline_at, "the response to end")
-        except StopAsyncIteration:
-            return
-        yield chunk
+            except StopAsyncIteration:
+                return
+            except asyncio.CancelledError:
+                if watch.expired and task.uncancel() == 0:  # our cancel, and nobody else's
+                    raise deadline_passed(deadline_at) from None
+                raise
+            finally:
+                watch.reading = False
+            yield chunk
+    finally:
+        timer.cancel()
+
+
+class _DeadlineWatch:
+    __slots__ = ("task", "reading", "expired")
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+        self.reading = False
+        self.expired = False
+
+    def expire(self) -> None:
+        self.expired = True
+        if self.reading:  # never cancel the consumer's own code between reads
+            self.task.cancel()
 
 
 def deadline_passed(deadline_at: float, *, waiting_for: str = "the response to end") -> ProviderError:
