@@ -110,9 +110,14 @@ class SdkExchange:
         chunks: AsyncIterator[bytes] = self._http.aiter_bytes()
         if self._deadline_at is not None:
             chunks = _before(chunks, self._deadline_at)
+        # The usual case straight to the SSE parser: one generator less per frame.
+        if self._stream and "event-stream" in self._content_type.lower():
+            source = iter_sse(chunks, self._limits)
+        else:
+            source = self._unlabelled(chunks)
         scrub = self._scrub
         try:
-            async for frame in self._frames(chunks):
+            async for frame in source:
                 if scrub and scrub(frame.raw) is not frame.raw:  # a key in it: rare, so checked first
                     frame = Frame(frame.at, scrub(frame.raw), frame.event, scrub(frame.data))
                 yield frame
@@ -121,12 +126,9 @@ class SdkExchange:
         except Exception as exc:  # transport failures half-way through the body
             raise map_transport_error(exc, read_timeout=self._read_timeout) from exc
 
-    async def _frames(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[Frame]:
+    async def _unlabelled(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[Frame]:
+        """A body not labelled as an event stream: JSON, mislabelled SSE, or a page."""
         content_type = self._content_type.lower()
-        if self._stream and "event-stream" in content_type:
-            async for frame in iter_sse(chunks, self._limits):
-                yield frame
-            return
         first = b""
         if "json" not in content_type:
             # Not what was asked for by its label: SSE mislabelled (text/plain, none) is
