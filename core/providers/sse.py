@@ -57,19 +57,23 @@ def too_large(what: str, limit: int, param: str) -> ProviderError:
 
 
 class SseSplitter:
-    """Bytes in, complete frame blocks (blank line removed) out."""
+    """Bytes in, complete frame blocks (blank line removed) out.
 
-    __slots__ = ("_buffer", "_scanned", "_skip_lf", "_max_frame", "overflow")
+    The pending bytes of an unfinished frame are appended to, never re-copied, and
+    only a new read is searched for the blank line: a long frame costs linear time.
+    Once a read completes a frame, the pending bytes and the read are joined once
+    and split in C, as cheap as it gets for the usual stream of short frames."""
+
+    __slots__ = ("_pending", "_skip_lf", "_max_frame", "overflow")
 
     def __init__(self, max_frame_bytes: int) -> None:
-        self._buffer = bytearray()
-        self._scanned = 0  # bytes of the buffer already searched for a blank line
+        self._pending = bytearray()
         self._skip_lf = False  # the last read ended in CR: an LF next is its other half
         self._max_frame = max_frame_bytes
         # Set when a frame passed the cap: the frames before it are handed out first.
         self.overflow: ProviderError | None = None
 
-    def feed(self, chunk: bytes) -> list[bytearray]:
+    def feed(self, chunk: bytes) -> list[bytes]:
         if not chunk:
             return []
         if self._skip_lf:
@@ -81,28 +85,32 @@ class SseSplitter:
             # one is yielded with this read, not the next); an LF next is dropped.
             self._skip_lf = chunk.endswith(b"\r")
             chunk = _normalise_newlines(chunk)
-        buffer = self._buffer
-        buffer += chunk
-        blocks: list[bytearray] = []
-        start = 0
-        # One byte back: the first "\n" of a "\n\n" may have ended the previous read.
-        found = buffer.find(b"\n\n", max(self._scanned - 1, 0))
-        while found >= 0:
-            if found - start > self._max_frame:
-                break
-            blocks.append(buffer[start:found])
-            start = found + 2
-            found = buffer.find(b"\n\n", start)
-        if start:
-            del buffer[:start]
-        self._scanned = len(buffer)
-        if (found >= 0 or len(buffer) > self._max_frame) and self.overflow is None:
-            self.overflow = too_large("one frame", self._max_frame, "max_frame_bytes")
+        pending = self._pending
+        # The blank line is in this read, or its first LF ended the last one.
+        if b"\n\n" not in chunk and not (chunk.startswith(b"\n") and pending.endswith(b"\n")):
+            pending += chunk
+            if len(pending) > self._max_frame and self.overflow is None:
+                self.overflow = too_large("one frame", self._max_frame, "max_frame_bytes")
+            return []
+        data = bytes(pending) + chunk if pending else chunk
+        blocks = data.split(b"\n\n")
+        rest = blocks.pop()
+        self._pending = bytearray(rest)
+        if len(data) > self._max_frame:  # only then can a block be over the cap
+            for index, block in enumerate(blocks):
+                if len(block) > self._max_frame:
+                    del blocks[index:]
+                    break
+            else:
+                if len(rest) <= self._max_frame:
+                    return blocks
+            if self.overflow is None:
+                self.overflow = too_large("one frame", self._max_frame, "max_frame_bytes")
         return blocks
 
     def tail(self) -> bytes:
         """What is left when the body ends: a last frame without its blank line."""
-        return bytes(self._buffer).strip(b"\n")
+        return bytes(self._pending).strip(b"\n")
 
 
 async def iter_sse(chunks: AsyncIterator[bytes], limits: Limits | None = None) -> AsyncIterator[Frame]:
