@@ -117,7 +117,11 @@ def load_json(data: str) -> Any:
     Raises ValueError (orjson.JSONDecodeError is one) for text that is not JSON."""
     try:
         return orjson.loads(data)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as error:
+        # Only for numbers: the standard parser also takes what orjson rightly refuses
+        # (a lone surrogate, which no UTF-8 consumer downstream could write out).
+        if "number" not in str(error):
+            raise
         return json.loads(data, parse_constant=_reject_constant)
 
 

@@ -149,3 +149,13 @@ async def test_a_non_streamed_answer_with_bad_usage_keeps_the_answer(store):
     assert isinstance(outcome.last, Finished)
     assert outcome.last.final_response["content"] == "whole"
     assert outcome.last.metrics["usage_source"] == "estimated"
+
+
+async def test_a_lone_surrogate_is_a_malformed_chunk_not_text_nobody_can_write(store):
+    body = b'data: {"id": "c1", "choices": [{"index": 0, "delta": {"content": "kept"}}]}\n\n'
+    body += b'data: {"id": "c1", "choices": [{"index": 0, "delta": {"content": "\\ud800"}}]}\n\n'
+    async with HostileServer(send(body)) as server:
+        outcome = await run_to_end(openai_config(server.root_url), store=store)
+    assert outcome.last.error_type == "malformed_chunk"
+    assert outcome.last.partial_response["content"] == "kept"
+    saved_row(store, outcome)
