@@ -108,3 +108,15 @@ async def test_the_log_and_the_run_share_one_redaction(monkeypatch):
     core_redact("warm")  # the scan that sees the new variable
     line = f"x-api-key: {KEY} and {KEY}"
     assert log_redact(line) == core_redact(line) and KEY not in core_redact(line)
+
+
+async def test_the_key_a_config_names_is_scrubbed_whatever_the_variable_is_called(store, monkeypatch):
+    monkeypatch.setenv("ACME_CREDENTIAL", "acme-9f8e7d6c5b4a")  # a name that does not look like a key
+    body = sse(openai_chunk("you sent acme-9f8e7d6c5b4a"), openai_chunk(finish="stop"), "[DONE]")
+    async with HostileServer(send(body)) as server:
+        outcome = await run_to_end(openai_config(server.root_url, api_key_env="ACME_CREDENTIAL"), store=store)
+        [request] = server.received
+    assert "acme-9f8e7d6c5b4a" in request.headers["authorization"]  # sent where it belongs
+    assert outcome.response["content"] == "you sent [REDACTED]"
+    row = saved_row(store, outcome)
+    assert all("acme-9f8e7d6c5b4a" not in f.data for f in store.get_frames(row.id))
