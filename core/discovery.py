@@ -15,7 +15,8 @@ import orjson
 
 from core.providers import base
 from core.providers.base import ProviderError
-from core.providers.http import read_capped, status_error
+from core.providers.bounds import read_capped
+from core.providers.http import status_error
 from core.providers.registry import Resolved, UnknownProvider, resolve
 from core.runner import resolve_api_key
 from core.store.models import ModelConfig

@@ -20,7 +20,8 @@ from core.events import DeltaEvent, ReasoningDelta, TextDelta, ToolCallDelta
 from core.providers import base
 from core.providers.base import Frame, ProviderError, SendLog, load_json, optional_text, require_text
 from core.providers.anthropic_request import build_body
-from core.providers.http import SdkExchange, before_deadline, map_sdk_error, sdk_client
+from core.providers.bounds import before_deadline
+from core.providers.http import SdkExchange, map_sdk_error, sdk_client
 from core.request import ChatRequest
 from core.response import ResponseBuilder
 from core.store.models import ModelConfig

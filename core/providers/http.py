@@ -13,17 +13,16 @@ from __future__ import annotations
 import asyncio
 import importlib
 import sys
-from typing import Any, AsyncIterator, Awaitable, TypeVar
+from typing import Any, AsyncIterator
 
 import orjson
 
 from core.metrics import clock
 from core.providers import base
 from core.providers.base import Frame, Limits, ProviderError, SendLog, limits_of
-from core.providers.sse import iter_sse, too_large
+from core.providers.bounds import prepend, read_capped, until_deadline
+from core.providers.sse import iter_sse
 from core.redact import scrubber
-
-T = TypeVar("T")
 
 _CUT_STREAM_ERRORS = {"RemoteProtocolError", "ReadError", "IncompleteRead", "LocalProtocolError"}
 _TIMEOUTS = {"ReadTimeout", "TimeoutException", "WriteTimeout", "PoolTimeout", "ConnectTimeout"}
@@ -109,7 +108,7 @@ class SdkExchange:
     async def frames(self) -> AsyncIterator[Frame]:
         chunks: AsyncIterator[bytes] = self._http.aiter_bytes()
         if self._deadline_at is not None:
-            chunks = _before(chunks, self._deadline_at)
+            chunks = until_deadline(chunks, self._deadline_at)
         # The usual case straight to the SSE parser: one generator less per frame.
         if self._stream and "event-stream" in self._content_type.lower():
             source = iter_sse(chunks, self._limits)
@@ -137,12 +136,12 @@ class SdkExchange:
                 if first.strip():
                     break
             if self._stream and not first.lstrip().startswith((b"<", b"{", b"[")):
-                async for frame in iter_sse(_prepend(first, chunks), self._limits):
+                async for frame in iter_sse(prepend(first, chunks), self._limits):
                     yield frame
                 return
         # A server may answer a streamed request with one JSON body (an error, or a
         # server that ignores `stream`): read it whole rather than find no SSE frames.
-        body = await read_capped(_prepend(first, chunks), self._limits.max_response_bytes)
+        body = await read_capped(prepend(first, chunks), self._limits.max_response_bytes)
         text = body.decode("utf-8", errors="replace")
         if "json" in content_type or body.lstrip().startswith((b"{", b"[")):
             yield Frame(at=clock(), raw=text, event=None, data=text)
@@ -155,97 +154,6 @@ class SdkExchange:
             f"the server answered with {self._content_type or 'no content type'}, not {expected}: {first_line[:200]}",
             base.MALFORMED,
         )
-
-
-async def _prepend(first: bytes, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    if first:
-        yield first
-    async for chunk in chunks:
-        yield chunk
-
-
-async def read_capped(chunks: AsyncIterator[bytes], max_bytes: int) -> bytes:
-    """A whole body, read piece by piece so a huge one stops at the cap, not in memory."""
-    parts: list[bytes] = []
-    size = 0
-    async for chunk in chunks:
-        size += len(chunk)
-        if size > max_bytes:
-            raise too_large("the response", max_bytes, "max_response_bytes")
-        parts.append(chunk)
-    return b"".join(parts)
-
-
-async def _before(chunks: AsyncIterator[bytes], deadline_at: float) -> AsyncIterator[bytes]:
-    """The reads, ended by the run's deadline: a server trickling a byte a second never
-    trips the per-read timeout. One timer for the whole body, not one per read (that
-    would double the hot path's cost): when it fires during a read, that read is
-    cancelled; between reads, the next one is not started."""
-    task = asyncio.current_task()
-    assert task is not None
-    watch = _DeadlineWatch(task)
-    timer = asyncio.get_running_loop().call_later(max(deadline_at - clock(), 0), watch.expire)
-    iterator = chunks.__aiter__()
-    try:
-        while True:
-            if watch.expired:
-                raise deadline_passed(deadline_at)
-            watch.reading = True
-            try:
-                chunk = await iterator.__anext__()
-            except StopAsyncIteration:
-                return
-            except asyncio.CancelledError:
-                if watch.expired and task.uncancel() == 0:  # our cancel, and nobody else's
-                    raise deadline_passed(deadline_at) from None
-                raise
-            finally:
-                watch.reading = False
-            yield chunk
-    finally:
-        timer.cancel()
-
-
-class _DeadlineWatch:
-    __slots__ = ("task", "reading", "expired")
-
-    def __init__(self, task: asyncio.Task[Any]) -> None:
-        self.task = task
-        self.reading = False
-        self.expired = False
-
-    def expire(self) -> None:
-        self.expired = True
-        if self.reading:  # never cancel the consumer's own code between reads
-            self.task.cancel()
-
-
-def deadline_passed(deadline_at: float, *, waiting_for: str = "the response to end") -> ProviderError:
-    return ProviderError(
-        f"the run passed its deadline while waiting for {waiting_for} (param deadline; "
-        "what arrived is kept)",
-        base.TIMEOUT,
-    )
-
-
-async def _within(step: Awaitable[T], seconds: float, deadline_at: float, waiting_for: str) -> T:
-    timer = asyncio.timeout(seconds)
-    try:
-        async with timer:
-            return await step
-    except TimeoutError as exc:
-        if not timer.expired():  # a TimeoutError from inside, not the deadline's
-            raise
-        raise deadline_passed(deadline_at, waiting_for=waiting_for) from exc
-
-
-async def before_deadline(send: Awaitable[T], send_log: SendLog) -> T:
-    """Await the SDK's send (connection, retries, headers) within the run's deadline:
-    a server that trickles its headers a byte at a time never trips a read timeout."""
-    deadline_at = send_log.deadline_at
-    if deadline_at is None:
-        return await send
-    return await _within(send, max(deadline_at - clock(), 0), deadline_at, "the response headers")
 
 
 def _read_timeout_of(http_response: Any) -> float | None:

@@ -11,9 +11,9 @@ import orjson
 from core.events import DeltaEvent, ReasoningDelta, TextDelta, ToolCallDelta
 from core.providers import base
 from core.providers.base import Frame, ProviderError, SendLog, load_json, optional_text, require_text
+from core.providers.bounds import before_deadline
 from core.providers.http import (
     SdkExchange,
-    before_deadline,
     map_sdk_error,
     sdk_client,
     status_error_type,
