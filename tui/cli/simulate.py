@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tui.cli.common import port_number
+
 if TYPE_CHECKING:
     from core.simulator.server import RecordedExchange
 
@@ -28,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
+    parser.add_argument("--port", type=port_number, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
     parser.add_argument(
         "--scenario-dir",
         action="append",
@@ -38,14 +40,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="extra scenario files (*.yaml, *.yml, *.json); repeatable; same name overrides a built-in",
     )
     parser.add_argument("--quiet", action="store_true", help="do not print a line per request")
-
-
-def _port(text: str) -> int:
-    # Checked here: out of range, the socket layer raises OverflowError, not OSError.
-    port = int(text)
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{text}: a port from 0 to 65535 (0 picks a free one)")
-    return port
 
 
 def is_loopback(host: str) -> bool:
