@@ -25,10 +25,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def workbench_command(verbose: bool) -> str:
-    """The shell command textual-serve runs per browser tab: this interpreter's llmwb."""
+    """The shell command textual-serve runs per browser tab: this interpreter's llmwb.
+    `exec`, so the app is the server's own child and dies with it (see tui.serve.tab)."""
     argv = ["--verbose"] if verbose else []
-    code = f"import sys; from tui.cli import main; sys.exit(main({argv!r}))"
-    return shlex.join([sys.executable, "-c", code])
+    return "exec " + shlex.join([sys.executable, "-m", "tui.serve.tab", *argv])
 
 
 @web.middleware
