@@ -22,10 +22,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "web", help="the workbench in a browser (loopback only)", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
-    parser.add_argument("--port", type=port_number, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
+    parser.add_argument(
+        "--port", type=port_number, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)"
+    )
     parser.add_argument(
         "--host", default="127.0.0.1",
-        help="a loopback address (default 127.0.0.1); anything else is refused: the page would run llmwb with your keys",
+        help="a loopback address (default 127.0.0.1); anything else is refused: each tab runs llmwb with your keys",
     )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from core.config_yaml import model_to_dict
+from tui.cli.history import run_summary
 from tui.serve.chat import (
     BadRequest, ChatBody, ClientGone, EventStreamResponse, NotFound, build_request, find_config, find_tools,
     json_error, run_to_body, sse_lines, until_disconnect,
@@ -31,7 +32,7 @@ def create_app(store: Any, *, token: str | None = None, loopback_only_hosts: boo
 
     @api.exception_handler(RequestValidationError)
     async def bad_body(_request: Request, error: RequestValidationError) -> Response:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in error.errors())
+        problems = "; ".join(f"{_field(problem['loc'])}: {problem['msg']}" for problem in error.errors())
         return json_error(422, f"bad request: {problems}", detail=error.errors())
 
     @api.get("/api/health")
@@ -44,8 +45,6 @@ def create_app(store: Any, *, token: str | None = None, loopback_only_hosts: boo
 
     @api.get("/api/runs")
     def runs(limit: int = Query(20, ge=1, le=MAX_RUNS_LISTED)) -> list[dict[str, Any]]:
-        from tui.cli.history import run_summary
-
         return [run_summary(run) for run in store.list_runs(limit=limit)]
 
     @api.get("/api/runs/{run_id}")
@@ -55,7 +54,8 @@ def create_app(store: Any, *, token: str | None = None, loopback_only_hosts: boo
             return json_error(404, f"no run with id {run_id!r} (see GET /api/runs)")
         data = row.model_dump(mode="json")
         if frames:
-            data["frames"] = [{"seq": f.seq, "offset_ms": f.offset_ms, "data": f.data} for f in store.get_frames(run_id)]
+            frame_rows = store.get_frames(run_id)
+            data["frames"] = [{"seq": f.seq, "offset_ms": f.offset_ms, "data": f.data} for f in frame_rows]
         return Response(_json(data), media_type="application/json")
 
     @api.post("/api/debug/chat")
@@ -85,6 +85,11 @@ def create_app(store: Any, *, token: str | None = None, loopback_only_hosts: boo
 
     api.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return Guard(api, token=token, loopback_only_hosts=loopback_only_hosts)
+
+
+def _field(location: tuple[Any, ...] | list[Any]) -> str:
+    """`("body", "params")` → `params`; the body itself (not JSON at all) → `body`."""
+    return ".".join(str(part) for part in location if part != "body") or "body"
 
 
 def _json(data: Any) -> bytes:

@@ -15,7 +15,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from starlette.responses import Response, StreamingResponse
 
-from core.events import Failed, Finished, to_json_line
+from core.events import Failed, Finished, ReasoningDelta, TextDelta, ToolCallDelta, to_json_line
 from core.request import ChatRequest, ToolSpec
 from core.runner import RunOptions, run
 from core.store.models import ModelConfig, ToolDefinition
@@ -26,6 +26,9 @@ T = TypeVar("T")
 SSE_HEADERS = {"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"}
 DONE_LINE = b"data: [DONE]\n\n"
 TOOL_CHOICE_WORDS = ("auto", "none", "required")
+# The original API's events; anything else the runner yields (RunStarted, wire frames,
+# phases) stays off this stream, so its clients never meet a line they do not know.
+PROTOCOL_EVENTS = (TextDelta, ReasoningDelta, ToolCallDelta, Finished, Failed)
 
 
 class ChatBody(BaseModel):
@@ -94,9 +97,8 @@ async def sse_lines(config: ModelConfig, request: ChatRequest, store: Any) -> As
     events = run(config, request, RunOptions(store=store, wire_frames=False))
     try:
         async for event in events:
-            line = to_json_line(event)
-            if line is not None:  # RunStarted is outside the protocol
-                yield f"data: {line}\n\n".encode()
+            if isinstance(event, PROTOCOL_EVENTS):
+                yield f"data: {to_json_line(event)}\n\n".encode()
         yield DONE_LINE
     finally:
         await events.aclose()
