@@ -28,6 +28,7 @@ def sim() -> Iterator[ThreadedSimulator]:
     # Stalls for good after three words: the client hangs up in the middle.
     simulator.add(name="hang", text=WORDS, chunking={"mode": "word"},
                   timing={"first_token_ms": 0, "gap_ms": 5}, fault={"stall_after_chunks": 3, "stall_s": 120.0})  # fmt: skip
+    simulator.add(name="hang-whole", text=WORDS, fault={"stall_after_chunks": 0, "stall_s": 120.0})  # non-streamed: waits
     simulator.add(name="limited", text="never sent", fault={"http_status": 429, "headers": {"retry-after": "7"}})
     yield simulator
     simulator.close()
@@ -38,7 +39,7 @@ def serve_home(tmp_path_factory: pytest.TempPathFactory, sim: ThreadedSimulator)
     home = tmp_path_factory.mktemp("serve-home")
     store = Store(home / "llmwb.db")
     ensure_seeded(store)
-    for scenario in ("stalling", "hang", "limited"):
+    for scenario in ("stalling", "hang", "hang-whole", "limited"):
         store.save_config(ModelConfig(
             name=f"sim-{scenario}", provider="openai-compatible", model=scenario, base_url=sim.openai_base_url,
             params={"max_retries": 0},

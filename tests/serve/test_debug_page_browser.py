@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from browser import Browser, find_browser, wait_until
-from serve_support import LiveProcess, ThreadedSimulator, client, wait_for_status
+from browser import Browser, find_browser
+from serve_support import LiveProcess, ThreadedSimulator, client, wait_for_status, wait_until
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 STEP_TIMEOUT_S = 60.0

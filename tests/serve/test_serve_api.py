@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ import time
 import pytest
 
 from readme_examples import README_BASE_URL, chat_bodies, get_paths, python_client
-from serve_support import LiveProcess, ThreadedSimulator, client, sse_events, wait_for_status
+from serve_support import LiveProcess, ThreadedSimulator, client, sse_events, wait_for_status, wait_until
 
 CHAT = "/api/debug/chat"
 
@@ -134,6 +135,22 @@ def test_a_client_hanging_up_cancels_the_run_and_it_is_saved(live: LiveProcess, 
     assert run["status"] == "cancelled" and run["error_type"] == "cancelled"
     assert run["response"]["content"] == received
     assert run["response"]["finish_reason"] == "cancelled"
+
+
+def test_hanging_up_on_a_non_streamed_call_cancels_it_too(live: LiveProcess, sim: ThreadedSimulator) -> None:
+    body = json.dumps({"model_id": "sim-hang-whole", "prompt": "hi", "stream": False}).encode()
+    host, port = live.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as raw:
+        raw.sendall(
+            f"POST {CHAT} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+        )
+        (exchange,) = wait_until(lambda: sim.exchanges("hang-whole"), 60, "the upstream request")
+    sim.wait_finished(exchange)  # closed by the server once the client had gone
+    with client() as http:
+        run_id = next(r["id"] for r in http.get(live.url + "/api/runs?limit=50").json() if r["model_config"] == "sim-hang-whole")
+        run = wait_for_status(http, live.url, run_id)
+    assert run["status"] == "cancelled" and not run["stream"]
 
 
 @pytest.mark.parametrize(

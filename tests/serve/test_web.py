@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from browser import wait_until
-from serve_support import LiveProcess, client
+from serve_support import LiveProcess, client, wait_until
 
 APP_START_TIMEOUT_S = 90.0
 
