@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,18 +18,28 @@ from starlette.staticfiles import StaticFiles
 from core.config_yaml import model_to_dict
 from tui.cli.history import run_summary
 from tui.serve.chat import (
-    BadRequest, ChatBody, ClientGone, EventStreamResponse, NotFound, build_request, find_config, find_tools,
+    BadRequest, ChatBody, ClientGone, EventStreamResponse, InFlight, NotFound, build_request, find_config, find_tools,
     json_error, run_to_body, sse_lines, until_disconnect,
 )  # fmt: skip
 from tui.serve.guard import Guard
 
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_RUNS_LISTED = 1000
+SHUTDOWN_SAVE_TIMEOUT_S = 10.0
 
 
 def create_app(store: Any, *, token: str | None = None, loopback_only_hosts: bool = True) -> Guard:
     """The ASGI app: the API and page, behind the token/host/origin guard."""
-    api = FastAPI(title="llmwb debug API", version=_version(), docs_url=None, redoc_url=None, openapi_url=None)
+    in_flight = InFlight()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_api: FastAPI) -> AsyncIterator[None]:
+        yield
+        await in_flight.settle(SHUTDOWN_SAVE_TIMEOUT_S)
+
+    api = FastAPI(
+        title="llmwb debug API", version=_version(), docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
 
     @api.exception_handler(RequestValidationError)
     async def bad_body(_request: Request, error: RequestValidationError) -> Response:
@@ -69,9 +80,9 @@ def create_app(store: Any, *, token: str | None = None, loopback_only_hosts: boo
         except BadRequest as error:
             return json_error(422, f"bad request: {error}")
         if body.stream:
-            return EventStreamResponse(sse_lines(config, chat_request, store))
+            return EventStreamResponse(sse_lines(config, chat_request, store), in_flight)
         try:
-            answer = await until_disconnect(request.receive, run_to_body(config, chat_request, store))
+            answer = await until_disconnect(request.receive, run_to_body(config, chat_request, store), in_flight)
         except ClientGone:
             return Response(status_code=499)  # nobody is left to read it; the run is saved as cancelled
         return Response(_json(answer), media_type="application/json")

@@ -126,12 +126,34 @@ class ClientGone(Exception):
     """The client closed the connection before the answer was complete."""
 
 
-async def until_disconnect(receive: Receive, work: Awaitable[T]) -> T:
+class InFlight:
+    """The runs this server has going. When it stops (Ctrl-C, SIGTERM) the server
+    cancels its requests and then waits here, so each run is saved as cancelled
+    before the event loop ends, instead of staying `running` forever."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def start(self, work: Awaitable[T]) -> asyncio.Task[T]:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def settle(self, timeout: float) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+
+
+async def until_disconnect(receive: Receive, work: Awaitable[T], in_flight: InFlight) -> T:
     """Await `work`, cancelling it if the client disconnects first (then raise ClientGone).
 
     Plain asyncio cancellation (one CancelledError, not a cancel scope that re-fires
     on every await) so the runner's cleanup can save the run as cancelled."""
-    task = asyncio.ensure_future(work)
+    task = in_flight.start(work)
     watcher = asyncio.ensure_future(_disconnected(receive))
     try:
         await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
@@ -155,9 +177,10 @@ class EventStreamResponse(StreamingResponse):
     Starlette's own disconnect handling cancels through a cancel scope, which cancels
     every later await too, the runner's cleanup included; `until_disconnect` does not."""
 
-    def __init__(self, lines: AsyncIterator[bytes]) -> None:
+    def __init__(self, lines: AsyncIterator[bytes], in_flight: InFlight) -> None:
         super().__init__(lines, headers=SSE_HEADERS, media_type="text/event-stream")
         self._lines = lines
+        self._in_flight = in_flight
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Callable[..., Awaitable[None]]) -> None:
         async def pump() -> None:
@@ -167,7 +190,7 @@ class EventStreamResponse(StreamingResponse):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
         try:
-            await until_disconnect(receive, pump())
+            await until_disconnect(receive, pump(), self._in_flight)
         except (ClientGone, OSError):  # gone mid-stream: nothing left to answer
             pass
 
