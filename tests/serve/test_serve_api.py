@@ -100,6 +100,19 @@ def test_sse_lines_are_the_cli_json_lines_byte_for_byte(live: LiveProcess, serve
     assert json.loads(sse_lines[-1]).keys() == json.loads(cli_lines[-1]).keys()
 
 
+def test_offsets_on_request_carry_the_stamps_the_final_metrics_use(live: LiveProcess) -> None:
+    body = {"model_id": "demo-reasoning", "prompt": "hi", "stream": True}
+    with client() as http, http.stream("POST", live.url + CHAT + "?offsets=true", json=body) as response:
+        events = list(sse_events(response.iter_lines()))
+    deltas, final = events[:-2], events[-2]
+    stamps = [event["offset_ms"] for event in deltas]
+    assert stamps == sorted(stamps) and all(not key.startswith("wire") for e in deltas for key in e)
+    assert stamps[0] == final["metrics"]["ttft_ms"]  # the same number live and final
+    assert "offset_ms" not in final and events[-1] == "[DONE]"
+    # Without the flag the lines are the original API's, with no extra key.
+    assert all("offset_ms" not in event for event in stream_events(live, body)[:-1])
+
+
 def test_events_are_relayed_as_they_arrive_not_buffered(live: LiveProcess, sim: ThreadedSimulator) -> None:
     """The simulator stalls after three words; the first word must reach the client
     before the simulator has written the rest (its own recorded write times)."""

@@ -70,7 +70,7 @@ def create_app(store: Any, *, token: str | None = None, loopback_only_hosts: boo
         return Response(_json(data), media_type="application/json")
 
     @api.post("/api/debug/chat")
-    async def chat(body: ChatBody, request: Request) -> Response:
+    async def chat(body: ChatBody, request: Request, offsets: bool = False) -> Response:
         configs, tools = await asyncio.to_thread(lambda: (store.list_configs(), store.list_tools()))
         try:
             config = find_config(configs, body.model_id)
@@ -80,7 +80,7 @@ def create_app(store: Any, *, token: str | None = None, loopback_only_hosts: boo
         except BadRequest as error:
             return json_error(422, f"bad request: {error}")
         if body.stream:
-            return EventStreamResponse(sse_lines(config, chat_request, store), in_flight)
+            return EventStreamResponse(sse_lines(config, chat_request, store, offsets=offsets), in_flight)
         try:
             answer = await until_disconnect(request.receive, run_to_body(config, chat_request, store), in_flight)
         except ClientGone:

@@ -15,7 +15,9 @@ from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from starlette.responses import Response, StreamingResponse
 
-from core.events import Failed, Finished, ReasoningDelta, TextDelta, ToolCallDelta, to_json_line
+from core.events import (
+    Failed, Finished, ReasoningDelta, TextDelta, ToolCallDelta, WireFrame, to_json_line, to_wire_dict,
+)  # fmt: skip
 from core.request import ChatRequest, ToolSpec
 from core.runner import RunOptions, run
 from core.store.models import ModelConfig, ToolDefinition
@@ -25,10 +27,12 @@ T = TypeVar("T")
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"}
 DONE_LINE = b"data: [DONE]\n\n"
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # the same as core.events' lines
 TOOL_CHOICE_WORDS = ("auto", "none", "required")
 # The original API's events; anything else the runner yields (RunStarted, wire frames,
 # phases) stays off this stream, so its clients never meet a line they do not know.
 PROTOCOL_EVENTS = (TextDelta, ReasoningDelta, ToolCallDelta, Finished, Failed)
+DELTAS = (TextDelta, ReasoningDelta, ToolCallDelta)
 
 
 class ChatBody(BaseModel):
@@ -93,11 +97,20 @@ def build_request(body: ChatBody, tools: list[ToolSpec]) -> ChatRequest:
     )
 
 
-async def sse_lines(config: ModelConfig, request: ChatRequest, store: Any) -> AsyncIterator[bytes]:
-    events = run(config, request, RunOptions(store=store, wire_frames=False))
+async def sse_lines(config: ModelConfig, request: ChatRequest, store: Any, *, offsets: bool) -> AsyncIterator[bytes]:
+    """The run as SSE lines. With `offsets` (`?offsets=true`, off by default so the lines stay
+    the original API's bytes) each delta also says when llmwb read the frame that carried it,
+    in ms from t0 — the stamp the final metrics are computed from, for live figures."""
+    events = run(config, request, RunOptions(store=store, wire_frames=offsets))
+    frame_offset_ms: float | None = None
     try:
         async for event in events:
-            if isinstance(event, PROTOCOL_EVENTS):
+            if type(event) is WireFrame:  # comes just before the deltas its frame carried
+                frame_offset_ms = event.offset_ms
+            elif offsets and isinstance(event, DELTAS) and frame_offset_ms is not None:
+                payload = {**(to_wire_dict(event) or {}), "offset_ms": round(frame_offset_ms, 3)}
+                yield f"data: {_ENCODER.encode(payload)}\n\n".encode()
+            elif isinstance(event, PROTOCOL_EVENTS):
                 yield f"data: {to_json_line(event)}\n\n".encode()
         yield DONE_LINE
     finally:

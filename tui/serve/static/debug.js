@@ -1,6 +1,7 @@
 // The debug page: one request to POST /api/debug/chat, its answer drawn as it arrives.
-// Figures come from the run's own metrics (stamped by llmwb where the bytes arrived),
-// never from timings taken here: the browser only sees what the relay hands it.
+// Figures come from llmwb's own stamps, taken where the bytes arrived: live from each
+// delta's `offset_ms` (asked for with ?offsets=true), then the run's final metrics.
+// Nothing is timed here: the browser only sees when the relay handed the text over.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -107,7 +108,7 @@ async function send(event) {
   setBusy(true);
   controller = new AbortController();
   try {
-    const response = await api("/api/debug/chat", {
+    const response = await api(body.stream ? "/api/debug/chat?offsets=true" : "/api/debug/chat", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
@@ -174,6 +175,7 @@ function handleLine(line) {
   else if ("reasoning" in event) view.reasoning(event.reasoning);
   else if ("tool_call" in event) view.toolDelta(event.tool_call);
   else if (event.done) view.final(event);
+  if (!event.done && typeof event.offset_ms === "number") view.stamp(event.offset_ms);
   return Boolean(event.done);
 }
 
@@ -192,7 +194,9 @@ const view = {
     this.rawCount = 0;
     this.events = 0;
     this.cards = new Map();
+    this.firstStamp = null;
     $("raw-count").textContent = "0";
+    $("metrics-note").textContent = "from the run's final figures";
     $("reasoning-box").hidden = true;
     $("tools-box").hidden = true;
     $("error").hidden = true;
@@ -206,6 +210,16 @@ const view = {
   progress() {
     this.events += 1;
     this.status(`Streaming… ${this.events} events, ${this.answerText.length} characters so far.`, "streaming");
+  },
+  // Live figures: TTFT is the first delta's stamp, the same number the final metrics give.
+  stamp(offsetMs) {
+    const set = (name, text) => { document.querySelector(`#metrics dd[data-metric="${name}"]`).textContent = text; };
+    if (this.firstStamp === null) {
+      this.firstStamp = offsetMs;
+      set("ttft", ms(offsetMs));
+    }
+    set("total", `last chunk at ${ms(offsetMs)}`);  // not elapsed time: nothing is timed here
+    $("metrics-note").textContent = "live, from llmwb's stamps; final figures when the run ends";
   },
   content(text) {
     this.answerText.appendData(text);
@@ -273,6 +287,7 @@ const view = {
     }));
   },
   metrics(m, response, runId) {
+    $("metrics-note").textContent = "from the run's final figures";
     const set = (name, text) => { document.querySelector(`#metrics dd[data-metric="${name}"]`).textContent = text ?? "—"; };
     set("ttft", ms(m.ttft_ms));
     set("total", ms(m.total_ms));
