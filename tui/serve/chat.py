@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
+from typing import Any, AsyncGenerator, Awaitable, Callable, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from starlette.responses import Response, StreamingResponse
@@ -97,7 +97,9 @@ def build_request(body: ChatBody, tools: list[ToolSpec]) -> ChatRequest:
     )
 
 
-async def sse_lines(config: ModelConfig, request: ChatRequest, store: Any, *, offsets: bool) -> AsyncIterator[bytes]:
+async def sse_lines(
+    config: ModelConfig, request: ChatRequest, store: Any, *, offsets: bool
+) -> AsyncGenerator[bytes, None]:
     """The run as SSE lines. With `offsets` (`?offsets=true`, off by default so the lines stay
     the original API's bytes) each delta also says when llmwb read the frame that carried it,
     in ms from t0 — the stamp the final metrics are computed from, for live figures."""
@@ -190,17 +192,20 @@ class EventStreamResponse(StreamingResponse):
     Starlette's own disconnect handling cancels through a cancel scope, which cancels
     every later await too, the runner's cleanup included; `until_disconnect` does not."""
 
-    def __init__(self, lines: AsyncIterator[bytes], in_flight: InFlight) -> None:
+    def __init__(self, lines: AsyncGenerator[bytes, None], in_flight: InFlight) -> None:
         super().__init__(lines, headers=SSE_HEADERS, media_type="text/event-stream")
         self._lines = lines
         self._in_flight = in_flight
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Callable[..., Awaitable[None]]) -> None:
         async def pump() -> None:
-            await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-            async for line in self._lines:
-                await send({"type": "http.response.body", "body": line, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            try:
+                await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+                async for line in self._lines:
+                    await send({"type": "http.response.body", "body": line, "more_body": True})
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            finally:  # a failed write must end the run now, not whenever the generator is collected
+                await self._lines.aclose()
 
         try:
             await until_disconnect(receive, pump(), self._in_flight)
