@@ -30,7 +30,9 @@ def test_add_list_remove_round_trip(llmwb, monkeypatch):
     assert "key: set" in added.out
 
     listed = {entry["name"]: entry for entry in json.loads(llmwb("models", "list", "--json").out)}
+    assert isinstance(listed["ds"]["id"], int)  # what `llmwb serve`'s model_id takes
     assert listed["ds"] == {
+        "id": listed["ds"]["id"],
         "name": "ds",
         "provider": "openai-compatible",
         "model": "deepseek-chat",

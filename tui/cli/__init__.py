@@ -20,6 +20,8 @@ SUBCOMMANDS = {
     "tools": "tools",
     "simulate": "simulate",
     "compare": "compare",
+    "serve": "serve",
+    "web": "web",
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

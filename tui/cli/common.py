@@ -54,6 +54,15 @@ def read_prompt(args: argparse.Namespace) -> str:
         raise UsageError(f"cannot read --prompt-file {args.prompt_file}: {getattr(error, 'strerror', None) or error}")
 
 
+def port_number(text: str) -> int:
+    """argparse type for --port. Checked here: out of range, the socket layer raises
+    OverflowError, not OSError."""
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text}: a port from 0 to 65535 (0 picks a free one)")
+    return port
+
+
 def parse_value(text: str) -> Any:
     """JSON where it parses (`0.2`, `true`, `["\\n"]`, `{"a": 1}`), else the text itself."""
     try:

@@ -39,7 +39,7 @@ def _list(store: Any, args: argparse.Namespace) -> int:
         raise UsageError("--limit must be at least 1")
     runs = store.list_runs(limit=args.limit)
     if args.json:
-        print_json([_summary(run) for run in runs])
+        print_json([run_summary(run) for run in runs])
         return EXIT_OK
     rows = []
     for run in runs:
@@ -62,7 +62,7 @@ def _list(store: Any, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _summary(run: Any) -> dict[str, Any]:
+def run_summary(run: Any) -> dict[str, Any]:
     m = run.metrics or {}
     return {
         "id": run.id,

@@ -90,10 +90,11 @@ def _list(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-de
 
     configs = store.list_configs()
     if args.json:
-        print_json([{**model_to_dict(c), "key_status": c.key_status()} for c in configs])
+        print_json([{"id": c.id, **model_to_dict(c), "key_status": c.key_status()} for c in configs])
         return EXIT_OK
     rows = [
         (
+            c.id,
             c.name,
             c.provider,
             c.model,
@@ -103,7 +104,7 @@ def _list(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-de
         )
         for c in configs
     ]
-    print_table(rows, ("NAME", "PROVIDER", "MODEL", "BASE URL", "KEY", "PRICE IN/OUT PER MTOK"))
+    print_table(rows, ("ID", "NAME", "PROVIDER", "MODEL", "BASE URL", "KEY", "PRICE IN/OUT PER MTOK"))
     if not configs:
         print("no model configs; add one with 'llmwb models add' or 'llmwb models import FILE'", file=sys.stderr)
     return EXIT_OK

@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tui.cli.common import port_number
+
 if TYPE_CHECKING:
     from core.simulator.server import RecordedExchange
 
@@ -34,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
+    parser.add_argument("--port", type=port_number, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
     parser.add_argument(
         "--scenario-dir",
         action="append",
@@ -80,14 +82,6 @@ def _positive_float(text: str) -> float:
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"{text}: a number > 0")
     return value
-
-
-def _port(text: str) -> int:
-    # Checked here: out of range, the socket layer raises OverflowError, not OSError.
-    port = int(text)
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{text}: a port from 0 to 65535 (0 picks a free one)")
-    return port
 
 
 def is_loopback(host: str) -> bool:

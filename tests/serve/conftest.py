@@ -1,0 +1,78 @@
+"""One simulator and one live `llmwb serve` per module: starting the server costs a
+second or two of imports, and the tests only read what their own runs did."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from core.seed import ensure_seeded
+from core.store import Store
+from core.store.models import ModelConfig
+from serve_support import LiveProcess, ThreadedSimulator
+from tui import logsetup
+from tui.cli import main
+
+WORDS = " ".join(f"word{i}" for i in range(12))
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[ThreadedSimulator]:
+    simulator = ThreadedSimulator()
+    # Stalls after three words: what arrives before the stall ends proves the relay is live.
+    simulator.add(name="stalling", text=WORDS, chunking={"mode": "word"},
+                  timing={"first_token_ms": 0, "gap_ms": 5}, fault={"stall_after_chunks": 3, "stall_s": 3.0})  # fmt: skip
+    # Stalls for good after three words: the client hangs up in the middle.
+    simulator.add(name="hang", text=WORDS, chunking={"mode": "word"},
+                  timing={"first_token_ms": 0, "gap_ms": 5}, fault={"stall_after_chunks": 3, "stall_s": 120.0})  # fmt: skip
+    simulator.add(name="hang-whole", text=WORDS, fault={"stall_after_chunks": 0, "stall_s": 120.0})  # non-streamed: waits
+    simulator.add(name="limited", text="never sent", fault={"http_status": 429, "headers": {"retry-after": "7"}})
+    yield simulator
+    simulator.close()
+
+
+@pytest.fixture(scope="module")
+def serve_home(tmp_path_factory: pytest.TempPathFactory, sim: ThreadedSimulator) -> Path:
+    home = tmp_path_factory.mktemp("serve-home")
+    store = Store(home / "llmwb.db")
+    ensure_seeded(store)
+    for scenario in ("stalling", "hang", "hang-whole", "limited"):
+        store.save_config(ModelConfig(
+            name=f"sim-{scenario}", provider="openai-compatible", model=scenario, base_url=sim.openai_base_url,
+            params={"max_retries": 0},
+        ))  # fmt: skip
+    store.engine.dispose()
+    return home
+
+
+@pytest.fixture(scope="module")
+def live(serve_home: Path) -> Iterator[LiveProcess]:
+    server = LiveProcess(serve_home, "serve")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def llmwb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., tuple[int, str]]]:
+    """`llmwb ARGS...` in-process, in a fresh LLMWB_HOME: (exit code, stderr)."""
+    monkeypatch.setenv("LLMWB_HOME", str(tmp_path))
+
+    def invoke(*argv: str) -> tuple[int, str]:
+        capsys.readouterr()
+        try:
+            code = main(list(argv))
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        return code, capsys.readouterr().err
+
+    yield invoke
+    # main() configured the root logger for this home; leave no handler on a deleted dir.
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, (logsetup._LlmwbFileHandler, logsetup._NoLogFile)):
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(logging.WARNING)
