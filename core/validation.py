@@ -105,6 +105,8 @@ def params_problem(params: dict[str, object]) -> str | None:
         problem = json_value_problem(value)
         if problem:
             return f"{key} {problem}"
+        if text_problem(key):
+            return f"a name {text_problem(key)}"
     options = params.get("stream_options")
     if options is not None and not isinstance(options, dict):
         return 'stream_options must be an object, e.g. {"include_usage": true}'

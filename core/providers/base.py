@@ -32,6 +32,8 @@ MISSING_KEY = "missing_key"
 UNSUPPORTED = "unsupported_param"
 CANCELLED = "cancelled"
 INTERNAL = "internal"
+INTERRUPTED = "interrupted"  # its process died mid-run; marked on the next start
+SAVE_FAILED = "save_failed"  # the run ended but the database would not take it (kept in unsaved/)
 
 
 class ProviderError(Exception):

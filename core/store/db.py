@@ -246,6 +246,15 @@ class Store:
                 )
             s.commit()
 
+    def note_cancel_reason(self, run_id: str, reason: str) -> None:
+        """Say why a cancelled run was cancelled (a signal, not the user's key)."""
+        with self.session() as s:
+            run = s.get(Run, run_id)
+            if run is not None and run.status == "cancelled":
+                run.error = reason
+                s.add(run)
+                s.commit()
+
     def list_runs(self, limit: int = 50, *, group_id: str | None = None) -> list[Run]:
         with self.session() as s:
             query = select(Run).order_by(col(Run.created_at).desc()).limit(limit)
