@@ -255,6 +255,12 @@ class Store:
                 s.add(run)
                 s.commit()
 
+    def running_run_ids(self, owner_pid: int) -> list[str]:
+        """The runs a process is streaming now (as far as the file knows)."""
+        with self.session() as s:
+            query = select(Run.id).where(Run.status == "running", Run.owner_pid == owner_pid)
+            return list(s.exec(query))
+
     def list_runs(self, limit: int = 50, *, group_id: str | None = None) -> list[Run]:
         with self.session() as s:
             query = select(Run).order_by(col(Run.created_at).desc()).limit(limit)
