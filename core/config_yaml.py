@@ -31,11 +31,16 @@ from typing import Any
 import yaml
 
 from core.store.models import PROVIDER_KINDS, ModelConfig, ToolDefinition
-from core.validation import base_url_problem, env_name_problem
+from core.validation import MAX_DEPTH, base_url_problem, env_name_problem, params_problem, text_problem
 
 MODEL_KEYS = ("name", "provider", "model", "base_url", "api_key_env", "params", "prices", "timeout")
 PRICE_KEYS = ("input", "cached_input", "output")
 TOOL_KEYS = ("name", "description", "parameters", "result")
+
+# A config file is a few kilobytes. These bounds refuse hostile files (a "billion laughs"
+# of nested aliases, megabytes of junk) before they cost memory or time.
+MAX_FILE_BYTES = 1_000_000
+MAX_NODES = 100_000  # values in the document once every alias is expanded
 
 
 class ConfigError(ValueError):
@@ -65,10 +70,7 @@ class ImportReport:
 # parsing ----------------------------------------------------------------------
 def parse_config(source: str, *, origin: str = "config") -> ConfigFile:
     """Validate YAML text; raises ConfigError naming `origin` and the bad entry."""
-    try:
-        data = yaml.safe_load(source)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{origin}: not valid YAML: {error}") from None
+    data = _safe_yaml(source, origin)
     if data is None:
         return ConfigFile()
     if not isinstance(data, dict):
@@ -88,10 +90,78 @@ def parse_config(source: str, *, origin: str = "config") -> ConfigFile:
 def load_config_file(path: str | Path) -> ConfigFile:
     path = Path(path)
     try:
-        source = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES // 1_000_000} MB; not a config file")
+    try:
+        source = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {data[error.start]:#04x} at offset {error.start})") from None
     return parse_config(source, origin=str(path))
+
+
+def _safe_yaml(source: str, origin: str) -> Any:
+    """yaml.safe_load, with the document's size (aliases expanded), depth and
+    recursion checked on the node graph before any Python object is built."""
+    loader = yaml.SafeLoader(source)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, {}, set(), 0, origin)
+        data = loader.construct_document(node)
+    except ConfigError:
+        raise
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{origin}: not valid YAML: {' '.join(str(error).split())}") from None
+    except RecursionError:
+        raise ConfigError(f"{origin}: nests deeper than {MAX_DEPTH} levels") from None
+    except (ValueError, OverflowError) as error:  # e.g. an integer of thousands of digits
+        raise ConfigError(f"{origin}: a value cannot be read: {error}") from None
+    finally:
+        loader.dispose()
+    bad_text = _bad_text(data)
+    if bad_text:
+        raise ConfigError(f"{origin}: {bad_text}")
+    return data
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_: set[int], depth: int, origin: str) -> int:
+    if depth > MAX_DEPTH:
+        raise ConfigError(f"{origin}: nests deeper than {MAX_DEPTH} levels")
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in open_:
+        raise ConfigError(f"{origin}: line {node.start_mark.line + 1}: an alias refers to its own anchor (recursive)")
+    open_.add(key)
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(child, sizes, open_, depth + 1, origin) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            size += _expanded_size(key_node, sizes, open_, depth + 1, origin)
+            size += _expanded_size(value_node, sizes, open_, depth + 1, origin)
+    open_.discard(key)
+    if size > MAX_NODES:
+        raise ConfigError(f"{origin}: more than {MAX_NODES:,} values once aliases are expanded; not a config file")
+    sizes[key] = size
+    return size
+
+
+def _bad_text(value: Any) -> str | None:
+    """The first text in the document that cannot be saved as UTF-8, described."""
+    if isinstance(value, str):
+        problem = text_problem(value)
+        return f"a text value {problem}" if problem else None
+    if isinstance(value, dict):
+        return next(filter(None, (_bad_text(k) or _bad_text(v) for k, v in value.items())), None)
+    if isinstance(value, list):
+        return next(filter(None, map(_bad_text, value)), None)
+    return None
 
 
 def _list(data: dict[str, Any], key: str, origin: str) -> list[Any]:
@@ -120,6 +190,9 @@ def model_from_dict(entry: Any, where: str = "model") -> ModelConfig:
     params = entry.get("params") or {}
     if not isinstance(params, dict):
         raise ConfigError(f"{where}: params must be a mapping, got {type(params).__name__}")
+    problem = params_problem(params)
+    if problem:
+        raise ConfigError(f"{where}: params.{problem}")
     prices = entry.get("prices") or {}
     if not isinstance(prices, dict):
         raise ConfigError(f"{where}: prices must be a mapping with input, cached_input, output")
@@ -204,9 +277,19 @@ def _key_env_name(entry: dict[str, Any], where: str) -> str | None:
     return name
 
 
+def _finite(value: Any) -> bool:
+    """A real, finite number (an int too large for a float is not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _price(value: Any, key: str, where: str) -> float:
     # NaN and infinity pass `< 0` and `<= 0`; SQLite would store NaN as NULL and fail.
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not _finite(value):
         raise ConfigError(f"{where}: prices.{key} must be a number (USD per million tokens)")
     if value < 0:
         raise ConfigError(f"{where}: prices.{key} must not be negative")
@@ -214,7 +297,7 @@ def _price(value: Any, key: str, where: str) -> float:
 
 
 def _positive_number(value: Any, key: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    if not _finite(value) or value <= 0:
         raise ConfigError(f"{where}: {key} must be a positive number of seconds")
     return float(value)
 
@@ -229,25 +312,15 @@ def _no_duplicates(names: list[str], where: str) -> None:
 
 # store round trip ---------------------------------------------------------------
 def import_config(store, config: ConfigFile) -> ImportReport:  # type: ignore[no-untyped-def]
-    """Upsert by name: existing names are updated in place, new ones inserted."""
-    report = ImportReport()
-    for model in config.models:
-        existing = store.get_config(model.name)
-        if existing is not None:
-            model.id, model.created_at = existing.id, existing.created_at
-            report.models_updated += 1
-        else:
-            report.models_added += 1
-        store.save_config(model)
-    for tool in config.tools:
-        existing_tool = store.get_tool(tool.name)
-        if existing_tool is not None:
-            tool.id, tool.created_at = existing_tool.id, existing_tool.created_at
-            report.tools_updated += 1
-        else:
-            report.tools_added += 1
-        store.save_tool(tool)
-    return report
+    """Upsert by name, in one transaction: existing names are updated in place, new
+    ones inserted — every entry, or (on any failure) none."""
+    models_added, tools_added = store.import_all(config.models, config.tools)
+    return ImportReport(
+        models_added=models_added,
+        models_updated=len(config.models) - models_added,
+        tools_added=tools_added,
+        tools_updated=len(config.tools) - tools_added,
+    )
 
 
 def model_to_dict(config: ModelConfig) -> dict[str, Any]:

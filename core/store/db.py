@@ -121,7 +121,7 @@ class Store:
         when another config has the name (also one another process saved meanwhile)."""
         with self.session() as s:
             merged = s.merge(config)
-            _commit_unique(s, f"a model named {config.name} already exists")
+            _commit_unique(s, f"a model named {config.name!r} already exists")
             s.refresh(merged)
             return merged
 
@@ -168,7 +168,7 @@ class Store:
     def save_tool(self, tool: ToolDefinition) -> ToolDefinition:
         with self.session() as s:
             merged = s.merge(tool)
-            _commit_unique(s, f"a tool named {tool.name} already exists")
+            _commit_unique(s, f"a tool named {tool.name!r} already exists")
             s.refresh(merged)
             return merged
 

@@ -82,8 +82,6 @@ def main(argv: list[str] | None = None) -> int:
     except CommandFailed as error:
         print(f"llmwb {args.command}: {error}", file=sys.stderr)
         return EXIT_FAILED
-    except Exception as error:  # noqa: BLE001  (the last line of defence: one line, never a traceback)
-        return _unexpected(args.command, error)
     except BrokenPipeError:
         # The reader went away (`llmwb history list | head`): stop quietly, and point
         # stdout at /dev/null so the interpreter's final flush does not complain.
@@ -94,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # noqa: BLE001  (the last line of defence: one line, never a traceback)
+        return _unexpected(args.command, error)
 
 
 def _never_fail_on_output_encoding() -> None:
