@@ -38,6 +38,7 @@ def open_store(data_dir: Path | None) -> tuple[Path, Store]:
     it, seeded with the demo models on first use."""
     from core.seed import ensure_seeded
     from core.store import Store
+    from core.store.prune import apply_retention
     from tui.logsetup import register_key_env
     from core.paths import data_dir as default_data_dir
 
@@ -45,6 +46,7 @@ def open_store(data_dir: Path | None) -> tuple[Path, Store]:
     path.mkdir(parents=True, exist_ok=True)
     store = Store(path / "llmwb.db")
     ensure_seeded(store)
+    apply_retention(store)
     register_key_env(config.api_key_env for config in store.list_configs())  # redacted from the log
     return path, store
 

@@ -21,12 +21,14 @@ def open_store():  # type: ignore[no-untyped-def]  (-> core.store.Store; importe
     from core.store import Store
     from core.store.db import default_db_path
     from core.store.migrations import NewerSchema
+    from core.store.prune import apply_retention
     from core.store.safety import DatabaseRefused
     from tui.logsetup import register_key_env
 
     try:
         store = Store()
         ensure_seeded(store)
+        apply_retention(store)
     except (DatabaseRefused, DataDirError) as error:  # left untouched: the message says why
         raise UsageError(str(error)) from None
     except NewerSchema as error:
