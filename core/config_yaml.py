@@ -120,7 +120,8 @@ def _safe_yaml(source: str, origin: str) -> Any:
     except RecursionError:
         raise ConfigError(f"{origin}: nests deeper than {MAX_DEPTH} levels") from None
     except (ValueError, OverflowError) as error:  # e.g. an integer of thousands of digits
-        raise ConfigError(f"{origin}: a value cannot be read: {error}") from None
+        reason = "a number has thousands of digits" if "digits" in str(error) else str(error)
+        raise ConfigError(f"{origin}: a value cannot be read: {reason}") from None
     finally:
         loader.dispose()
     bad_text = _bad_text(data)

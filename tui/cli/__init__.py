@@ -119,6 +119,10 @@ def _unexpected(command: str, error: Exception) -> int:
         reason = str(error) if isinstance(error, DataDirError) else "the input is too deeply nested or too large"
         print(f"llmwb {command}: {reason}", file=sys.stderr)
         return EXIT_USAGE
+    if isinstance(error, UnicodeEncodeError) and "surrogates" in str(error):
+        # a name or id typed with bytes that are not UTF-8 (the command line's own text is checked earlier)
+        print(f"llmwb {command}: an argument is not valid UTF-8 text", file=sys.stderr)
+        return EXIT_USAGE
     database_problem = _database_problem(error)
     if database_problem:
         print(f"llmwb {command}: {database_problem}", file=sys.stderr)
