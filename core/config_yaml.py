@@ -106,7 +106,10 @@ def load_config_file(path: str | Path) -> ConfigFile:
 def _safe_yaml(source: str, origin: str) -> Any:
     """yaml.safe_load, with the document's size (aliases expanded), depth and
     recursion checked on the node graph before any Python object is built."""
-    loader = yaml.SafeLoader(source)
+    try:
+        loader = yaml.SafeLoader(source)  # its reader already refuses control characters
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{origin}: not valid YAML: {' '.join(str(error).split())}") from None
     try:
         node = loader.get_single_node()
         if node is None:
