@@ -7,6 +7,8 @@ import sqlite3
 import stat
 import subprocess
 
+import pytest
+
 from robust_support import LLMWB, DEADLINE_S, db_rows, process_env, run_process
 
 from core.store.migrations import LATEST
@@ -93,6 +95,7 @@ def test_files_left_readable_by_an_older_llmwb_are_tightened(home):
     assert {_mode(path) for path in home.iterdir() if path.is_file()} == {0o600}
 
 
+@pytest.mark.timeout(600)  # eight cold starts on a loaded machine
 def test_eight_runs_started_together_on_a_fresh_data_dir_all_succeed(home):
     processes = [
         subprocess.Popen(
@@ -113,6 +116,7 @@ def test_eight_runs_started_together_on_a_fresh_data_dir_all_succeed(home):
     assert db_rows(home, "SELECT count(*) FROM model_config WHERE name = 'echo'") == [(1,)]
 
 
+@pytest.mark.timeout(600)
 def test_concurrent_models_add_of_one_name_one_wins_the_others_are_told(home):
     assert run_process(home, "models", "list").code == 0
     processes = [
