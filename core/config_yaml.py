@@ -28,19 +28,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # export only: loading goes through core.safe_yaml
 
 from core.store.models import PROVIDER_KINDS, ModelConfig, ToolDefinition
-from core.validation import MAX_DEPTH, base_url_problem, env_name_problem, params_problem, text_problem
+from core.safe_yaml import YamlRefused, load_yaml
+from core.validation import base_url_problem, env_name_problem, params_problem
 
 MODEL_KEYS = ("name", "provider", "model", "base_url", "api_key_env", "params", "prices", "timeout")
 PRICE_KEYS = ("input", "cached_input", "output")
 TOOL_KEYS = ("name", "description", "parameters", "result")
 
-# A config file is a few kilobytes. These bounds refuse hostile files (a "billion laughs"
-# of nested aliases, megabytes of junk) before they cost memory or time.
+# A config file is a few kilobytes: a larger one is refused unread.
 MAX_FILE_BYTES = 1_000_000
-MAX_NODES = 100_000  # values in the document once every alias is expanded
 
 
 class ConfigError(ValueError):
@@ -70,7 +69,10 @@ class ImportReport:
 # parsing ----------------------------------------------------------------------
 def parse_config(source: str, *, origin: str = "config") -> ConfigFile:
     """Validate YAML text; raises ConfigError naming `origin` and the bad entry."""
-    data = _safe_yaml(source, origin)
+    try:
+        data = load_yaml(source)
+    except YamlRefused as error:
+        raise ConfigError(f"{origin}: {error}") from None
     if data is None:
         return ConfigFile()
     if not isinstance(data, dict):
@@ -101,71 +103,6 @@ def load_config_file(path: str | Path) -> ConfigFile:
     except UnicodeDecodeError as error:
         raise ConfigError(f"{path}: not UTF-8 text (byte {data[error.start]:#04x} at offset {error.start})") from None
     return parse_config(source, origin=str(path))
-
-
-def _safe_yaml(source: str, origin: str) -> Any:
-    """yaml.safe_load, with the document's size (aliases expanded), depth and
-    recursion checked on the node graph before any Python object is built."""
-    try:
-        loader = yaml.SafeLoader(source)  # its reader already refuses control characters
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{origin}: not valid YAML: {' '.join(str(error).split())}") from None
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        _expanded_size(node, {}, set(), 0, origin)
-        data = loader.construct_document(node)
-    except ConfigError:
-        raise
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{origin}: not valid YAML: {' '.join(str(error).split())}") from None
-    except RecursionError:
-        raise ConfigError(f"{origin}: nests deeper than {MAX_DEPTH} levels") from None
-    except (ValueError, OverflowError) as error:  # e.g. an integer of thousands of digits
-        reason = "a number has thousands of digits" if "digits" in str(error) else str(error)
-        raise ConfigError(f"{origin}: a value cannot be read: {reason}") from None
-    finally:
-        loader.dispose()
-    bad_text = _bad_text(data)
-    if bad_text:
-        raise ConfigError(f"{origin}: {bad_text}")
-    return data
-
-
-def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_: set[int], depth: int, origin: str) -> int:
-    if depth > MAX_DEPTH:
-        raise ConfigError(f"{origin}: nests deeper than {MAX_DEPTH} levels")
-    key = id(node)
-    if key in sizes:
-        return sizes[key]
-    if key in open_:
-        raise ConfigError(f"{origin}: line {node.start_mark.line + 1}: an alias refers to its own anchor (recursive)")
-    open_.add(key)
-    size = 1
-    if isinstance(node, yaml.SequenceNode):
-        size += sum(_expanded_size(child, sizes, open_, depth + 1, origin) for child in node.value)
-    elif isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            size += _expanded_size(key_node, sizes, open_, depth + 1, origin)
-            size += _expanded_size(value_node, sizes, open_, depth + 1, origin)
-    open_.discard(key)
-    if size > MAX_NODES:
-        raise ConfigError(f"{origin}: more than {MAX_NODES:,} values once aliases are expanded; not a config file")
-    sizes[key] = size
-    return size
-
-
-def _bad_text(value: Any) -> str | None:
-    """The first text in the document that cannot be saved as UTF-8, described."""
-    if isinstance(value, str):
-        problem = text_problem(value)
-        return f"a text value {problem}" if problem else None
-    if isinstance(value, dict):
-        return next(filter(None, (_bad_text(k) or _bad_text(v) for k, v in value.items())), None)
-    if isinstance(value, list):
-        return next(filter(None, map(_bad_text, value)), None)
-    return None
 
 
 def _list(data: dict[str, Any], key: str, origin: str) -> list[Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config_yaml import MAX_NODES
+from core.safe_yaml import MAX_NODES
 
 
 def _runs(home: Path) -> int:
