@@ -98,3 +98,32 @@ async def test_sigterm_saves_the_streaming_run_as_cancelled_then_exits_143(home:
     [run] = app.store.list_runs()
     assert (run.status, run.error) == ("cancelled", "terminated (SIGTERM)")
     assert run.response["content"].startswith("One two three four")
+
+
+async def test_a_save_the_database_refuses_is_a_notification_and_kept_for_the_next_start(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LLMWB_LOCK_WAIT", "0.2")
+    app = create_app(home)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        screen.models.reload(select="echo")
+        await wait_until(pilot, lambda: (c := screen.models.selected_config) and c.name == "echo", "selection")
+        locker = sqlite3.connect(home / "llmwb.db", isolation_level=None)
+        locker.execute("BEGIN IMMEDIATE")  # another program holds the write lock from now on
+        try:
+            await pilot.press("ctrl+r")
+            await wait_until(pilot, lambda: any("could not save run" in n.message for n in app._notifications),
+                             "the save-failed notification")  # fmt: skip
+        finally:
+            locker.execute("ROLLBACK")
+            locker.close()
+        messages = [n.message for n in app._notifications]
+        assert any("the database is locked by another process" in m for m in messages)
+    [kept] = list((home / "unsaved").glob("*.json"))
+    restarted = create_app(home)  # the next start imports it
+    run = restarted.store.get_run(kept.stem)
+    assert run is not None and run.status == "ok"
+    assert not kept.exists()

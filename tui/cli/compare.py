@@ -20,6 +20,7 @@ from tui.cli import EXIT_FAILED, EXIT_OK, UsageError
 from tui.cli.common import (
     checked_text, config_named, fmt_cost, fmt_ms, open_store, parse_params, print_table, read_prompt,
 )  # fmt: skip
+from tui.cli.run import with_save_outcome
 from tui.cli.signals import Termination, cancel_on_signals
 
 MODE_WORDS = {"stream": True, "nonstream": False, "non-stream": False}
@@ -111,6 +112,7 @@ async def _compare(specs: list[Any], store: Any, group_id: str, concurrent: bool
         if not isinstance(event, (Finished, Failed)):
             continue
         spec = specs[index]
+        event = with_save_outcome(event, store.unsaved)  # a run the database would not take is a failure
         outcome = outcomes[index] = RunOutcome.from_event(spec.config.name, spec.request.stream, event)
         if outcome.status != "ok":
             print(f"llmwb compare: {outcome.label} ({outcome.mode}): {outcome.error}", file=sys.stderr)
