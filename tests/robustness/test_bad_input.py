@@ -149,3 +149,17 @@ def test_an_import_failing_inside_the_database_rolls_back_every_entry(home):
     with pytest.raises(Exception):
         store.import_all([good, broken], [])
     assert store.get_config("good") is None
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"\xff\xfe binary", "not UTF-8 text"),
+    (b"a: &a [*a]\n", "an alias refers to its own anchor (recursive)"),
+    (_yaml_bomb().encode(), "values once aliases are expanded"),
+])  # fmt: skip
+def test_a_hostile_scenario_file_is_one_line_before_the_simulator_listens(llmwb, tmp_path, content, message):
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "hostile.yaml").write_bytes(content)
+    result = llmwb("simulate", "--port", "0", "--scenario-dir", str(folder))
+    assert result.code == 2
+    assert message in result.one_line_error()
