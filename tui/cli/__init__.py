@@ -123,6 +123,9 @@ def _unexpected(command: str, error: Exception) -> int:
         # a name or id typed with bytes that are not UTF-8 (the command line's own text is checked earlier)
         print(f"llmwb {command}: an argument is not valid UTF-8 text", file=sys.stderr)
         return EXIT_USAGE
+    if isinstance(error, ValueError) and "null byte" in str(error):  # a path given from a script, not a shell
+        print(f"llmwb {command}: a file name contains a NUL byte", file=sys.stderr)
+        return EXIT_USAGE
     database_problem = _database_problem(error)
     if database_problem:
         print(f"llmwb {command}: {database_problem}", file=sys.stderr)
