@@ -78,7 +78,7 @@ class PromptEditor(Vertical):
         draft = load_draft(self._draft_path) if self._draft_path else Draft()
         self._apply(draft)
         if draft.notice:
-            self.notify(draft.notice, title="Last prompt", severity="warning")
+            self.notify(draft.notice, title="Last prompt", severity="warning", timeout=15)
 
     def on_unmount(self) -> None:
         self.save_draft()
