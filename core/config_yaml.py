@@ -28,14 +28,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # export only: loading goes through core.safe_yaml
 
 from core.store.models import PROVIDER_KINDS, ModelConfig, ToolDefinition
-from core.validation import base_url_problem, env_name_problem
+from core.safe_yaml import YamlRefused, load_yaml
+from core.validation import base_url_problem, env_name_problem, params_problem
 
 MODEL_KEYS = ("name", "provider", "model", "base_url", "api_key_env", "params", "prices", "timeout")
 PRICE_KEYS = ("input", "cached_input", "output")
 TOOL_KEYS = ("name", "description", "parameters", "result")
+
+# A config file is a few kilobytes: a larger one is refused unread.
+MAX_FILE_BYTES = 1_000_000
 
 
 class ConfigError(ValueError):
@@ -66,9 +70,9 @@ class ImportReport:
 def parse_config(source: str, *, origin: str = "config") -> ConfigFile:
     """Validate YAML text; raises ConfigError naming `origin` and the bad entry."""
     try:
-        data = yaml.safe_load(source)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{origin}: not valid YAML: {error}") from None
+        data = load_yaml(source)
+    except YamlRefused as error:
+        raise ConfigError(f"{origin}: {error}") from None
     if data is None:
         return ConfigFile()
     if not isinstance(data, dict):
@@ -88,9 +92,16 @@ def parse_config(source: str, *, origin: str = "config") -> ConfigFile:
 def load_config_file(path: str | Path) -> ConfigFile:
     path = Path(path)
     try:
-        source = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES // 1_000_000} MB; not a config file")
+    try:
+        source = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {data[error.start]:#04x} at offset {error.start})") from None
     return parse_config(source, origin=str(path))
 
 
@@ -120,6 +131,9 @@ def model_from_dict(entry: Any, where: str = "model") -> ModelConfig:
     params = entry.get("params") or {}
     if not isinstance(params, dict):
         raise ConfigError(f"{where}: params must be a mapping, got {type(params).__name__}")
+    problem = params_problem(params)
+    if problem:
+        raise ConfigError(f"{where}: params.{problem}")
     prices = entry.get("prices") or {}
     if not isinstance(prices, dict):
         raise ConfigError(f"{where}: prices must be a mapping with input, cached_input, output")
@@ -204,9 +218,19 @@ def _key_env_name(entry: dict[str, Any], where: str) -> str | None:
     return name
 
 
+def _finite(value: Any) -> bool:
+    """A real, finite number (an int too large for a float is not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _price(value: Any, key: str, where: str) -> float:
     # NaN and infinity pass `< 0` and `<= 0`; SQLite would store NaN as NULL and fail.
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not _finite(value):
         raise ConfigError(f"{where}: prices.{key} must be a number (USD per million tokens)")
     if value < 0:
         raise ConfigError(f"{where}: prices.{key} must not be negative")
@@ -214,7 +238,7 @@ def _price(value: Any, key: str, where: str) -> float:
 
 
 def _positive_number(value: Any, key: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    if not _finite(value) or value <= 0:
         raise ConfigError(f"{where}: {key} must be a positive number of seconds")
     return float(value)
 
@@ -229,25 +253,15 @@ def _no_duplicates(names: list[str], where: str) -> None:
 
 # store round trip ---------------------------------------------------------------
 def import_config(store, config: ConfigFile) -> ImportReport:  # type: ignore[no-untyped-def]
-    """Upsert by name: existing names are updated in place, new ones inserted."""
-    report = ImportReport()
-    for model in config.models:
-        existing = store.get_config(model.name)
-        if existing is not None:
-            model.id, model.created_at = existing.id, existing.created_at
-            report.models_updated += 1
-        else:
-            report.models_added += 1
-        store.save_config(model)
-    for tool in config.tools:
-        existing_tool = store.get_tool(tool.name)
-        if existing_tool is not None:
-            tool.id, tool.created_at = existing_tool.id, existing_tool.created_at
-            report.tools_updated += 1
-        else:
-            report.tools_added += 1
-        store.save_tool(tool)
-    return report
+    """Upsert by name, in one transaction: existing names are updated in place, new
+    ones inserted — every entry, or (on any failure) none."""
+    models_added, tools_added = store.import_all(config.models, config.tools)
+    return ImportReport(
+        models_added=models_added,
+        models_updated=len(config.models) - models_added,
+        tools_added=tools_added,
+        tools_updated=len(config.tools) - tools_added,
+    )
 
 
 def model_to_dict(config: ModelConfig) -> dict[str, Any]:

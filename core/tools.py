@@ -14,6 +14,7 @@ from typing import Any
 
 from core.request import ChatRequest, Message, ThinkingBlock, ToolCall, ToolSpec
 from core.store.models import ModelConfig, ToolDefinition
+from core.validation import MAX_DEPTH, json_value_problem
 
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
@@ -29,6 +30,8 @@ def _parse_schema(parameters: dict[str, Any] | str) -> Any:
         return json.loads(parameters)
     except json.JSONDecodeError as exc:
         raise ToolError(f"parameters are not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise ToolError(f"parameters nest deeper than {MAX_DEPTH} levels") from None
 
 
 def validate_tool_definition(
@@ -42,6 +45,9 @@ def validate_tool_definition(
     schema = _parse_schema(parameters)
     if not isinstance(schema, dict):
         raise ToolError(f"parameters must be a JSON object schema, got a JSON {type(schema).__name__}")
+    problem = json_value_problem(schema)  # depth, NaN, huge numbers: what would fail once sent
+    if problem:
+        raise ToolError(f"parameters {problem}")
     if "type" not in schema:
         raise ToolError('parameters must be an object schema: "type": "object" is missing')
     if schema["type"] != "object":

@@ -38,6 +38,7 @@ def open_store(data_dir: Path | None) -> tuple[Path, Store]:
     it, seeded with the demo models on first use."""
     from core.seed import ensure_seeded
     from core.store import Store
+    from core.store.prune import apply_retention
     from tui.logsetup import register_key_env
     from core.paths import data_dir as default_data_dir
 
@@ -45,6 +46,7 @@ def open_store(data_dir: Path | None) -> tuple[Path, Store]:
     path.mkdir(parents=True, exist_ok=True)
     store = Store(path / "llmwb.db")
     ensure_seeded(store)
+    apply_retention(store)
     register_key_env(config.api_key_env for config in store.list_configs())  # redacted from the log
     return path, store
 
@@ -93,6 +95,9 @@ class LlmwbApp(App[int]):
             self.data_dir, self.store = data_dir, store
 
     def on_mount(self) -> None:
+        from tui import termination
+
+        termination.install(self)
         if hasattr(self, "store"):
             self._show_main()
         else:
@@ -110,11 +115,13 @@ class LlmwbApp(App[int]):
             gc.enable()
             log.error("could not open the database: %s", worker.error)
             if isinstance(self.screen, StartingScreen):
-                self.screen.show_failure(f"{type(worker.error).__name__}: {worker.error}")
+                self.screen.show_failure(_failure_text(worker.error))
 
     def _show_main(self) -> None:
         from tui.screens.main import MainScreen
+        from tui.termination import report_store_news
 
+        report_store_news(self, self.store)
         if isinstance(self.screen, StartingScreen):
             self.switch_screen(MainScreen())
         else:
@@ -131,6 +138,21 @@ class LlmwbApp(App[int]):
 
         if not isinstance(self.screen, (HelpScreen, StartingScreen)):
             self.push_screen(HelpScreen(self.screen))
+
+
+def _failure_text(error: BaseException | None) -> str:
+    """One clear line: refusals (a foreign, newer or damaged file, a bad LLMWB_HOME) say
+    what to do themselves; anything else keeps its type for the bug report."""
+    from core.paths import DataDirError
+    from core.store.migrations import NewerSchema
+    from core.store.safety import DatabaseRefused
+
+    if isinstance(error, (DatabaseRefused, DataDirError)):
+        return str(error)
+    if isinstance(error, NewerSchema):
+        return f"the database was {error}"
+    cause = getattr(error, "orig", None) or error
+    return f"{type(cause).__name__}: {cause}"
 
 
 def settle_gc() -> None:

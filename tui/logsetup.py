@@ -48,7 +48,16 @@ class RedactingFilter(logging.Filter):
 
 
 class _LlmwbFileHandler(RotatingFileHandler):
-    """Marks the handler this module installed, so a second call replaces, not adds."""
+    """Marks the handler this module installed, so a second call replaces, not adds.
+    Its files are private (0600): they can hold prompts and wire frames."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        from pathlib import Path
+
+        from core.paths import private_file
+
+        private_file(Path(self.baseFilename))  # also each new file after a rotation
+        return super()._open()
 
 
 class _NoLogFile(logging.NullHandler):

@@ -38,6 +38,8 @@ CANCELLED = "cancelled"
 INTERNAL = "internal"
 TOO_LARGE = "too_large"  # the response passed a size cap (Limits); what arrived is kept
 REDIRECT = "redirect"  # a 3xx: never followed, so a key goes nowhere but the configured host
+INTERRUPTED = "interrupted"  # its process died mid-run; marked on the next start
+SAVE_FAILED = "save_failed"  # the run ended but the database would not take it (kept in unsaved/)
 
 
 @dataclass(frozen=True, slots=True)

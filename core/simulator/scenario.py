@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from core.safe_yaml import YamlRefused, load_yaml
 from core.simulator.textgen import GENERATOR_KINDS, generate_text
 
 BUILTIN_DIR = Path(__file__).with_name("scenarios")
@@ -286,10 +285,17 @@ def load_scenario_file(path: str | Path) -> Scenario:
         raw_text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text (at offset {exc.start})") from None
     try:
-        data = json.loads(raw_text) if path.suffix == ".json" else yaml.safe_load(raw_text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise ScenarioError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") from exc
+        # A scenario file is hostile input like any other: aliases, depth and size bounded.
+        data = json.loads(raw_text) if path.suffix == ".json" else load_yaml(raw_text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid JSON: {exc}") from exc
+    except YamlRefused as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: nests too deeply") from None
     return scenario_from_dict(data, source=path, default_name=path.stem)
 
 

@@ -2,34 +2,107 @@
 
 Plain methods, no ORM sessions leaking out: every call opens a short session so
 the store can be used from a worker thread as well as the event loop.
+
+Opening is careful: a file that is not llmwb's, or is newer, is refused untouched
+(core.store.safety); the file is private (0600); migrations run under one write
+lock, so processes starting together on a fresh data dir do not race; runs an
+earlier process could not finish are recovered (core.store.recovery).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, col, create_engine, delete, select
 
-from core.paths import data_dir
-from core.store import migrations
+from core.paths import data_dir, private_file, tighten_file
+from core.store import migrations, recovery
 from core.store.models import ModelConfig, Run, RunFrame, ToolDefinition, utcnow
+from core.store.safety import check_existing, dumps_finite
+
+log = logging.getLogger("llmwb")
+
+DEFAULT_LOCK_WAIT = 30.0  # seconds SQLite waits for another process's write lock
+SAVE_ATTEMPTS = 3  # a finished run's save waits up to this many lock waits before the fallback file
 
 
 def default_db_path() -> Path:
     return data_dir() / "llmwb.db"
 
 
+def lock_wait_from_env() -> float:
+    """`LLMWB_LOCK_WAIT` seconds (default 30): how long one write waits for a lock."""
+    try:
+        value = float(os.environ.get("LLMWB_LOCK_WAIT", DEFAULT_LOCK_WAIT))
+    except ValueError:
+        return DEFAULT_LOCK_WAIT
+    return value if 0 < value < 3600 else DEFAULT_LOCK_WAIT
+
+
+class DuplicateName(Exception):
+    """A config or tool name that another one (perhaps saved a moment ago elsewhere) has."""
+
+
+class SaveFailed(Exception):
+    """A run could not be written; its data is in a fallback file (the message says where)."""
+
+
 class Store:
-    def __init__(self, path: Path | str | None = None) -> None:
+    def __init__(self, path: Path | str | None = None, *, lock_wait: float | None = None) -> None:
         self.path = Path(path) if path else default_db_path()
+        self.lock_wait = lock_wait if lock_wait is not None else lock_wait_from_env()
+        self.notices: list[str] = []  # things a user should hear about the file (WAL off)
+        self.unsaved: dict[str, str] = {}  # run id -> why it is not in the database, and where it is
+        # Called from whichever thread saves: a save waiting on a lock, a save given up.
+        self.on_wait: Callable[[str], None] | None = None
+        self.on_save_failed: Callable[[str, str], None] | None = None
+        check_existing(self.path)
+        private_file(self.path)  # SQLite gives its -wal and -shm files the same mode
+        for suffix in ("-wal", "-shm"):
+            tighten_file(self.path.with_name(self.path.name + suffix))
         self.engine = create_engine(
-            f"sqlite:///{self.path}", connect_args={"check_same_thread": False, "timeout": 30}
+            f"sqlite:///{self.path}",
+            connect_args={"check_same_thread": False, "timeout": self.lock_wait},
+            json_serializer=dumps_finite,
         )
-        event.listen(self.engine, "connect", _configure_connection)
-        with self.engine.begin() as conn:
+        event.listen(self.engine, "connect", self._configure_connection)
+        self._migrate()
+        self.recover()
+
+    def _migrate(self) -> None:
+        with self.engine.connect() as conn:
+            if migrations.current_version(conn) == migrations.LATEST:
+                return  # the common case: no lock taken
+            # One writer at a time from here, re-reading the version under the lock: a
+            # process that waited finds the schema made and does nothing.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
             migrations.upgrade(conn)
+            conn.commit()
+
+    def recover(self) -> None:
+        """Import runs kept in `unsaved/`, then mark runs orphaned by a dead process as
+        interrupted. A locked database only postpones this to the next start."""
+        try:
+            recovery.import_unsaved(self)
+            recovery.sweep_interrupted(self)
+        except OperationalError as error:
+            log.warning("recovering unfinished runs postponed: %s", error)
+
+    def _configure_connection(self, dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()
+        if mode and str(mode[0]).lower() != "wal" and not self.notices:
+            notice = f"the database is not in WAL mode (journal_mode={mode[0]}): runs may wait on each other"
+            self.notices.append(notice)
+            log.warning("%s: %s", self.path, notice)
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -44,12 +117,35 @@ class Store:
             return s.exec(select(ModelConfig).where(ModelConfig.name == name)).first()
 
     def save_config(self, config: ModelConfig) -> ModelConfig:
-        """Insert, or update the row with the same id (renames included)."""
+        """Insert, or update the row with the same id (renames included). DuplicateName
+        when another config has the name (also one another process saved meanwhile)."""
         with self.session() as s:
             merged = s.merge(config)
-            s.commit()
+            _commit_unique(s, f"a model named {config.name!r} already exists")
             s.refresh(merged)
             return merged
+
+    def import_all(self, configs: Sequence[ModelConfig], tools: Sequence[ToolDefinition]) -> tuple[int, int]:
+        """Upsert configs and tools by name in ONE transaction: all saved, or none.
+        Returns (configs added, tools added); the rest were updates."""
+        added_configs = added_tools = 0
+        with self.session() as s:
+            for config in configs:
+                existing = s.exec(select(ModelConfig).where(ModelConfig.name == config.name)).first()
+                if existing is None:
+                    added_configs += 1
+                else:
+                    config.id, config.created_at = existing.id, existing.created_at
+                s.merge(config)
+            for tool in tools:
+                existing_tool = s.exec(select(ToolDefinition).where(ToolDefinition.name == tool.name)).first()
+                if existing_tool is None:
+                    added_tools += 1
+                else:
+                    tool.id, tool.created_at = existing_tool.id, existing_tool.created_at
+                s.merge(tool)
+            _commit_unique(s, "a name in the file was added elsewhere meanwhile; run the import again")
+        return added_configs, added_tools
 
     def remove_config(self, name: str) -> bool:
         with self.session() as s:
@@ -72,7 +168,7 @@ class Store:
     def save_tool(self, tool: ToolDefinition) -> ToolDefinition:
         with self.session() as s:
             merged = s.merge(tool)
-            s.commit()
+            _commit_unique(s, f"a tool named {tool.name!r} already exists")
             s.refresh(merged)
             return merged
 
@@ -92,8 +188,51 @@ class Store:
             s.commit()
 
     def finish_run(self, run: Run, frames: Sequence[tuple[float, str]]) -> None:
-        """Record the outcome and the wire frames in one transaction."""
+        """Record the outcome and the wire frames in one transaction. A lock held
+        elsewhere is waited for (`on_wait` hears about it) up to SAVE_ATTEMPTS lock
+        waits; if the save still fails, the run goes to `unsaved/` (imported at the next
+        start), `on_save_failed` hears why, and SaveFailed is raised."""
         run.finished_at = run.finished_at or utcnow()
+        error: Exception | None = None
+        for attempt in range(1, SAVE_ATTEMPTS + 1):
+            try:
+                self.write_finished_run(run, frames)
+                return
+            except OperationalError as locked:
+                error = locked
+                if not _is_busy(locked) or attempt == SAVE_ATTEMPTS:
+                    break
+                left = (SAVE_ATTEMPTS - attempt) * self.lock_wait
+                self._tell_wait(
+                    f"the database is locked by another process; still trying to save run {run.id} "
+                    f"(up to {left:.0f} s more)"
+                )
+            except (SQLAlchemyError, OSError, ValueError) as other:  # disk full, a value SQLite refuses
+                error = other
+                break
+        self._keep_unsaved(run, frames, error)
+
+    def _tell_wait(self, message: str) -> None:
+        log.warning(message)
+        if self.on_wait is not None:
+            self.on_wait(message)
+
+    def _keep_unsaved(self, run: Run, frames: Sequence[tuple[float, str]], error: Exception | None) -> None:
+        reason = str(getattr(error, "orig", None) or error)
+        try:
+            path = recovery.keep_unsaved(self, run, frames)
+        except (OSError, ValueError) as kept_error:
+            message = f"could not save run {run.id} ({reason}), nor keep it in a file ({kept_error}): it is lost"
+        else:
+            message = f"could not save run {run.id} ({reason}); kept in {path}, saved at the next start"
+        log.error(message)
+        self.unsaved[run.id] = message
+        if self.on_save_failed is not None:
+            self.on_save_failed(run.id, message)
+        raise SaveFailed(message)
+
+    def write_finished_run(self, run: Run, frames: Sequence[tuple[float, str]]) -> None:
+        """The row and its frames, in one transaction (no retries: see finish_run)."""
         with self.session() as s:
             s.merge(run)
             s.exec(delete(RunFrame).where(col(RunFrame.run_id) == run.id))
@@ -106,6 +245,21 @@ class Store:
                     [(run_id, seq, offset_ms, data) for seq, (offset_ms, data) in enumerate(frames)],
                 )
             s.commit()
+
+    def note_cancel_reason(self, run_id: str, reason: str) -> None:
+        """Say why a cancelled run was cancelled (a signal, not the user's key)."""
+        with self.session() as s:
+            run = s.get(Run, run_id)
+            if run is not None and run.status == "cancelled":
+                run.error = reason
+                s.add(run)
+                s.commit()
+
+    def running_run_ids(self, owner_pid: int) -> list[str]:
+        """The runs a process is streaming now (as far as the file knows)."""
+        with self.session() as s:
+            query = select(Run.id).where(Run.status == "running", Run.owner_pid == owner_pid)
+            return list(s.exec(query))
 
     def list_runs(self, limit: int = 50, *, group_id: str | None = None) -> list[Run]:
         with self.session() as s:
@@ -127,10 +281,17 @@ class Store:
             return list(s.exec(select(Run).where(Run.group_id == group_id).order_by(col(Run.created_at))))
 
 
+def _is_busy(error: OperationalError) -> bool:
+    text = str(error.orig or error).lower()
+    return "locked" in text or "busy" in text
 
-def _configure_connection(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+
+def _commit_unique(session: Session, message: str) -> None:
+    """Commit; a UNIQUE violation (two `models add` of one name racing) becomes DuplicateName."""
+    try:
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        if "UNIQUE" in str(error.orig):
+            raise DuplicateName(message) from None
+        raise

@@ -10,6 +10,14 @@ from typing import Callable
 
 from sqlalchemy import Connection, text
 
+class NewerSchema(Exception):
+    """The file was written by a newer llmwb; it is left untouched."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(f"made by a newer llmwb (schema {version} > {LATEST}); upgrade llmwb to open it")
+        self.version = version
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
 
 
@@ -38,6 +46,24 @@ def _meta_table(conn: Connection) -> None:
     conn.execute(text("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY NOT NULL, value VARCHAR NOT NULL)"))
 
 
+# PRAGMA application_id of llmwb files ("llmw"): tells an llmwb database from another
+# program's SQLite file before anything is written to it.
+APPLICATION_ID = 0x6C6C6D77
+
+
+@migration(3)
+def _run_owner(conn: Connection) -> None:
+    # Who streams a run, so a run left `running` by a dead process can be told from a live one.
+    # A fresh file got these columns from migration 1 (the table classes as they are now).
+    columns = {row[1] for row in conn.execute(text("PRAGMA table_info(run)"))}
+    if "owner_pid" not in columns:
+        conn.execute(text("ALTER TABLE run ADD COLUMN owner_pid INTEGER"))
+    if "owner_start" not in columns:
+        conn.execute(text("ALTER TABLE run ADD COLUMN owner_start VARCHAR"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_run_running ON run (status) WHERE status = 'running'"))
+    conn.execute(text(f"PRAGMA application_id = {APPLICATION_ID}"))
+
+
 LATEST = max(MIGRATIONS)
 
 
@@ -49,9 +75,7 @@ def upgrade(conn: Connection) -> int:
     """Apply every migration newer than the file; returns the resulting version."""
     version = current_version(conn)
     if version > LATEST:
-        raise RuntimeError(
-            f"the database is schema version {version}, newer than this llmwb understands ({LATEST}); upgrade llmwb"
-        )
+        raise NewerSchema(version)
     for number in range(version + 1, LATEST + 1):
         MIGRATIONS[number](conn)
         conn.execute(text(f"PRAGMA user_version = {number}"))

@@ -14,6 +14,8 @@ from typing import Any, Optional
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
+from core.store.owner import current_owner
+
 PROVIDER_KINDS = (
     "openai",
     "openai-compatible",
@@ -93,7 +95,7 @@ class Run(SQLModel, table=True):
     provider: str
     model: str
     stream: bool = True
-    status: str = "running"  # running | ok | error | cancelled
+    status: str = "running"  # running | ok | error | cancelled (error_type `interrupted`: its process died)
     error: Optional[str] = None
     error_type: Optional[str] = None
     http_status: Optional[int] = None
@@ -102,6 +104,10 @@ class Run(SQLModel, table=True):
     metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     group_id: Optional[str] = Field(default=None, index=True)  # compare runs share one
     parent_run_id: Optional[str] = None  # a tool-result continuation points at its first turn
+    # The process streaming the run (migration 3): a `running` row whose process is gone
+    # is marked interrupted on the next start (core.store.recovery).
+    owner_pid: Optional[int] = Field(default_factory=lambda: current_owner()[0])
+    owner_start: Optional[str] = Field(default_factory=lambda: current_owner()[1])
 
 
 class RunFrame(SQLModel, table=True):

@@ -50,8 +50,9 @@ def test_history_into_a_closed_pipe_exits_quietly(llmwb, home, monkeypatch):
 def test_a_file_that_is_not_a_database_is_a_one_line_error(llmwb, home):
     (home / "llmwb.db").write_text("not a database")
     result = llmwb("models", "list")
-    assert result.code == 1
-    assert result.err.startswith("llmwb models: cannot open the database ") and "not a database" in result.err
+    assert result.code == 2  # refused before anything is written to it
+    assert result.err.startswith("llmwb models: ") and "is not an llmwb database" in result.err
+    assert (home / "llmwb.db").read_text() == "not a database"
     assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1
 
 

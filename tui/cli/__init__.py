@@ -51,13 +51,19 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    _never_fail_on_output_encoding()
     command = next((a for a in argv if not a.startswith("-")), None)
     if command not in SUBCOMMANDS:
         command = None
     if command is None and not any(a in ("-h", "--help") for a in argv):
+        from core.paths import DataDirError
         from tui.logsetup import configure_logging
 
-        configure_logging(verbose="--verbose" in argv)
+        try:
+            configure_logging(verbose="--verbose" in argv)
+        except DataDirError as error:
+            print(f"llmwb: {error}", file=sys.stderr)
+            return EXIT_USAGE
         from tui.app import run_app
 
         return run_app()
@@ -66,11 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_OK
-    from tui.logsetup import configure_logging
-
-    configure_logging(verbose=args.verbose)
     module = importlib.import_module(f"tui.cli.{SUBCOMMANDS[args.command]}")
     try:
+        from tui.logsetup import configure_logging
+
+        configure_logging(verbose=args.verbose)
         return int(module.handle(args))
     except UsageError as error:
         print(f"llmwb {args.command}: {error}", file=sys.stderr)
@@ -88,6 +94,59 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # noqa: BLE001  (the last line of defence: one line, never a traceback)
+        return _unexpected(args.command, error)
+
+
+def _never_fail_on_output_encoding() -> None:
+    """A saved run may hold text the terminal's encoding cannot show (an old row with
+    undecodable bytes, a strict `PYTHONIOENCODING`): show it escaped, never crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+
+
+def _unexpected(command: str, error: Exception) -> int:
+    """Known trouble outside the command line gets its own line; anything else is a bug
+    of ours, logged with its traceback, reported in one line."""
+    import logging
+
+    from core.paths import DataDirError
+
+    if isinstance(error, (DataDirError, RecursionError, MemoryError)):
+        reason = str(error) if isinstance(error, DataDirError) else "the input is too deeply nested or too large"
+        print(f"llmwb {command}: {reason}", file=sys.stderr)
+        return EXIT_USAGE
+    if isinstance(error, UnicodeEncodeError) and "surrogates" in str(error):
+        # a name or id typed with bytes that are not UTF-8 (the command line's own text is checked earlier)
+        print(f"llmwb {command}: an argument is not valid UTF-8 text", file=sys.stderr)
+        return EXIT_USAGE
+    if isinstance(error, ValueError) and "null byte" in str(error):  # a path given from a script, not a shell
+        print(f"llmwb {command}: a file name contains a NUL byte", file=sys.stderr)
+        return EXIT_USAGE
+    database_problem = _database_problem(error)
+    if database_problem:
+        print(f"llmwb {command}: {database_problem}", file=sys.stderr)
+        return EXIT_USAGE
+    logging.getLogger("llmwb").exception("llmwb %s failed", command)
+    print(f"llmwb {command}: internal error: {type(error).__name__}: {error} (details in llmwb.log)", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _database_problem(error: Exception) -> str | None:
+    """A damaged database found mid-command (flipped bytes past the first pages)."""
+    import sqlite3
+
+    cause = getattr(error, "orig", None) or error
+    if isinstance(cause, sqlite3.DatabaseError) and not isinstance(cause, sqlite3.OperationalError):
+        from core.store.db import default_db_path
+
+        return f"the database {default_db_path()} is damaged ({cause}); restore a backup or move it away"
+    return None
 
 
 if __name__ == "__main__":

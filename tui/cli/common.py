@@ -16,17 +16,29 @@ def open_store():  # type: ignore[no-untyped-def]  (-> core.store.Store; importe
     with every config's key variable registered for log redaction."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from core.paths import DataDirError
     from core.seed import ensure_seeded
     from core.store import Store
     from core.store.db import default_db_path
+    from core.store.migrations import NewerSchema
+    from core.store.prune import apply_retention
+    from core.store.safety import DatabaseRefused
     from tui.logsetup import register_key_env
 
     try:
         store = Store()
         ensure_seeded(store)
-    except (SQLAlchemyError, OSError) as error:  # not a database, unreadable, disk full
+        apply_retention(store)
+    except (DatabaseRefused, DataDirError) as error:  # left untouched: the message says why
+        raise UsageError(str(error)) from None
+    except NewerSchema as error:
+        raise UsageError(f"the database {default_db_path()} was {error}") from None
+    except (SQLAlchemyError, OSError) as error:  # unreadable, disk full, locked for too long
         reason = getattr(error, "orig", None) or error
         raise CommandFailed(f"cannot open the database {default_db_path()}: {reason}") from None
+    for notice in store.notices:
+        print(f"llmwb: note: {notice}", file=sys.stderr)
+    store.on_wait = lambda message: print(f"llmwb: {message}…", file=sys.stderr, flush=True)
     register_key_env(config.api_key_env for config in store.list_configs())
     return store
 
@@ -45,13 +57,36 @@ def read_prompt(args: argparse.Namespace) -> str:
     if (args.prompt is None) == (args.prompt_file is None):
         raise UsageError("give exactly one of --prompt TEXT or --prompt-file FILE")
     if args.prompt is not None:
-        return str(args.prompt)
+        return checked_text(str(args.prompt), "--prompt")
     if str(args.prompt_file) == "-":
-        return sys.stdin.read()
+        try:
+            data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+        except OSError as error:
+            raise UsageError(f"cannot read the prompt from stdin: {error.strerror or error}") from None
+        return _decode(data, "stdin")
     try:
-        return Path(args.prompt_file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"cannot read --prompt-file {args.prompt_file}: {getattr(error, 'strerror', None) or error}")
+        data = Path(args.prompt_file).read_bytes()
+    except OSError as error:
+        raise UsageError(f"cannot read --prompt-file {args.prompt_file}: {error.strerror or error}") from None
+    return _decode(data, f"--prompt-file {args.prompt_file}")
+
+
+def _decode(data: bytes, source: str) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{source} is not UTF-8 text (byte {data[error.start]:#04x} at offset {error.start})") from None
+    return checked_text(text, source)
+
+
+def checked_text(text: str, what: str) -> str:
+    """`text` if it can be sent and saved as UTF-8, else a usage error."""
+    from core.validation import text_problem
+
+    problem = text_problem(text)
+    if problem:
+        raise UsageError(f"{what} {problem}")
+    return text
 
 
 def port_number(text: str) -> int:
@@ -80,6 +115,11 @@ def parse_params(pairs: Iterable[str] | None) -> dict[str, Any]:
         if not sep or not key:
             raise UsageError(f"--param expects KEY=VALUE, got {pair!r}")
         params[key] = parse_value(value)
+    from core.validation import params_problem
+
+    problem = params_problem(params)
+    if problem:
+        raise UsageError(f"--param {problem}")
     return params
 
 

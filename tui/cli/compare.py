@@ -17,7 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from tui.cli import EXIT_FAILED, EXIT_OK, UsageError
-from tui.cli.common import config_named, fmt_cost, fmt_ms, open_store, parse_params, print_table, read_prompt
+from tui.cli.common import (
+    checked_text, config_named, fmt_cost, fmt_ms, open_store, parse_params, print_table, read_prompt,
+)  # fmt: skip
+from tui.cli.run import with_save_outcome
+from tui.cli.signals import Termination, cancel_on_signals
 
 MODE_WORDS = {"stream": True, "nonstream": False, "non-stream": False}
 
@@ -64,29 +68,51 @@ def handle(args: argparse.Namespace) -> int:
     modes = parse_modes(args.modes, len(names))
     params = parse_params(args.param)
     prompt = read_prompt(args)
+    system = checked_text(args.system, "--system")
     store = open_store()
     configs = []
     for name in names:
         configs.append(config_named(store, name))
     specs = [
-        RunSpec(config, ChatRequest.from_prompt(prompt, system=args.system, params=dict(params), stream=stream))
+        RunSpec(config, ChatRequest.from_prompt(prompt, system=system, params=dict(params), stream=stream))
         for config in configs
         for stream in modes
     ]
-    return asyncio.run(_compare(specs, store, concurrent=args.concurrent, as_json=args.json))
-
-
-async def _compare(specs: list[Any], store: Any, *, concurrent: bool, as_json: bool) -> int:
-    from core.compare import NONSTREAM, STREAM, RunOutcome, best_marks, new_group_id, run_group, summarise
-    from core.events import Failed, Finished
+    from core.compare import new_group_id
 
     group_id = new_group_id()
+    termination = Termination()
+    try:
+        return asyncio.run(_until_signal(termination, _compare(specs, store, group_id, args.concurrent, args.json)))
+    except asyncio.CancelledError:
+        if termination.signum is None:
+            raise
+    # SIGTERM/SIGHUP: the runner saved the runs in flight as cancelled; say why on each.
+    for run in store.runs_in_group(group_id):
+        store.note_cancel_reason(run.id, termination.reason)
+    try:
+        print(f"llmwb compare: {termination.reason}; runs saved (group {group_id})", file=sys.stderr)
+    except OSError:  # the terminal is gone
+        pass
+    return termination.exit_code
+
+
+async def _until_signal(termination: Termination, work: Any) -> int:
+    with cancel_on_signals(termination):
+        return int(await work)
+
+
+async def _compare(specs: list[Any], store: Any, group_id: str, concurrent: bool, as_json: bool) -> int:
+    from core.compare import NONSTREAM, STREAM, RunOutcome, best_marks, run_group, summarise
+    from core.events import Failed, Finished
+
     outcomes: list[RunOutcome | None] = [None] * len(specs)
     events = run_group(specs, store=store, concurrent=concurrent, group_id=group_id, wire_frames=False)
     async for index, event in events:
         if not isinstance(event, (Finished, Failed)):
             continue
         spec = specs[index]
+        event = with_save_outcome(event, store.unsaved)  # a run the database would not take is a failure
         outcome = outcomes[index] = RunOutcome.from_event(spec.config.name, spec.request.stream, event)
         if outcome.status != "ok":
             print(f"llmwb compare: {outcome.label} ({outcome.mode}): {outcome.error}", file=sys.stderr)

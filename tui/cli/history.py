@@ -1,4 +1,5 @@
-"""`llmwb history`: the saved runs — list them, or show one with its wire frames."""
+"""`llmwb history`: the saved runs — list them, show one with its wire frames, prune
+old ones, or set the retention every start applies."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from tui.cli import EXIT_OK, UsageError
 from tui.cli.common import fmt_cost, fmt_ms, metrics_summary, open_store, print_json, print_table
 
 PREVIEW_WORDS = 8
+MAX_LIMIT = 1_000_000
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,17 +28,81 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.add_argument("--frames", action="store_true", help="also print the raw wire frames with their offsets")
     show.add_argument("--json", action="store_true", help="print JSON")
 
+    prune = actions.add_parser(
+        "prune", help="delete old runs and their wire frames (oldest first; never a running one)"
+    )
+    _retention_options(prune)
+    prune.add_argument("--vacuum", action="store_true", help="then shrink the file (rewrites it: needs free disk)")
+    prune.add_argument("--dry-run", action="store_true", help="say how many runs would go; delete nothing")
+
+    retention = actions.add_parser(
+        "retention", help="show or set the retention applied at every start (same options as prune)"
+    )
+    _retention_options(retention)
+    retention.add_argument("--off", action="store_true", help="keep every run (the default)")
+
+
+def _retention_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--older-than", metavar="AGE", help="delete runs older than AGE: 30d, 12h, 2w")
+    parser.add_argument("--keep", type=int, metavar="N", help="keep only the newest N runs")
+    parser.add_argument("--max-size", metavar="SIZE", help="keep the newest runs that fit in SIZE: 500MB, 2GB")
+
 
 def handle(args: argparse.Namespace) -> int:
     store = open_store()
     if args.history_command == "list":
         return _list(store, args)
+    if args.history_command == "prune":
+        return _prune(store, args)
+    if args.history_command == "retention":
+        return _retention(store, args)
     return _show(store, args)
 
 
+def _retention_from(args: argparse.Namespace) -> Any:
+    from core.store.prune import Retention, parse_age, parse_size
+
+    try:
+        age = parse_age(args.older_than).total_seconds() if args.older_than is not None else None
+        size = parse_size(args.max_size) if args.max_size is not None else None
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if args.keep is not None and not 0 <= args.keep <= MAX_LIMIT:
+        raise UsageError(f"--keep must be from 0 to {MAX_LIMIT:,}")
+    return Retention(max_age_s=age, keep=args.keep, max_bytes=size)
+
+
+def _prune(store: Any, args: argparse.Namespace) -> int:
+    from core.store.prune import prune
+
+    retention = _retention_from(args)
+    if retention.empty and not args.vacuum:
+        raise UsageError("say what to keep: --older-than AGE, --keep N and/or --max-size SIZE (or --vacuum alone)")
+    report = prune(store, retention, vacuum=args.vacuum, dry_run=args.dry_run)
+    if args.dry_run:
+        print(f"would delete {report.runs} runs ({retention.describe()}); nothing deleted")
+    else:
+        print(report.summary())
+    return EXIT_OK
+
+
+def _retention(store: Any, args: argparse.Namespace) -> int:
+    from core.store.prune import Retention, load_retention, save_retention
+
+    retention = _retention_from(args)
+    if args.off:
+        if not retention.empty:
+            raise UsageError("--off keeps every run: give it alone")
+        save_retention(store, Retention())
+    elif not retention.empty:
+        save_retention(store, retention)
+    print(f"retention: {load_retention(store).describe()} (applied at every start)")
+    return EXIT_OK
+
+
 def _list(store: Any, args: argparse.Namespace) -> int:
-    if args.limit < 1:
-        raise UsageError("--limit must be at least 1")
+    if not 1 <= args.limit <= MAX_LIMIT:
+        raise UsageError(f"--limit must be from 1 to {MAX_LIMIT:,}")
     runs = store.list_runs(limit=args.limit)
     if args.json:
         print_json([run_summary(run) for run in runs])

@@ -54,8 +54,10 @@ def handle(args: argparse.Namespace) -> int:
 def _add(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     from core.config_yaml import ConfigError, model_from_dict, model_to_dict
 
+    from core.store.db import DuplicateName
+
     if store.get_config(args.name) is not None:
-        raise UsageError(f"a model config named {args.name!r} already exists (remove it first, or use import)")
+        raise UsageError(f"a model named {args.name!r} already exists (remove it first, or use import)")
     entry = {
         "name": args.name,
         "provider": args.provider,
@@ -73,7 +75,10 @@ def _add(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def
         config = model_from_dict(entry, where=args.name)
     except ConfigError as error:
         raise UsageError(str(error)) from None
-    store.save_config(config)
+    try:
+        store.save_config(config)
+    except DuplicateName as error:  # added by another process since the check above
+        raise UsageError(str(error)) from None
     print(f"added {config.name} ({_describe(model_to_dict(config))}); key: {config.key_status()}")
     return EXIT_OK
 
@@ -119,12 +124,13 @@ def _remove(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
 
 def _import(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     from core.config_yaml import ConfigError, import_config, load_config_file
+    from core.store.db import DuplicateName
 
     try:
         config = load_config_file(args.file)
-    except ConfigError as error:
+        report = import_config(store, config)  # one transaction: all entries or none
+    except (ConfigError, DuplicateName) as error:
         raise UsageError(str(error)) from None
-    report = import_config(store, config)
     print(f"imported {args.file}: {report.summary()}")
     return EXIT_OK
 

@@ -6,8 +6,10 @@ complete tool calls are printed to stdout after the text; a one-line metrics
 summary (or the one-line error) ends on stderr. `--json` prints the event
 protocol instead, one object per line, flushed per event. Every run is saved.
 
-Exit codes: 0 success, 1 the run failed (saved, with its partial output),
-2 bad usage (nothing saved), 130 interrupted (saved as cancelled).
+Exit codes: 0 success, 1 the run failed (saved, with its partial output) or could
+not be saved (kept in the data dir's unsaved/ folder, saved at the next start),
+2 bad usage (nothing saved), 130 interrupted by Ctrl-C, 143 by SIGTERM, 129 by
+SIGHUP (each saved as cancelled with what arrived).
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ from core.events import (
 )  # fmt: skip
 
 from tui.cli import EXIT_FAILED, EXIT_OK, UsageError
-from tui.cli.common import config_named, metrics_summary, open_store, parse_pairs, parse_params, read_prompt
+from tui.cli.common import (
+    checked_text, config_named, metrics_summary, open_store, parse_pairs, parse_params, read_prompt,
+)  # fmt: skip
+from tui.cli.signals import Termination, cancel_on_signals
 
 EXIT_INTERRUPTED = 130
 TOOL_CHOICE_WORDS = ("auto", "none", "required")
@@ -72,27 +77,39 @@ def handle(args: argparse.Namespace) -> int:
 
     options = RunOptions(store=store, wire_frames=args.wire, parent_run_id=args.continue_run)
     sink: _Sink = JsonSink(sys.stdout) if args.json else PlainSink(sys.stdout, sys.stderr, wire=args.wire)
+    sink.unsaved = store.unsaved
     # Everything imported so far (SQLAlchemy, SQLModel, pydantic) lives until exit;
     # exempting it from the collector saves ~10% of the CPU of a 20,000-chunk run,
     # which otherwise rescans those objects in every full collection.
     gc.freeze()
+    termination = Termination()
     try:
-        asyncio.run(_drive(config, request, options, sink))
+        asyncio.run(_drive(config, request, options, sink, termination))
     except KeyboardInterrupt:
         sink.cancelled(store)
         return EXIT_INTERRUPTED
+    except asyncio.CancelledError:
+        if termination.signum is None:
+            raise
+        if sink.run_id:
+            store.note_cancel_reason(sink.run_id, termination.reason)
+        sink.cancelled(store)
+        return termination.exit_code
     return EXIT_OK if sink.succeeded else EXIT_FAILED
 
 
-async def _drive(config: Any, request: Any, options: Any, sink: Callable[[Event], None]) -> None:
+async def _drive(
+    config: Any, request: Any, options: Any, sink: Callable[[Event], None], termination: Termination
+) -> None:
     from core.runner import run
 
-    events = run(config, request, options)
-    try:
-        async for event in events:
-            sink(event)
-    finally:
-        await events.aclose()
+    with cancel_on_signals(termination):
+        events = run(config, request, options)
+        try:
+            async for event in events:
+                sink(event)
+        finally:
+            await events.aclose()
 
 
 # building the request: every check happens here, before anything is saved --------
@@ -113,7 +130,7 @@ def _prepare(store: Any, args: argparse.Namespace) -> tuple[Any, Any]:
         request.params.update(params)
         request.stream = args.stream
         if args.system:
-            request.system = args.system
+            request.system = checked_text(args.system, "--system")
         if args.tool_choice:
             request.tool_choice = args.tool_choice
     else:
@@ -125,7 +142,7 @@ def _prepare(store: Any, args: argparse.Namespace) -> tuple[Any, Any]:
         config = config_named(store, args.model)
         request = ChatRequest.from_prompt(
             prompt,
-            system=args.system,
+            system=checked_text(args.system, "--system"),
             params=params,
             tools=_tool_specs(store, args.tool) if args.tool else [],
             tool_choice=args.tool_choice,
@@ -186,6 +203,7 @@ class _Sink(Protocol):
 
     run_id: str | None
     succeeded: bool
+    unsaved: dict[str, str]  # the store's: run id -> why its save failed
 
     def __call__(self, event: Event) -> None: ...
 
@@ -199,15 +217,18 @@ class JsonSink:
         self._out = out
         self.run_id: str | None = None
         self.succeeded = False
+        self.unsaved: dict[str, str] = {}
 
     def __call__(self, event: Event) -> None:
+        kind = type(event)
+        if kind is Finished or kind is Failed:
+            event = with_save_outcome(event, self.unsaved)
+            self.succeeded = type(event) is Finished
         line = to_json_line(event)
         if line is None:  # RunStarted: outside the protocol
-            if type(event) is RunStarted:
+            if kind is RunStarted:
                 self.run_id = event.run_id
             return
-        if type(event) is Finished:
-            self.succeeded = True
         try:
             self._out.write(line + "\n")
             self._out.flush()
@@ -219,15 +240,18 @@ class JsonSink:
         """After Ctrl-C the protocol still ends with a done line: the saved, cancelled run."""
         row = store.get_run(self.run_id) if self.run_id else None
         event = Failed(
-            error="cancelled by the user",
+            error=(row.error if row else None) or "cancelled by the user",
             error_type="cancelled",
             partial_response=row.response if row else {},
             metrics=row.metrics if row else {},
             run_id=self.run_id,
             status="cancelled",
         )
-        self._out.write(f"{to_json_line(event)}\n")
-        self._out.flush()
+        try:
+            self._out.write(f"{to_json_line(event)}\n")
+            self._out.flush()
+        except OSError:  # the terminal or the pipe is gone (SIGHUP): the run is saved anyway
+            pass
 
 
 class PlainSink:
@@ -238,8 +262,11 @@ class PlainSink:
         self._tty_err = err.isatty()
         self._in_reasoning = False
         self._out_needs_newline = False
+        self.unsaved: dict[str, str] = {}
 
     def __call__(self, event: Event) -> None:
+        if type(event) is Finished or type(event) is Failed:
+            event = with_save_outcome(event, self.unsaved)
         try:
             self._show(event)
         except BrokenPipeError:
@@ -280,12 +307,18 @@ class PlainSink:
         # ToolCallDelta: printed whole from the final response, arguments assembled
 
     def cancelled(self, store: Any) -> None:
-        self._end_reasoning()
-        if self._out_needs_newline:
-            self._out.write("\n")
+        row = store.get_run(self.run_id) if self.run_id else None
+        reason = (row.error if row else None) or "cancelled"
         saved = f"; run {self.run_id} saved with the partial output" if self.run_id else ""
-        self._err.write(f"cancelled{saved}\n")
-        self._err.flush()
+        try:
+            self._end_reasoning()
+            if self._out_needs_newline:
+                self._out.write("\n")
+                self._out.flush()
+            self._err.write(f"{reason}{saved}\n")
+            self._err.flush()
+        except OSError:  # the terminal is gone (SIGHUP): the run is saved anyway
+            pass
 
     def _end_output(self, response: dict[str, Any]) -> None:
         self._end_reasoning()
@@ -311,6 +344,23 @@ class PlainSink:
 
     def _dim(self, text: str) -> str:
         return f"\x1b[2m{text}\x1b[22m" if self._tty_err else text
+
+
+def with_save_outcome(event: Finished | Failed, unsaved: dict[str, str]) -> Finished | Failed:
+    """The run's last event, turned into a failure when its save failed: exit 0 with
+    the row left `running` would lose the run silently."""
+    message = unsaved.get(event.run_id) if event.run_id else None
+    if message is None:
+        return event
+    if isinstance(event, Finished):
+        from core.providers.base import SAVE_FAILED
+
+        return Failed(
+            error=message, error_type=SAVE_FAILED, partial_response=event.final_response,
+            metrics=event.metrics, run_id=event.run_id,
+        )  # fmt: skip
+    event.error = f"{event.error}; {message}"
+    return event
 
 
 def _failure_detail(event: Failed) -> str:

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from core.store.models import KEYLESS_KINDS, PROVIDER_KINDS
-from core.validation import base_url_problem, env_name_problem
+from core.validation import base_url_problem, env_name_problem, params_problem
 
 
 
@@ -98,9 +98,11 @@ def params_error(text: str) -> str | None:
         value = json.loads(text)
     except json.JSONDecodeError as error:
         return f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+    except RecursionError:
+        return "nests too deeply"
     if not isinstance(value, dict):
         return f'must be a JSON object like {{"temperature": 0.2}}, not {_json_kind(value)}'
-    return None
+    return params_problem(value)  # NaN, huge numbers, bad stream_options/max_retries
 
 
 def parse_params(text: str) -> dict[str, Any]:

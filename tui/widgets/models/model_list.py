@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from core.store.db import DuplicateName
 from core.store.models import ModelConfig
 from tui.widgets.models.confirm_delete import ConfirmDeleteScreen
 from tui.widgets.models.connection_test import ConnectionTestScreen
@@ -153,7 +154,7 @@ class ModelList(OptionList):
             return False
         try:
             saved = self.app.store.save_config(config)
-        except IntegrityError:  # the CLI (or another window) took the name meanwhile
+        except (IntegrityError, DuplicateName):  # the CLI (or another window) took the name meanwhile
             self.notify(f"Not saved: a model named {config.name!r} already exists.", severity="error")
             return False
         except Exception as error:  # the file is gone, read-only, locked too long…: say so, keep the app

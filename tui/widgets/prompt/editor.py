@@ -75,7 +75,10 @@ class PromptEditor(Vertical):
                 name=tool.name, description=tool.description, parameters=tool.parameters or ToolSpec(tool.name).parameters
             )
         self._set_tool_options([])
-        self._apply(load_draft(self._draft_path) if self._draft_path else Draft())
+        draft = load_draft(self._draft_path) if self._draft_path else Draft()
+        self._apply(draft)
+        if draft.notice:
+            self.notify(draft.notice, title="Last prompt", severity="warning", timeout=15)
 
     def on_unmount(self) -> None:
         self.save_draft()

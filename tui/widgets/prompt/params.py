@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from core.validation import params_problem
+
 
 class PromptError(ValueError):
     """The editor's content cannot make a request; the message is shown to the user."""
@@ -85,6 +87,8 @@ def parse_extra_json(text: str) -> dict[str, Any]:
         value = json.loads(text)
     except json.JSONDecodeError as error:
         raise PromptError(f"params JSON: {error.msg} (line {error.lineno}, column {error.colno})") from None
+    except RecursionError:
+        raise PromptError("params JSON nests too deeply") from None
     if not isinstance(value, dict):
         raise PromptError("params JSON must be an object, like {\"presence_penalty\": 0.5}")
     return value
@@ -100,6 +104,9 @@ def build_params(fields: dict[str, str], extra_json: str) -> dict[str, Any]:
         if name in params:
             raise PromptError(f"{name} is set both in its field and in the params JSON: keep one")
         params[name] = parse_field(name, text)
+    problem = params_problem(params)  # NaN, huge numbers, a non-object stream_options: fail now, not mid-run
+    if problem:
+        raise PromptError(f"params: {problem}")
     return params
 
 

@@ -1,0 +1,95 @@
+"""Checks on a database file before llmwb writes anything to it.
+
+Opening a file with the store switches it to WAL and runs migrations: both modify
+it. A file another program made, one written by a newer llmwb, or one that is not
+SQLite at all must be refused first, with the file left exactly as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from core.store.migrations import APPLICATION_ID, LATEST, NewerSchema
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+LLMWB_TABLES = frozenset({"model_config", "tool_definition", "run", "run_frame"})
+
+
+class DatabaseRefused(Exception):
+    """A database file llmwb will not open; the message is one line and says what to do."""
+
+
+def check_existing(path: Path) -> None:
+    """Raise DatabaseRefused unless `path` is missing, empty, or an llmwb database this
+    version can open. Reads only."""
+    try:
+        if path.is_dir():
+            raise DatabaseRefused(f"{path} is a directory, not a database file")
+        with path.open("rb") as handle:
+            head = handle.read(len(SQLITE_MAGIC))
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise DatabaseRefused(f"cannot read {path}: {error.strerror or error}") from None
+    if not head:
+        return  # empty: SQLite makes it a new database
+    if head != SQLITE_MAGIC:
+        raise DatabaseRefused(f"{path} is not an llmwb database (not a SQLite file); move it away or set LLMWB_HOME")
+    version, app_id, tables = _read_identity(path)
+    if app_id not in (0, APPLICATION_ID):
+        raise DatabaseRefused(
+            f"{path} belongs to another program (SQLite application id {app_id:#x}); llmwb left it untouched"
+        )
+    if version > LATEST:
+        raise DatabaseRefused(f"{path} was {NewerSchema(version)}")
+    if tables and (version == 0 or not LLMWB_TABLES <= tables):
+        listed = ", ".join(sorted(tables)[:6]) + (", …" if len(tables) > 6 else "")
+        raise DatabaseRefused(
+            f"{path} is another program's SQLite file (tables: {listed}); llmwb left it untouched"
+            " — set LLMWB_HOME to another directory"
+        )
+
+
+def _read_identity(path: Path) -> tuple[int, int, set[str]]:
+    uri = f"file:{quote(str(path))}?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=5)
+    except sqlite3.Error as error:
+        raise DatabaseRefused(f"cannot open {path}: {error}") from None
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            return 0, 0, set(LLMWB_TABLES) | {"meta"}  # another llmwb is writing: the store's open will wait
+        raise DatabaseRefused(f"{path} is damaged or unreadable ({error}); restore a backup or move it away") from None
+    except sqlite3.DatabaseError as error:
+        raise DatabaseRefused(f"{path} is damaged ({error}); restore a backup or move it away") from None
+    finally:
+        conn.close()
+    return version, app_id, tables
+
+
+def dumps_finite(value: Any) -> str:
+    """JSON for a column. NaN and infinity (from a server or an old bug) become null:
+    stored as `NaN`, they make SQLite's json_extract fail on the whole row."""
+    try:
+        return json.dumps(value, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(value), allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
