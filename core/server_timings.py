@@ -119,20 +119,46 @@ def server_says(timings: Any) -> str | None:
 
 
 def server_rows(timings: Any) -> list[tuple[str, str]]:
-    """(label, value) pairs for a table or sidebar: every figure the server gave."""
+    """(label, value) pairs for a narrow column: load, prompt, decode speed, total."""
     if not isinstance(timings, dict):
         return []
     rows: list[tuple[str, str]] = []
     if timings.get("load_ms") is not None:
         rows.append(("load", _duration(timings["load_ms"])))
-    for what in ("prompt", "decode"):
-        tokens, ms, tps = timings.get(f"{what}_tokens"), timings.get(f"{what}_ms"), timings.get(f"{what}_tps")
-        if ms is not None:
-            rows.append((what, _duration(ms)))
-        if tokens is not None:
-            rows.append((f"{what} tok", f"{tokens:,}"))
-        if tps is not None:
-            rows.append((f"{what} speed", f"{tps:,.1f} tok/s"))
+    if timings.get("prompt_ms") is not None:
+        rows.append(("prompt", _duration(timings["prompt_ms"])))
+    if timings.get("decode_tps") is not None:
+        rows.append(("decode", f"{timings['decode_tps']:,.1f} tok/s"))
+    elif timings.get("decode_ms") is not None:
+        rows.append(("decode", _duration(timings["decode_ms"])))
     if timings.get("total_ms") is not None:
         rows.append(("total", _duration(timings["total_ms"])))
     return rows
+
+
+def _phase(timings: dict[str, Any], what: str) -> str | None:
+    tokens, ms, tps = timings.get(f"{what}_tokens"), timings.get(f"{what}_ms"), timings.get(f"{what}_tps")
+    if tokens is None and ms is None:
+        return None
+    text = what
+    if tokens is not None:
+        text += f" {tokens:,} tok"
+    if ms is not None:
+        text += f" in {_duration(ms)}"
+    if tps is not None:
+        text += f" ({tps:,.1f} tok/s)"
+    return text
+
+
+def server_details(timings: Any) -> str | None:
+    """Every figure the server gave, on one line:
+    "load 120 ms · prompt 12 tok in 455 ms (26.4 tok/s) · decode 56 tok in 1.3 s (44.2 tok/s) · total 1.8 s"."""
+    if not isinstance(timings, dict):
+        return None
+    parts = []
+    if timings.get("load_ms") is not None:
+        parts.append(f"load {_duration(timings['load_ms'])}")
+    parts.extend(part for part in (_phase(timings, "prompt"), _phase(timings, "decode")) if part)
+    if timings.get("total_ms") is not None:
+        parts.append(f"total {_duration(timings['total_ms'])}")
+    return " · ".join(parts) or None
