@@ -16,6 +16,7 @@ from typing import Any, AsyncIterator, Sequence
 import orjson
 
 from core.events import DeltaEvent, ReasoningDelta, TextDelta, ToolCallDelta
+from core.metrics import clock
 from core.providers import base
 from core.providers.base import Frame, ProviderError, SendLog, require_text
 from core.providers.http import load_sdk, map_sdk_error, map_transport_error, status_error, timed_http_client
@@ -147,8 +148,6 @@ class NdjsonExchange:
         self._read_timeout = read_timeout
 
     async def frames(self) -> AsyncIterator[Frame]:
-        from core.metrics import clock
-
         try:
             if self._stream:
                 async for frame in iter_ndjson(self._response.aiter_bytes()):
