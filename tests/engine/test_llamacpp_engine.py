@@ -14,7 +14,8 @@ from core.runner import RunOptions, run
 from core.store.models import ModelConfig
 from llama_engine import LlamaServer
 
-pytestmark = pytest.mark.engine
+# Starting llama-server (model load) is part of the first test's setup: allow for it.
+pytestmark = [pytest.mark.engine, pytest.mark.timeout(900)]
 
 TOLERANCE = 0.05
 DECODE_TOKENS = 160  # long enough that a few ms at either end of the window stay under 1 %
