@@ -87,7 +87,7 @@ def timed_http_client(sdk: Any, timeout: Any, send_log: SendLog) -> Any:
     if sdk is None:
         import httpx2
 
-        return httpx2.AsyncClient(follow_redirects=True, **options)
+        return httpx2.AsyncClient(follow_redirects=False, **options)
     return sdk.DefaultAsyncHttpxClient(**options)
 
 

@@ -18,10 +18,12 @@ import orjson
 from core.events import DeltaEvent, ReasoningDelta, TextDelta, ToolCallDelta
 from core.metrics import clock
 from core.providers import base
-from core.providers.base import Frame, ProviderError, SendLog, require_text
+from core.providers.base import Frame, ProviderError, SendLog, limits_of, require_text
+from core.providers.bounds import before_deadline, read_capped, until_deadline
 from core.providers.http import load_sdk, map_sdk_error, map_transport_error, status_error, timed_http_client
 from core.providers.ndjson import iter_ndjson
 from core.providers.ollama_request import build_body, max_retries
+from core.redact import scrubber
 from core.request import ChatRequest
 from core.response import ResponseBuilder
 from core.server_timings import from_ollama
@@ -136,7 +138,8 @@ class OllamaChatDecoder:
 
 
 class NdjsonExchange:
-    """An httpx2 streaming response read as NDJSON lines stamped where the bytes arrive."""
+    """An httpx2 streaming response read as NDJSON lines stamped where the bytes arrive,
+    within the run's caps and deadline, the environment's key values scrubbed from every frame."""
 
     def __init__(self, response: Any, *, stream: bool, send_log: SendLog, read_timeout: float | None) -> None:
         self._response = response
@@ -146,14 +149,25 @@ class NdjsonExchange:
         self.send_log = send_log
         self.retries = send_log.retries
         self._read_timeout = read_timeout
+        self._scrub = scrubber()
 
     async def frames(self) -> AsyncIterator[Frame]:
+        limits = self.send_log.limits
+        chunks: AsyncIterator[bytes] = self._response.aiter_bytes()
+        if self.send_log.deadline_at is not None:
+            chunks = until_deadline(chunks, self.send_log.deadline_at)
+        scrub = self._scrub
         try:
             if self._stream:
-                async for frame in iter_ndjson(self._response.aiter_bytes()):
+                async for frame in iter_ndjson(chunks, limits):
+                    if scrub and scrub(frame.raw) is not frame.raw:  # a key in it: rare
+                        frame = Frame(frame.at, scrub(frame.raw), None, scrub(frame.data))
                     yield frame
             else:
-                text = (await self._response.aread()).decode("utf-8", errors="replace")
+                body = await read_capped(chunks, limits.max_response_bytes)
+                text = body.decode("utf-8", errors="replace")
+                if scrub:
+                    text = scrub(text)
                 yield Frame(at=clock(), raw=text, event=None, data=text)
         except ProviderError:
             raise
@@ -197,6 +211,8 @@ class OllamaNativeAdapter:
         else:
             timeout = httpx2.Timeout(DEFAULT_TIMEOUT_S, connect=DEFAULT_CONNECT_TIMEOUT_S)
         send_log = SendLog()
+        send_log.limits = limits_of({**config.params, **request.params})
+        send_log.deadline_at = clock() + send_log.limits.deadline_for(config.timeout)
         headers = {
             "content-type": "application/json",
             "accept": "application/x-ndjson" if stream else "application/json",
@@ -206,7 +222,7 @@ class OllamaNativeAdapter:
         endpoint = self.endpoint(config)
         client = timed_http_client(None, timeout, send_log)
         try:
-            response = await self._send(client, endpoint, body, headers, retries, send_log)
+            response = await before_deadline(self._send(client, endpoint, body, headers, retries, send_log), send_log)
             try:
                 yield NdjsonExchange(response, stream=stream, send_log=send_log, read_timeout=timeout.read)
             finally:
@@ -233,7 +249,7 @@ class OllamaNativeAdapter:
             except Exception as exc:
                 raise map_sdk_error(exc, endpoint, send_log=send_log) from exc
             else:
-                if response.status_code < 400:
+                if response.status_code < 300:  # a 3xx is never followed (the key stays home)
                     return response
                 try:
                     await response.aread()

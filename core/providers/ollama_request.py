@@ -16,13 +16,12 @@ from typing import Any
 import orjson
 
 from core.providers import base
-from core.providers.base import ProviderError
+from core.providers.base import CLIENT_OPTIONS, ProviderError
 from core.providers.openai_chat import tools_to_openai
 from core.request import ChatRequest, Message
 from core.store.models import ModelConfig
 
 DEFAULT_MAX_RETRIES = 2  # the SDKs' default, so every provider kind retries alike
-CLIENT_OPTIONS = {"max_retries"}
 
 # Ollama's model options (api.Options in its source): these go under `options`.
 OPTION_NAMES = frozenset(

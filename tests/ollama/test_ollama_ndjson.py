@@ -46,3 +46,18 @@ async def test_a_long_line_in_many_small_reads_is_joined_once() -> None:
 async def test_each_line_is_stamped_when_its_last_bytes_arrived() -> None:
     stamps = [frame.at async for frame in iter_ndjson(_reads(b'{"a":', b"1}\n", b'{"b":2}\n'))]
     assert len(stamps) == 2 and stamps[0] <= stamps[1]
+
+
+async def test_a_line_past_the_cap_is_too_large_after_the_lines_before_it() -> None:
+    from core.providers import base
+    from core.providers.base import Limits, ProviderError
+
+    got: list[str] = []
+    try:
+        async for frame in iter_ndjson(_reads(b'{"a":1}\n', b'{"long":"' + b"x" * 100), Limits(max_frame_bytes=64)):
+            got.append(frame.data)
+    except ProviderError as error:
+        assert error.error_type == base.TOO_LARGE and "max_frame_bytes" in error.message
+    else:
+        raise AssertionError("no too_large error")
+    assert got == ['{"a":1}']
