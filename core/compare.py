@@ -20,6 +20,7 @@ from core.events import Event, Failed, Finished
 from core.providers import base
 from core.request import ChatRequest
 from core.runner import RunOptions, run
+from core.server_timings import server_says
 from core.store.models import ModelConfig, Run
 
 STREAM, NONSTREAM = "stream", "nonstream"
@@ -169,6 +170,7 @@ class SummaryRow:
     cost_usd: float | None
     finish_reason: str | None
     error: str | None
+    server_says: str | None = None  # the server's own timings (Ollama, llama.cpp), one line
 
 
 # Figures where one value can be "best", and which way is better.
@@ -195,6 +197,7 @@ def summarise(outcomes: Iterable[RunOutcome]) -> list[SummaryRow]:
                 cost_usd=m.get("cost_usd"),
                 finish_reason=outcome.response.get("finish_reason"),
                 error=outcome.error,
+                server_says=server_says(outcome.response.get("server_timings")),
             )
         )
     return rows

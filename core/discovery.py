@@ -48,6 +48,8 @@ async def list_models(config: ModelConfig) -> list[str]:
 
     # No redirects: the request carries a key, which goes to the configured host only.
     async with httpx2.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+        if resolved.protocol == "ollama":
+            return _ollama_names(await _get(client, url, headers), url)
         if resolved.protocol != "anthropic":
             return _ids(await _get(client, url, headers), url)
         ids: list[str] = []
@@ -70,6 +72,12 @@ def models_request(resolved: Resolved, api_key: str | None) -> tuple[str, dict[s
         if api_key:
             headers["x-api-key"] = api_key
         return AnthropicMessagesAdapter().base_url(resolved.config) + "/v1/models", headers
+
+    if resolved.protocol == "ollama":
+        from core.providers.ollama_native import OllamaNativeAdapter
+
+        headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
+        return OllamaNativeAdapter().base_url(resolved.config) + "/api/tags", headers
 
     from core.providers.openai_chat import OpenAIChatAdapter
 
@@ -106,3 +114,12 @@ def _ids(body: dict[str, Any], url: str) -> list[str]:
     if not isinstance(data, list):
         raise ProviderError(f"{url} did not answer with a model list (no 'data' array)", base.MALFORMED)
     return [str(item["id"]) for item in data if isinstance(item, dict) and item.get("id")]
+
+
+def _ollama_names(body: dict[str, Any], url: str) -> list[str]:
+    # Ollama's /api/tags: {"models": [{"name": "llama3.2:latest", "model": "llama3.2:latest", ...}]}
+    models = body.get("models")
+    if not isinstance(models, list):
+        raise ProviderError(f"{url} did not answer with a model list (no 'models' array)", base.MALFORMED)
+    names = (item.get("name") or item.get("model") for item in models if isinstance(item, dict))
+    return [str(name) for name in names if name]

@@ -109,6 +109,8 @@ class ResponseBuilder:
     reasoning_parts: list[str] = field(default_factory=list)
     tool_calls: dict[int, ToolCallParts] = field(default_factory=dict)
     finish_reason: str | None = None
+    # When the provider's word alone misleads (Ollama ends a tool-calling turn with "stop").
+    normalised_finish_reason: str | None = None
     model: str | None = None
     id: str | None = None
     usage: dict[str, Any] | None = None
@@ -170,7 +172,7 @@ class ResponseBuilder:
 
     def snapshot(self, *, finish_override: str | None = None) -> dict[str, Any]:
         raw_reason = self.finish_reason if isinstance(self.finish_reason, str) else None
-        normalised = finish_override or normalise_finish_reason(raw_reason)
+        normalised = finish_override or self.normalised_finish_reason or normalise_finish_reason(raw_reason)
         result: dict[str, Any] = {
             "content": self.content,
             "reasoning": self.reasoning,

@@ -29,6 +29,7 @@ _DEMOS: list[tuple[str, dict[str, float], dict[str, object]]] = [
     ("demo-reasoning", _REASONER, {}),
     ("demo-tools", _SMALL, {}),
     ("demo-claude", _LARGE, {}),
+    ("demo-ollama", {}, {}),  # a local model: no price
     # The scenario cuts the stream on purpose; retrying would hide that.
     ("demo-flaky", _SMALL, {"max_retries": 0}),
     ("echo", _SMALL, {}),

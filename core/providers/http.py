@@ -67,7 +67,8 @@ async def load_sdk(module_name: str, *also: str) -> Any:
 def timed_http_client(sdk: Any, timeout: Any, send_log: SendLog) -> Any:
     """The SDK's default async HTTP client (its limits, redirects and `timeout`), with
     event hooks that stamp `send_log` where the request meets the transport, and the
-    shared TLS context once `load_sdk` has built it."""
+    shared TLS context once `load_sdk` has built it. `sdk` None: a plain
+    httpx2.AsyncClient with the same hooks, for protocols no SDK here speaks (Ollama's)."""
 
     async def on_request(_request: Any) -> None:
         now = clock()
@@ -83,6 +84,10 @@ def timed_http_client(sdk: Any, timeout: Any, send_log: SendLog) -> Any:
     options: dict[str, Any] = {"timeout": timeout, "event_hooks": {"request": [on_request], "response": [on_response]}}
     if _shared_tls:
         options["verify"] = _shared_tls[0]
+    if sdk is None:
+        import httpx2
+
+        return httpx2.AsyncClient(follow_redirects=False, **options)
     return sdk.DefaultAsyncHttpxClient(**options)
 
 

@@ -20,6 +20,7 @@ from core.providers.http import (
 )
 from core.request import ChatRequest, Message, ToolSpec
 from core.response import ResponseBuilder
+from core.server_timings import from_llamacpp
 from core.store.models import ModelConfig
 
 # Config params that configure the client (or llmwb's caps) rather than go in the request body.
@@ -152,6 +153,9 @@ class OpenAIChatDecoder:
             response.set_usage(usage, normalise_usage)  # a bad count is noted, not fatal
         if "timings" in obj:  # llama.cpp's own speed figures, kept for comparison
             response.extras["timings"] = obj["timings"]
+            server_timings = from_llamacpp(obj["timings"])
+            if server_timings:
+                response.extras["server_timings"] = server_timings
 
     def _decode_chunk(self, obj: dict[str, Any]) -> Sequence[DeltaEvent]:
         # The hot path: one call per streamed chunk. Most chunks carry one short delta.

@@ -17,12 +17,14 @@ class UnknownProvider(ValueError):
 class Resolved:
     adapter: ProviderAdapter
     config: ModelConfig  # with the base URL filled in (the embedded simulator's, for one)
-    protocol: str  # "openai" or "anthropic"
+    protocol: str  # "openai", "anthropic" or "ollama" (native /api/chat)
 
 
 def protocol_for(config: ModelConfig) -> str:
     if config.provider == "anthropic":
         return "anthropic"
+    if config.provider == "ollama-native":
+        return "ollama"
     if config.provider == "simulator":
         return _scenario_api(config.model, _builtin_scenarios())
     if config.provider in ("openai", "openai-compatible", *LOCAL_BASE_URLS):
@@ -46,6 +48,10 @@ def adapter_for(protocol: str) -> ProviderAdapter:
         from core.providers.anthropic_messages import AnthropicMessagesAdapter
 
         return AnthropicMessagesAdapter()
+    if protocol == "ollama":
+        from core.providers.ollama_native import OllamaNativeAdapter
+
+        return OllamaNativeAdapter()
     from core.providers.openai_chat import OpenAIChatAdapter
 
     return OpenAIChatAdapter()

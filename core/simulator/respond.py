@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.simulator import anthropic_wire, openai_wire
+from core.simulator import anthropic_wire, ollama_wire, openai_wire
 from core.simulator.http import Connection, response_head
 from core.simulator.scenario import Scenario
 from core.simulator.script import Plan, content_gaps, scripted_duration_s
@@ -138,6 +138,8 @@ async def send_error(
 ) -> bool:
     if protocol == "anthropic":
         payload = anthropic_wire.error_body(status, message)
+    elif protocol == "ollama":
+        payload = ollama_wire.error_body(message)
     else:
         payload = openai_wire.error_body(status, message)
     return await send_json(conn, exchange, status, payload, headers, outcome="http_error")

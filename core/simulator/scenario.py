@@ -21,7 +21,7 @@ from core.simulator.textgen import GENERATOR_KINDS, generate_text
 BUILTIN_DIR = Path(__file__).with_name("scenarios")
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 
-API_HINTS = ("openai", "anthropic")
+API_HINTS = ("openai", "anthropic", "ollama")
 CHUNKING_MODES = ("fixed", "word", "list")
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter")
 
@@ -81,7 +81,7 @@ class Fault:
 @dataclass
 class Scenario:
     name: str
-    api: str = "openai"  # only a hint for which protocol an embedded model config should use
+    api: str = "openai"  # only a hint for which protocol an embedded model config should use (openai | anthropic | ollama)
     description: str = ""
     text: str = ""
     reasoning: str = ""

@@ -1,7 +1,8 @@
 """The simulator's HTTP server: routes, scripted streaming with timing and faults, recording.
 
-Every scenario is served on both protocols: POST /v1/chat/completions (OpenAI)
-and POST /v1/messages (Anthropic); GET /v1/models lists them. Each request is
+Every scenario is served on every protocol: POST /v1/chat/completions (OpenAI),
+POST /v1/messages (Anthropic) and POST /api/chat (Ollama's native NDJSON); GET
+/v1/models (and Ollama's GET /api/tags) lists them. Each request is
 recorded as a RecordedExchange with the exact frames written and when, so a
 test can compare what a client measured with what the server did.
 """
@@ -17,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from core.simulator import anthropic_wire, openai_wire, respond
+from core.simulator import anthropic_wire, ollama_wire, openai_wire, respond
 from core.simulator.anthropic_wire import AnthropicWire
 from core.simulator.http import (
     IDLE_TIMEOUT_S,
@@ -28,6 +29,7 @@ from core.simulator.http import (
     Request,
     response_head,
 )
+from core.simulator.ollama_wire import OllamaWire
 from core.simulator.openai_wire import OpenAIWire
 from core.simulator.respond import RecordedExchange, UnrecordedFrames
 from core.simulator.scenario import Scenario, builtin_scenarios, load_scenario_dir
@@ -39,6 +41,8 @@ __all__ = ["RecordedExchange", "SimulatorServer"]
 OPENAI_PATHS = ("/v1/chat/completions", "/chat/completions")
 ANTHROPIC_PATHS = ("/v1/messages", "/messages")
 MODELS_PATHS = ("/v1/models", "/models")
+OLLAMA_CHAT_PATH = "/api/chat"  # Ollama's native API (NDJSON)
+OLLAMA_TAGS_PATH = "/api/tags"
 
 
 class SimulatorServer:
@@ -213,12 +217,16 @@ class SimulatorServer:
             else:
                 payload = openai_wire.models_list_body(names)
             return await respond.send_json(conn, exchange, 200, payload)
+        if path == OLLAMA_TAGS_PATH and method == "GET":
+            return await respond.send_json(conn, exchange, 200, ollama_wire.tags_body(sorted(self.scenarios)))
         if path in ("/", "/health") and method == "GET":
             return await respond.send_json(conn, exchange, 200, b'{"status":"ok","server":"llmwb-simulator"}')
         if path in OPENAI_PATHS:
             exchange.protocol = "openai"
         elif path in ANTHROPIC_PATHS:
             exchange.protocol = "anthropic"
+        elif path == OLLAMA_CHAT_PATH:
+            exchange.protocol = "ollama"
         else:
             return await respond.send_error(conn, exchange, "openai", 404, f"No route for {method} {path}")
         protocol = exchange.protocol
@@ -233,11 +241,14 @@ class SimulatorServer:
         if scenario is None:
             if protocol == "openai":
                 payload = openai_wire.model_not_found_body(model)
+            elif protocol == "ollama":
+                payload = ollama_wire.model_not_found_body(model)
             else:
                 payload = anthropic_wire.model_not_found_body(model)
             return await respond.send_json(conn, exchange, 404, payload, outcome="http_error")
         exchange.scenario = scenario.name
-        exchange.streamed = bool(body.get("stream"))
+        # Ollama's /api/chat streams unless told `stream: false`; the others only when asked.
+        exchange.streamed = bool(body.get("stream", protocol == "ollama"))
         request_id = new_id("req_")
         fault = scenario.fault
         if fault.http_status is not None:
@@ -251,6 +262,9 @@ class SimulatorServer:
             stream_options = body.get("stream_options") or {}
             include_usage = isinstance(stream_options, dict) and bool(stream_options.get("include_usage"))
             wire = OpenAIWire(plan, model, request_id=request_id, include_usage=include_usage)
+        elif protocol == "ollama":
+            plan = build_plan(scenario, body, streamed=exchange.streamed, tool_id_prefix="call_")
+            wire = OllamaWire(plan, model, timing=scenario.timing, streamed=exchange.streamed)
         else:
             plan = build_plan(scenario, body, streamed=exchange.streamed, tool_id_prefix="toolu_")
             wire = AnthropicWire(plan, model, request_id=request_id)

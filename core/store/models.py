@@ -25,14 +25,17 @@ PROVIDER_KINDS = (
     "llamacpp",
     "vllm",
     "lmstudio",
+    "ollama-native",
 )
 
-# Local servers speak the OpenAI protocol at these addresses unless told otherwise.
+# Local servers listen at these addresses unless told otherwise; all speak the OpenAI
+# protocol but `ollama-native`, Ollama's own /api/chat at the server's root.
 LOCAL_BASE_URLS = {
     "ollama": "http://localhost:11434/v1",
     "llamacpp": "http://localhost:8080/v1",
     "vllm": "http://localhost:8000/v1",
     "lmstudio": "http://localhost:1234/v1",
+    "ollama-native": "http://localhost:11434",
 }
 
 # Kinds that work without a key; an openai-compatible server often needs none either

@@ -196,3 +196,6 @@ def _print_summary(rows: list[Any], marks: dict[str, int]) -> None:
         print("~ token counts estimated (the provider sent no usage)")
     if marks:
         print("* best of the column")
+    for row in rows:
+        if row.server_says:  # beside llmwb's figures, not in their columns: the server measured itself
+            print(f"server says for {row.label} ({row.mode}): {row.server_says}")

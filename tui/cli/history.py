@@ -8,6 +8,7 @@ import json
 import sys
 from typing import Any
 
+from core.server_timings import server_details
 from tui.cli import EXIT_OK, UsageError
 from tui.cli.common import fmt_cost, fmt_ms, metrics_summary, open_store, print_json, print_table
 
@@ -194,6 +195,10 @@ def _show(store: Any, args: argparse.Namespace) -> int:
     if run.metrics:
         _section(out, "metrics", metrics_summary(run.metrics))
         out.write(json.dumps(run.metrics, ensure_ascii=False, indent=2) + "\n")
+    server_timings = response.get("server_timings")
+    details = server_details(server_timings)
+    if details:  # the server's own figures, beside llmwb's
+        _section(out, f"server says ({server_timings.get('source')})", details)
     if args.frames:
         _section(out, f"wire frames ({len(frames)})", "")
         for frame in frames:

@@ -26,7 +26,7 @@ from typing import Any, Callable, Protocol, TextIO
 from core.events import (
     Event, Failed, Finished, ReasoningDelta, RunStarted, TextDelta, WireFrame, to_json_line,
 )  # fmt: skip
-
+from core.server_timings import server_says
 from tui.cli import EXIT_FAILED, EXIT_OK, UsageError
 from tui.cli.common import (
     checked_text, config_named, metrics_summary, open_store, parse_pairs, parse_params, read_prompt,
@@ -301,6 +301,9 @@ class PlainSink:
             self.succeeded = True
             self._end_output(event.final_response)
             self._err.write(f"{metrics_summary(event.metrics)} · run {event.run_id}\n")
+            said = server_says(event.final_response.get("server_timings"))
+            if said:  # the server's own figures, beside (never instead of) llmwb's
+                self._err.write(self._dim(f"server says: {said}") + "\n")
         elif kind is Failed:
             self._end_output(event.partial_response)
             self._err.write(f"error: {event.error} [{_failure_detail(event)}] · run {event.run_id}\n")

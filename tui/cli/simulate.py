@@ -31,8 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="serve scripted OpenAI- and Anthropic-compatible endpoints",
         description=(
             "Serve the built-in scripted LLM simulator. The request's `model` picks a scenario; "
-            "every scenario answers on POST /v1/chat/completions (OpenAI) and POST /v1/messages "
-            "(Anthropic); GET /v1/models lists them."
+            "every scenario answers on POST /v1/chat/completions (OpenAI), POST /v1/messages "
+            "(Anthropic) and POST /api/chat (Ollama, NDJSON); GET /v1/models and GET /api/tags list them."
         ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -130,7 +130,7 @@ async def _serve(args: argparse.Namespace) -> int:
         print(f"llmwb simulate: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     root = server.root_url
-    print(f"llmwb simulator on {root}  (OpenAI: {root}/v1, Anthropic: {root})")
+    print(f"llmwb simulator on {root}  (OpenAI: {root}/v1, Anthropic: {root}, Ollama: {root}/api/chat)")
     if not is_loopback(args.host):
         print(
             f"warning: listening on {args.host}, beyond this machine; the simulator has no authentication",

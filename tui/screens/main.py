@@ -326,9 +326,11 @@ class MainScreen(Screen[None]):
                 return
             self.output.show_run(saved, store.get_frames(saved.id))
             self.refresh_bindings()  # the answer key follows the shown run
+            response = saved.response or {}
             self.metrics.show_metrics(
-                saved.metrics, status=saved.status, finish_reason=(saved.response or {}).get("finish_reason")
-            )
+                saved.metrics, status=saved.status, finish_reason=response.get("finish_reason"),
+                server_timings=response.get("server_timings"),
+            )  # fmt: skip
             # The header names the model ctrl+r runs; the output pane names the reopened run's.
             selected = self.models.selected_config
             self.sub_title = selected.name if selected else ""

@@ -33,6 +33,8 @@ COLUMNS: list[tuple[str, str, Callable[[SummaryRow], str]]] = [
     ("error", "error", lambda r: _shorten(r.error or "", ERROR_WIDTH)),
 ]
 SORT_KEYS = [key for key, _, _ in COLUMNS]
+# Shown only when a run's server reported its own timings (Ollama, llama.cpp): beside llmwb's figures.
+SERVER_COLUMN: tuple[str, str, Callable[[SummaryRow], str]] = ("server_says", "server says", lambda r: r.server_says or "–")
 _STATUS_STYLE = {"ok": "green", "error": "red", "cancelled": "yellow", "running": "cyan"}
 
 
@@ -95,7 +97,10 @@ class SummaryTable(DataTable[Text]):
             return
         cursor_row = self.cursor_row
         self.clear(columns=True)
-        for key, label, _ in COLUMNS:
+        columns = COLUMNS
+        if any(row.server_says for row in self.rows_data):
+            columns = [*COLUMNS[:-1], SERVER_COLUMN, COLUMNS[-1]]
+        for key, label, _ in columns:
             title = Text(label)
             if key == self.sort_key:
                 title.append(" ▼", style="bold")
@@ -104,7 +109,7 @@ class SummaryTable(DataTable[Text]):
         for index in self._order():
             row = self.rows_data[index]
             cells = []
-            for key, _, text_of in COLUMNS:
+            for key, _, text_of in columns:
                 cell = Text(text_of(row))
                 if marks.get(key) == index:
                     cell = Text.assemble(("★ ", "bold green"), (cell.plain, "bold green"))

@@ -20,6 +20,7 @@ from textual.widgets import Sparkline, Static
 
 from core.events import Event, Failed, Finished, ReasoningDelta, RunStarted, TextDelta, ToolCallDelta
 from core.metrics import clock
+from core.server_timings import server_rows
 from tui.widgets.metrics.figures import final_rows, live_rows, render_rows
 
 REFRESH_HZ = 4
@@ -48,6 +49,7 @@ class MetricsSidebar(Widget):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="metrics-scroll"):
             yield Static(id="metrics-figures")
+            yield Static(id="metrics-server")
             yield Static(f"tokens / {1000 // REFRESH_HZ} ms", id="metrics-spark-caption")
             yield Sparkline([], id="metrics-spark")
 
@@ -77,7 +79,10 @@ class MetricsSidebar(Widget):
         elif isinstance(event, ToolCallDelta):
             self._on_delta(len(event.arguments_delta))
         elif isinstance(event, Finished):
-            self.show_metrics(event.metrics, finish_reason=event.final_response.get("finish_reason"))
+            response = event.final_response
+            self.show_metrics(
+                event.metrics, finish_reason=response.get("finish_reason"), server_timings=response.get("server_timings")
+            )
         elif isinstance(event, Failed):
             self.show_metrics(
                 event.metrics, status=event.status, finish_reason=event.partial_response.get("finish_reason")
@@ -86,9 +91,15 @@ class MetricsSidebar(Widget):
             self.begin_run(event.stream)
 
     def show_metrics(
-        self, metrics: dict[str, Any], *, status: str | None = None, finish_reason: str | None = None
+        self,
+        metrics: dict[str, Any],
+        *,
+        status: str | None = None,
+        finish_reason: str | None = None,
+        server_timings: dict[str, Any] | None = None,
     ) -> None:
-        """Final figures (a finished run, or a saved one reopened from history)."""
+        """Final figures (a finished run, or a saved one reopened from history), and
+        under them what the server said of itself (Ollama, llama.cpp), when it did."""
         if self._live:
             self._tick()  # the last partial tick belongs on the sparkline
         else:  # a saved run reopened: the sparkline of whatever ran before is not its own
@@ -99,12 +110,23 @@ class MetricsSidebar(Widget):
         self._final = metrics
         rows = final_rows(metrics, status=status, finish_reason=finish_reason)
         self.query_one("#metrics-figures", Static).update(render_rows(rows))
+        self._show_server(server_timings)
 
     def clear(self) -> None:
         self._timer.pause()
         self._reset_counters()
         self.query_one("#metrics-spark", Sparkline).data = []
+        self._show_server(None)
         self._show_idle()
+
+    def _show_server(self, server_timings: dict[str, Any] | None) -> None:
+        """The server's own figures, in their own block: shown beside llmwb's, never mixed in."""
+        block = self.query_one("#metrics-server", Static)
+        rows = server_rows(server_timings)
+        block.display = bool(rows)
+        if rows:
+            source = (server_timings or {}).get("source") or "server"
+            block.update(render_rows([("", f"#Server says · {source}"), *rows]))
 
     # --- live -----------------------------------------------------------------------
 
