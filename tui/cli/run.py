@@ -22,7 +22,7 @@ import sys
 from typing import Any, Callable, Protocol, TextIO
 
 from core.events import (
-    Event, Failed, Finished, ReasoningDelta, RunStarted, TextDelta, WireFrame, to_json_line,
+    Event, Failed, Finished, ReasoningDelta, RefusalDelta, RunStarted, TextDelta, WireFrame, to_json_line,
 )  # fmt: skip
 
 from tui.cli import EXIT_FAILED, EXIT_OK, UsageError
@@ -237,6 +237,7 @@ class PlainSink:
         self.succeeded = False
         self._tty_err = err.isatty()
         self._in_reasoning = False
+        self._refused = False
         self._out_needs_newline = False
 
     def __call__(self, event: Event) -> None:
@@ -265,6 +266,17 @@ class PlainSink:
                 self._err.write(self._dim("[reasoning]") + "\n" + ("\x1b[2m" if self._tty_err else ""))
             self._err.write(event.reasoning)
             self._err.flush()
+        elif kind is RefusalDelta:
+            # The model's words go to stdout like an answer; that they are a refusal is
+            # said once on stderr, so a script reading stdout still sees what was said.
+            self._end_reasoning()
+            if not self._refused:
+                self._refused = True
+                self._err.write(self._dim("[refusal]") + "\n")
+                self._err.flush()
+            self._out.write(event.refusal)
+            self._out.flush()
+            self._out_needs_newline = not event.refusal.endswith("\n")
         elif kind is WireFrame:
             if self._wire:
                 self._err.write(self._dim(f"[wire +{event.offset_ms:.1f}ms]") + f" {event.data.rstrip()}\n")
@@ -273,7 +285,8 @@ class PlainSink:
         elif kind is Finished:
             self.succeeded = True
             self._end_output(event.final_response)
-            self._err.write(f"{metrics_summary(event.metrics)} · run {event.run_id}\n")
+            refused = "refused by the model · " if event.final_response.get("refusal") else ""
+            self._err.write(f"{refused}{metrics_summary(event.metrics)} · run {event.run_id}\n")
         elif kind is Failed:
             self._end_output(event.partial_response)
             self._err.write(f"error: {event.error} [{_failure_detail(event)}] · run {event.run_id}\n")

@@ -18,7 +18,7 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
-from core.events import Event, Failed, Finished, ReasoningDelta, RunStarted, TextDelta, ToolCallDelta
+from core.events import Event, Failed, Finished, ReasoningDelta, RefusalDelta, RunStarted, TextDelta, ToolCallDelta
 from core.metrics import clock
 from tui.widgets.metrics.figures import final_rows, live_rows, render_rows
 
@@ -76,6 +76,8 @@ class MetricsSidebar(Widget):
             self._on_delta(len(event.reasoning))
         elif isinstance(event, ToolCallDelta):
             self._on_delta(len(event.arguments_delta))
+        elif isinstance(event, RefusalDelta):
+            self._on_delta(len(event.refusal))
         elif isinstance(event, Finished):
             self.show_metrics(event.metrics, finish_reason=event.final_response.get("finish_reason"))
         elif isinstance(event, Failed):
