@@ -18,6 +18,7 @@ _FINISH_REASONS = {
     "eos": "stop",
     "length": "length",
     "max_tokens": "length",
+    "max_output_tokens": "length",
     "model_length": "length",
     "tool_calls": "tool_calls",
     "tool_use": "tool_calls",

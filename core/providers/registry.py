@@ -17,12 +17,14 @@ class UnknownProvider(ValueError):
 class Resolved:
     adapter: ProviderAdapter
     config: ModelConfig  # with the base URL filled in (the embedded simulator's, for one)
-    protocol: str  # "openai" or "anthropic"
+    protocol: str  # "openai", "responses" or "anthropic"
 
 
 def protocol_for(config: ModelConfig) -> str:
     if config.provider == "anthropic":
         return "anthropic"
+    if config.provider == "openai-responses":
+        return "responses"
     if config.provider == "simulator":
         return _scenario_api(config.model, _builtin_scenarios())
     if config.provider in ("openai", "openai-compatible", *LOCAL_BASE_URLS):
@@ -46,6 +48,10 @@ def adapter_for(protocol: str) -> ProviderAdapter:
         from core.providers.anthropic_messages import AnthropicMessagesAdapter
 
         return AnthropicMessagesAdapter()
+    if protocol == "responses":
+        from core.providers.openai_responses import OpenAIResponsesAdapter
+
+        return OpenAIResponsesAdapter()
     from core.providers.openai_chat import OpenAIChatAdapter
 
     return OpenAIChatAdapter()
@@ -59,7 +65,7 @@ def resolve(config: ModelConfig) -> Resolved:
         # The embedded server also loaded the user's scenario files: ask it, not the built-ins.
         server = embedded_server()
         protocol = _scenario_api(config.model, server.scenarios if server else _builtin_scenarios())
-        config = config.model_copy(update={"base_url": root + "/v1" if protocol == "openai" else root})
+        config = config.model_copy(update={"base_url": root if protocol == "anthropic" else root + "/v1"})
     else:
         protocol = protocol_for(config)
     return Resolved(adapter=adapter_for(protocol), config=config, protocol=protocol)

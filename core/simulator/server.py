@@ -1,7 +1,8 @@
 """The simulator's HTTP server: routes, scripted streaming with timing and faults, recording.
 
-Every scenario is served on both protocols: POST /v1/chat/completions (OpenAI)
-and POST /v1/messages (Anthropic); GET /v1/models lists them. Each request is
+Every scenario is served on every protocol: POST /v1/chat/completions (OpenAI chat),
+POST /v1/responses (OpenAI Responses) and POST /v1/messages (Anthropic); GET
+/v1/models lists them. Each request is
 recorded as a RecordedExchange with the exact frames written and when, so a
 test can compare what a client measured with what the server did.
 """
@@ -17,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from core.simulator import anthropic_wire, openai_wire, respond
+from core.simulator import anthropic_wire, openai_wire, respond, responses_wire
 from core.simulator.anthropic_wire import AnthropicWire
 from core.simulator.http import (
     IDLE_TIMEOUT_S,
@@ -29,6 +30,7 @@ from core.simulator.http import (
     response_head,
 )
 from core.simulator.openai_wire import OpenAIWire
+from core.simulator.responses_wire import ResponsesWire
 from core.simulator.respond import RecordedExchange, UnrecordedFrames
 from core.simulator.scenario import Scenario, builtin_scenarios, load_scenario_dir
 from core.simulator.script import build_plan
@@ -38,6 +40,7 @@ __all__ = ["RecordedExchange", "SimulatorServer"]
 
 OPENAI_PATHS = ("/v1/chat/completions", "/chat/completions")
 ANTHROPIC_PATHS = ("/v1/messages", "/messages")
+RESPONSES_PATHS = ("/v1/responses", "/responses")
 MODELS_PATHS = ("/v1/models", "/models")
 
 
@@ -219,6 +222,8 @@ class SimulatorServer:
             exchange.protocol = "openai"
         elif path in ANTHROPIC_PATHS:
             exchange.protocol = "anthropic"
+        elif path in RESPONSES_PATHS:
+            exchange.protocol = "responses"
         else:
             return await respond.send_error(conn, exchange, "openai", 404, f"No route for {method} {path}")
         protocol = exchange.protocol
@@ -231,10 +236,10 @@ class SimulatorServer:
             return await respond.send_error(conn, exchange, protocol, 400, "You must provide a model parameter")
         scenario = self.scenarios.get(model)
         if scenario is None:
-            if protocol == "openai":
-                payload = openai_wire.model_not_found_body(model)
-            else:
+            if protocol == "anthropic":
                 payload = anthropic_wire.model_not_found_body(model)
+            else:
+                payload = openai_wire.model_not_found_body(model)
             return await respond.send_json(conn, exchange, 404, payload, outcome="http_error")
         exchange.scenario = scenario.name
         exchange.streamed = bool(body.get("stream"))
@@ -251,6 +256,10 @@ class SimulatorServer:
             stream_options = body.get("stream_options") or {}
             include_usage = isinstance(stream_options, dict) and bool(stream_options.get("include_usage"))
             wire = OpenAIWire(plan, model, request_id=request_id, include_usage=include_usage)
+        elif protocol == "responses":
+            view = responses_wire.planning_view(body)
+            plan = build_plan(scenario, view, streamed=exchange.streamed, tool_id_prefix="call_")
+            wire = ResponsesWire(plan, model, request_id=request_id, body=body)
         else:
             plan = build_plan(scenario, body, streamed=exchange.streamed, tool_id_prefix="toolu_")
             wire = AnthropicWire(plan, model, request_id=request_id)

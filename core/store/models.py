@@ -17,6 +17,7 @@ from sqlmodel import Field, SQLModel
 PROVIDER_KINDS = (
     "openai",
     "openai-compatible",
+    "openai-responses",
     "anthropic",
     "simulator",
     "ollama",
