@@ -11,7 +11,7 @@ per-event model building is the slow part of the hot path).
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable, Sequence
 
 import orjson
 
@@ -26,7 +26,7 @@ from core.response import ResponseBuilder
 from core.store.models import ModelConfig
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-_NO_EVENTS: list[DeltaEvent] = []
+_NO_EVENTS: tuple[DeltaEvent, ...] = ()  # shared: never appended to
 # Lifecycle events that carry the response object (id, model) but no content.
 _LIFECYCLE = ("response.created", "response.in_progress", "response.queued")
 
@@ -60,7 +60,7 @@ class OpenAIResponsesDecoder:
 
     # --- frames -------------------------------------------------------------------
 
-    def feed(self, frame: Frame) -> list[DeltaEvent]:
+    def feed(self, frame: Frame) -> Sequence[DeltaEvent]:
         data = frame.data
         if not data or frame.event == "comment":
             return _NO_EVENTS
@@ -82,11 +82,11 @@ class OpenAIResponsesDecoder:
         except (AttributeError, TypeError) as error:  # valid JSON in a shape no server sends
             raise ProviderError(f"malformed chunk ({error}): {data[:120]!r}", base.MALFORMED) from None
 
-    def _lifecycle(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+    def _lifecycle(self, obj: dict[str, Any]) -> Sequence[DeltaEvent]:
         self._note_response(obj.get("response") or {})
         return _NO_EVENTS
 
-    def _text_delta(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+    def _text_delta(self, obj: dict[str, Any]) -> Sequence[DeltaEvent]:
         delta = obj.get("delta")
         if not delta:
             return _NO_EVENTS
@@ -94,7 +94,7 @@ class OpenAIResponsesDecoder:
         self.response.add_text(delta)
         return [TextDelta(delta)]
 
-    def _refusal_delta(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+    def _refusal_delta(self, obj: dict[str, Any]) -> Sequence[DeltaEvent]:
         delta = obj.get("delta")
         if not delta:
             return _NO_EVENTS
@@ -102,7 +102,7 @@ class OpenAIResponsesDecoder:
         self.response.add_refusal(delta)
         return [RefusalDelta(delta)]
 
-    def _reasoning_delta(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+    def _reasoning_delta(self, obj: dict[str, Any]) -> Sequence[DeltaEvent]:
         delta = obj.get("delta")
         if not delta:
             return _NO_EVENTS
@@ -114,11 +114,11 @@ class OpenAIResponsesDecoder:
         self.response.add_reasoning(delta)
         return [ReasoningDelta(delta)]
 
-    def _summary_part_added(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+    def _summary_part_added(self, obj: dict[str, Any]) -> Sequence[DeltaEvent]:
         self._summary_break = True
         return _NO_EVENTS
 
-    def _item_added(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+    def _item_added(self, obj: dict[str, Any]) -> Sequence[DeltaEvent]:
         item = obj.get("item") or {}
         if item.get("type") != "function_call":
             return _NO_EVENTS
@@ -134,7 +134,7 @@ class OpenAIResponsesDecoder:
             self._streamed_args.add(slot)
         return self._tool_delta(slot, item.get("call_id"), item.get("name"), arguments)
 
-    def _arguments_delta(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+    def _arguments_delta(self, obj: dict[str, Any]) -> Sequence[DeltaEvent]:
         delta = obj.get("delta")
         slot = self._slot_of(obj)
         if not delta or slot is None:
@@ -143,7 +143,7 @@ class OpenAIResponsesDecoder:
         self._streamed_args.add(slot)
         return self._tool_delta(slot, None, None, delta)
 
-    def _item_done(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+    def _item_done(self, obj: dict[str, Any]) -> Sequence[DeltaEvent]:
         # Some servers send a call's arguments only whole, when the item is done.
         item = obj.get("item") or {}
         if item.get("type") != "function_call":
@@ -158,13 +158,13 @@ class OpenAIResponsesDecoder:
         self._streamed_args.add(slot)
         return self._tool_delta(slot, item.get("call_id"), item.get("name"), arguments)
 
-    def _completed(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+    def _completed(self, obj: dict[str, Any]) -> Sequence[DeltaEvent]:
         self._done = True
         self._note_response(obj.get("response") or {})
         self.response.finish_reason = "tool_calls" if self.response.tool_calls else "stop"
         return _NO_EVENTS
 
-    def _incomplete(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+    def _incomplete(self, obj: dict[str, Any]) -> Sequence[DeltaEvent]:
         self._done = True
         response = obj.get("response") or {}
         self._note_response(response)
@@ -172,7 +172,7 @@ class OpenAIResponsesDecoder:
         self.response.finish_reason = details.get("reason") or "length"
         return _NO_EVENTS
 
-    def _failed(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+    def _failed(self, obj: dict[str, Any]) -> Sequence[DeltaEvent]:
         self._done = True
         response = obj.get("response") or {}
         self._note_response(response)
@@ -193,7 +193,7 @@ class OpenAIResponsesDecoder:
             slot = self._slots.get(("item", item_id or obj.get("item_id")))
         return slot
 
-    def _tool_delta(self, slot: int, call_id: str | None, name: str | None, arguments: str) -> list[DeltaEvent]:
+    def _tool_delta(self, slot: int, call_id: str | None, name: str | None, arguments: str) -> Sequence[DeltaEvent]:
         self.response.add_tool_delta(slot, call_id, name, arguments)
         return [ToolCallDelta(slot, call_id, name, arguments)]
 
@@ -208,13 +208,14 @@ class OpenAIResponsesDecoder:
 
     # --- a whole (non-streamed) response ------------------------------------------
 
-    def _decode_whole(self, obj: dict[str, Any]) -> list[DeltaEvent]:
+    def _decode_whole(self, obj: dict[str, Any]) -> Sequence[DeltaEvent]:
         self._done = True
+        if obj.get("status") == "failed" or obj.get("error"):
+            self._note_response(obj)
+            raise payload_error(obj.get("error") or {"message": "the response failed"}, streamed=False)
         if "output" not in obj and obj.get("object") != "response":
             raise ProviderError(f"response is not a Responses API response: {str(obj)[:120]!r}", base.MALFORMED)
         self._note_response(obj)
-        if obj.get("status") == "failed" or obj.get("error"):
-            raise payload_error(obj.get("error") or {"message": "the response failed"}, streamed=False)
         events: list[DeltaEvent] = []
         for item in obj.get("output") or ():
             events += _WHOLE_ITEMS.get(item.get("type"), _nothing)(self, item)
@@ -224,7 +225,7 @@ class OpenAIResponsesDecoder:
             self.response.finish_reason = "tool_calls" if self.response.tool_calls else "stop"
         return events
 
-    def _whole_reasoning(self, item: dict[str, Any]) -> list[DeltaEvent]:
+    def _whole_reasoning(self, item: dict[str, Any]) -> Sequence[DeltaEvent]:
         # Summaries (OpenAI) or the reasoning text itself (open-weight models on vLLM, Ollama).
         parts = [part.get("text") for part in (item.get("summary") or ())]
         if not any(parts):
@@ -236,7 +237,7 @@ class OpenAIResponsesDecoder:
         self.response.add_reasoning(text)
         return [ReasoningDelta(text)]
 
-    def _whole_message(self, item: dict[str, Any]) -> list[DeltaEvent]:
+    def _whole_message(self, item: dict[str, Any]) -> Sequence[DeltaEvent]:
         events: list[DeltaEvent] = []
         for part in item.get("content") or ():
             if part.get("type") == "output_text" and part.get("text"):
@@ -245,7 +246,7 @@ class OpenAIResponsesDecoder:
                 events += self._refusal_delta({"delta": part["refusal"]})
         return events
 
-    def _whole_call(self, item: dict[str, Any]) -> list[DeltaEvent]:
+    def _whole_call(self, item: dict[str, Any]) -> Sequence[DeltaEvent]:
         arguments = item.get("arguments") or ""
         require_text(arguments, "function_call arguments")
         slot = len(self.response.tool_calls)
@@ -258,11 +259,11 @@ class OpenAIResponsesDecoder:
             )
 
 
-def _nothing(_decoder: OpenAIResponsesDecoder, _item: dict[str, Any]) -> list[DeltaEvent]:
+def _nothing(_decoder: OpenAIResponsesDecoder, _item: dict[str, Any]) -> Sequence[DeltaEvent]:
     return _NO_EVENTS  # output item kinds that show nothing here (web search calls, images …)
 
 
-_Handler = Callable[[OpenAIResponsesDecoder, dict[str, Any]], list[DeltaEvent]]
+_Handler = Callable[[OpenAIResponsesDecoder, dict[str, Any]], Sequence[DeltaEvent]]
 _HANDLERS: dict[str, _Handler] = {
     **{kind: OpenAIResponsesDecoder._lifecycle for kind in _LIFECYCLE},
     "response.output_text.delta": OpenAIResponsesDecoder._text_delta,
