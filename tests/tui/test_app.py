@@ -502,7 +502,9 @@ async def test_copy_as_curl_of_a_request_the_adapter_refuses_says_why_and_keeps_
     )
     async with app.run_test(size=SIZE) as pilot:
         await select_model(pilot, "claude-odd")
-        await pilot.press("f9", "c")
-        await pilot.pause()
+        await pilot.press("f9")
+        # The menu's keys work once it is the active screen: a key sent earlier goes elsewhere.
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "CopyMenu")
+        await pilot.press("c")
+        await wait_until(pilot, lambda: any("frequency_penalty" in text for text in notifications(app)))
         assert app.is_running and app.return_code is None
-        assert any("frequency_penalty" in text for text in notifications(app))
