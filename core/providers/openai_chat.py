@@ -243,6 +243,8 @@ class OpenAIChatDecoder:
         (themselves a list of text parts) are reasoning, `text` parts the answer."""
         events: list[DeltaEvent] = []
         for part in parts:
+            if isinstance(part, str):  # a bare string part is text
+                part = {"type": "text", "text": part}
             kind = part.get("type")
             if kind == "thinking":
                 for piece in _thinking_texts(part.get("thinking")):

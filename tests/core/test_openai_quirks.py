@@ -257,3 +257,9 @@ async def test_retry_after_ms_is_milliseconds(headers, retry_after):
     failure = outcome.last
     assert (failure.error_type, failure.retry_after) == ("rate_limit", retry_after)
     assert failure.error.endswith(f"(retry after {retry_after} s)")
+
+
+def test_bare_string_parts_are_text_and_unknown_parts_show_nothing():
+    decoder = OpenAIChatDecoder(stream=True)
+    events = feed_lines(decoder, '{"choices":[{"index":0,"delta":{"content":["Hi", {"type":"reference","reference_ids":[1]}, {"type":"text","text":" there"}]}}]}')
+    assert [e.content for e in events] == ["Hi", " there"]
