@@ -23,6 +23,14 @@ class ReasoningDelta:
 
 
 @dataclass(slots=True)
+class RefusalDelta:
+    """The model declining to answer (OpenAI's `refusal`): shown as such, never as an
+    empty successful answer."""
+
+    refusal: str
+
+
+@dataclass(slots=True)
 class ToolCallDelta:
     index: int
     id: str | None
@@ -67,8 +75,8 @@ class Failed:
     status: str = "error"  # "error" or "cancelled"
 
 
-DeltaEvent = Union[TextDelta, ReasoningDelta, ToolCallDelta]
-Event = Union[RunStarted, TextDelta, ReasoningDelta, ToolCallDelta, WireFrame, Finished, Failed]
+DeltaEvent = Union[TextDelta, ReasoningDelta, ToolCallDelta, RefusalDelta]
+Event = Union[RunStarted, TextDelta, ReasoningDelta, ToolCallDelta, RefusalDelta, WireFrame, Finished, Failed]
 
 
 def to_wire_dict(event: Event) -> dict[str, Any] | None:
@@ -77,6 +85,8 @@ def to_wire_dict(event: Event) -> dict[str, Any] | None:
         return {"content": event.content, "done": False}
     if isinstance(event, ReasoningDelta):
         return {"reasoning": event.reasoning, "done": False}
+    if isinstance(event, RefusalDelta):
+        return {"refusal": event.refusal, "done": False}
     if isinstance(event, ToolCallDelta):
         return {
             "tool_call": {

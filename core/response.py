@@ -18,6 +18,7 @@ _FINISH_REASONS = {
     "eos": "stop",
     "length": "length",
     "max_tokens": "length",
+    "max_output_tokens": "length",
     "model_length": "length",
     "tool_calls": "tool_calls",
     "tool_use": "tool_calls",
@@ -107,6 +108,7 @@ class ToolCallParts:
 class ResponseBuilder:
     content_parts: list[str] = field(default_factory=list)
     reasoning_parts: list[str] = field(default_factory=list)
+    refusal_parts: list[str] = field(default_factory=list)
     tool_calls: dict[int, ToolCallParts] = field(default_factory=dict)
     finish_reason: str | None = None
     # When the provider's word alone misleads (Ollama ends a tool-calling turn with "stop").
@@ -140,6 +142,9 @@ class ResponseBuilder:
     def add_reasoning(self, text: str) -> None:
         self.reasoning_parts.append(text)
 
+    def add_refusal(self, text: str) -> None:
+        self.refusal_parts.append(text)
+
     def add_tool_delta(self, index: int, call_id: str | None, name: str | None, arguments: str) -> None:
         """Raises TypeError (a malformed chunk, to the decoders) for fields of the wrong type."""
         if type(index) is not int or not 0 <= index < MAX_TOOL_CALLS:
@@ -165,14 +170,22 @@ class ResponseBuilder:
     def reasoning(self) -> str:
         return "".join(self.reasoning_parts)
 
+    @property
+    def refusal(self) -> str:
+        return "".join(self.refusal_parts)
+
     def output_text(self) -> str:
         """Everything the model generated, for estimating tokens when usage is missing."""
         args = "".join("".join(c.argument_parts) for c in self.tool_calls.values())
-        return self.reasoning + self.content + args
+        return self.reasoning + self.content + self.refusal + args
 
     def snapshot(self, *, finish_override: str | None = None) -> dict[str, Any]:
         raw_reason = self.finish_reason if isinstance(self.finish_reason, str) else None
         normalised = finish_override or self.normalised_finish_reason or normalise_finish_reason(raw_reason)
+        refusal = self.refusal
+        if refusal and normalised in (None, "stop"):
+            # OpenAI ends a refusal with "stop": the answer is a refusal, not a success.
+            normalised = "content_filter"
         result: dict[str, Any] = {
             "content": self.content,
             "reasoning": self.reasoning,
@@ -185,5 +198,7 @@ class ResponseBuilder:
         }
         if self.usage_note:
             result["usage_note"] = self.usage_note
+        if refusal:
+            result["refusal"] = refusal
         result.update(self.extras)
         return result

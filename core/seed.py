@@ -27,6 +27,7 @@ _DEMOS: list[tuple[str, dict[str, float], dict[str, object]]] = [
     ("demo-chinese", _SMALL, {}),
     ("demo-long", _SMALL, {}),
     ("demo-reasoning", _REASONER, {}),
+    ("demo-responses", _REASONER, {}),
     ("demo-tools", _SMALL, {}),
     ("demo-claude", _LARGE, {}),
     ("demo-ollama", {}, {}),  # a local model: no price

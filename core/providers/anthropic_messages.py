@@ -22,24 +22,12 @@ from core.providers.base import Frame, ProviderError, SendLog, load_json, option
 from core.providers.anthropic_request import build_body
 from core.providers.bounds import before_deadline
 from core.providers.http import SdkExchange, map_sdk_error, sdk_client
+from core.providers.payload_errors import payload_error
 from core.request import ChatRequest
 from core.response import ResponseBuilder
 from core.store.models import ModelConfig
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
-
-# Anthropic's error `type` words, as the error_type a user sees.
-_STREAM_ERROR_TYPES = {
-    "overloaded_error": base.OVERLOADED,
-    "rate_limit_error": base.RATE_LIMIT,
-    "api_error": base.SERVER,
-    "authentication_error": base.AUTH,
-    "permission_error": base.AUTH,
-    "not_found_error": base.NOT_FOUND,
-    "invalid_request_error": base.BAD_REQUEST,
-    "request_too_large": base.BAD_REQUEST,
-}
-
 
 # --- response ----------------------------------------------------------------
 
@@ -86,15 +74,15 @@ class AnthropicMessagesDecoder:
             obj = load_json(data)
         except ValueError:
             if frame.event == "error":  # an error event is an error, whatever its body
-                raise _stream_error(data) from None
+                raise payload_error(data, streamed=self._stream) from None
             raise ProviderError(f"malformed chunk (not JSON): {data[:120]!r}", base.MALFORMED) from None
         if not isinstance(obj, dict):
             if frame.event == "error":
-                raise _stream_error(obj)
+                raise payload_error(obj, streamed=self._stream)
             raise ProviderError(f"malformed chunk (not an object): {data[:120]!r}", base.MALFORMED)
         kind = obj.get("type")
         if kind == "error" or frame.event == "error":
-            raise _stream_error(obj.get("error", obj))
+            raise payload_error(obj.get("error", obj), streamed=self._stream)
         try:
             if not self._stream or kind == "message":  # some servers ignore `stream` and answer whole
                 return self._decode_whole(obj)
@@ -239,16 +227,6 @@ _HANDLERS = {
     "message_delta": AnthropicMessagesDecoder._message_delta,
     "message_stop": AnthropicMessagesDecoder._message_stop,
 }
-
-
-def _stream_error(error: Any) -> ProviderError:
-    if not isinstance(error, dict):
-        return ProviderError(f"provider error in stream: {error}", base.PROVIDER_ERROR)
-    kind = str(error.get("type") or "")
-    message = error.get("message") or kind or orjson.dumps(error).decode()[:300]
-    suffix = f" ({kind})" if kind else ""
-    error_type = _STREAM_ERROR_TYPES.get(kind, base.PROVIDER_ERROR)
-    return ProviderError(f"provider error in stream: {message}{suffix}", error_type)
 
 
 # --- adapter -----------------------------------------------------------------

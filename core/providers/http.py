@@ -186,7 +186,10 @@ def _error_message_from_body(body: Any, fallback: str) -> str:
     if isinstance(body, dict):
         error = body.get("error", body)
         if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])
+            from core.providers.payload_errors import upstream_detail  # it imports this module
+
+            detail = upstream_detail(error)
+            return str(error["message"]) + (f" — {detail}" if detail else "")
         if isinstance(error, str):
             return error
         if body.get("message"):
@@ -228,14 +231,17 @@ def _body_text(response: Any) -> str | None:
 
 
 def _retry_after(headers: Any) -> str | None:
-    """The server's wait hint in seconds (`retry-after`, or `retry-after-ms`), as given."""
-    value = headers.get("retry-after")
-    if value is None and headers.get("retry-after-ms"):
+    """The server's wait hint in seconds. `retry-after-ms` (OpenAI, Azure) is the finer
+    of the two when both are sent, and is milliseconds: never passed on as seconds."""
+    milliseconds = headers.get("retry-after-ms")
+    if milliseconds:
         try:
-            value = f"{float(headers['retry-after-ms']) / 1000:g}"
+            seconds = float(milliseconds) / 1000
         except ValueError:
-            return None
-    return value
+            seconds = -1.0
+        if 0 <= seconds < float("inf"):
+            return f"{seconds:g}"
+    return headers.get("retry-after")
 
 
 def _retry_after_words(value: str) -> str:

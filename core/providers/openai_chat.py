@@ -8,16 +8,12 @@ from typing import Any, AsyncIterator, Sequence
 
 import orjson
 
-from core.events import DeltaEvent, ReasoningDelta, TextDelta, ToolCallDelta
+from core.events import DeltaEvent, ReasoningDelta, RefusalDelta, TextDelta, ToolCallDelta
 from core.providers import base
 from core.providers.base import Frame, ProviderError, SendLog, load_json, optional_text, require_text
 from core.providers.bounds import before_deadline
-from core.providers.http import (
-    SdkExchange,
-    map_sdk_error,
-    sdk_client,
-    status_error_type,
-)
+from core.providers.http import SdkExchange, map_sdk_error, sdk_client
+from core.providers.payload_errors import payload_error
 from core.request import ChatRequest, Message, ToolSpec
 from core.response import ResponseBuilder
 from core.server_timings import from_llamacpp
@@ -75,6 +71,19 @@ def normalise_usage(raw: dict[str, Any]) -> dict[str, Any]:
 _NO_EVENTS: tuple[DeltaEvent, ...] = ()  # what a frame without content yields
 
 
+def _thinking_texts(thinking: Any) -> list[str]:
+    """The text of a `thinking` part: a list of text parts, or (some servers) a string."""
+    if isinstance(thinking, str):
+        return [thinking] if thinking else []
+    texts = []
+    for piece in thinking or ():
+        text = piece.get("text") if isinstance(piece, dict) else piece
+        if text:
+            require_text(text, "thinking text")
+            texts.append(text)
+    return texts
+
+
 class OpenAIChatDecoder:
     def __init__(self, *, stream: bool) -> None:
         self.response = ResponseBuilder()
@@ -84,23 +93,6 @@ class OpenAIChatDecoder:
         # Ollama reuses index 0 for every call: a new id on a used index opens a new slot.
         self._slot_ids: dict[int, str] = {}
         self._slot_for_index: dict[int, int] = {}
-
-    def _error_from(self, error: Any) -> ProviderError:
-        if not isinstance(error, dict):
-            return ProviderError(f"provider error in response: {error}", base.PROVIDER_ERROR)
-        message = error.get("message") or orjson.dumps(error).decode()
-        code = error.get("code")
-        kind = f"{error.get('type') or ''} {code or ''}".lower()
-        # OpenRouter and others put the HTTP status they would have sent in `code`.
-        if isinstance(code, int) and 400 <= code <= 599:
-            error_type = status_error_type(code, {"error": kind})
-        elif "overload" in kind:
-            error_type = base.OVERLOADED
-        elif "rate_limit" in kind:
-            error_type = base.RATE_LIMIT
-        else:
-            error_type = base.PROVIDER_ERROR
-        return ProviderError(f"provider error in response: {message}", error_type)
 
     def _tool_slot(self, index: int, call_id: str | None) -> int:
         slot = self._slot_for_index.get(index, index)
@@ -123,16 +115,20 @@ class OpenAIChatDecoder:
             obj = load_json(data)
         except ValueError:
             if frame.event == "error":  # an error event is an error, whatever its body
-                raise self._error_from(data) from None
+                raise payload_error(data, streamed=self._stream) from None
             raise ProviderError(f"malformed chunk (not JSON): {data[:120]!r}", base.MALFORMED) from None
         if type(obj) is not dict:
             if frame.event == "error":
-                raise self._error_from(obj)
+                raise payload_error(obj, streamed=self._stream)
             raise ProviderError(f"malformed chunk (not an object): {data[:120]!r}", base.MALFORMED)
         if "error" in obj and obj["error"]:
-            raise self._error_from(obj["error"])
+            try:  # OpenRouter's error chunk still carries the usage so far: keep it
+                self._note_envelope(obj)
+            except (AttributeError, TypeError):
+                pass
+            raise payload_error(obj["error"], streamed=self._stream)
         if frame.event == "error":  # `event: error` whose body is the error itself
-            raise self._error_from(obj)
+            raise payload_error(obj, streamed=self._stream)
         try:
             if not self._stream:
                 return self._decode_whole(obj)
@@ -149,6 +145,9 @@ class OpenAIChatDecoder:
                 response.model = optional_text(obj["model"], "model")
             self._ids_pending = response.id is None or response.model is None
         usage = obj.get("usage")
+        if not usage and "x_groq" in obj:  # Groq's streamed usage sits in its own envelope
+            x_groq = obj["x_groq"]
+            usage = x_groq.get("usage") if type(x_groq) is dict else None
         if usage:
             response.set_usage(usage, normalise_usage)  # a bad count is noted, not fatal
         if "timings" in obj:  # llama.cpp's own speed figures, kept for comparison
@@ -175,14 +174,22 @@ class OpenAIChatDecoder:
                 continue
             content = delta.get("content")
             if content:
-                require_text(content, "content")
-                response.content_parts.append(content)
-                events.append(TextDelta(content))
+                if type(content) is list:
+                    events.extend(self._content_parts(content))
+                else:
+                    require_text(content, "content")
+                    response.content_parts.append(content)
+                    events.append(TextDelta(content))
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")
             if reasoning:
                 require_text(reasoning, "reasoning")
                 response.reasoning_parts.append(reasoning)
                 events.insert(0, ReasoningDelta(reasoning))  # reasoning precedes text in a chunk
+            refusal = delta.get("refusal")
+            if refusal:
+                require_text(refusal, "refusal")
+                response.add_refusal(refusal)
+                events.append(RefusalDelta(refusal))
             tool_calls = delta.get("tool_calls")
             if tool_calls:
                 for call in tool_calls:
@@ -214,10 +221,18 @@ class OpenAIChatDecoder:
             require_text(reasoning, "reasoning")
             self.response.add_reasoning(reasoning)
             events.append(ReasoningDelta(reasoning))
-        if message.get("content"):
-            require_text(message["content"], "content")
-            self.response.add_text(message["content"])
-            events.append(TextDelta(message["content"]))
+        content = message.get("content")
+        if content:
+            if type(content) is list:
+                events.extend(self._content_parts(content))
+            else:
+                require_text(content, "content")
+                self.response.add_text(content)
+                events.append(TextDelta(content))
+        if message.get("refusal"):
+            require_text(message["refusal"], "refusal")
+            self.response.add_refusal(message["refusal"])
+            events.append(RefusalDelta(message["refusal"]))
         for index, call in enumerate(message.get("tool_calls") or ()):
             function = call.get("function") or {}
             arguments = function.get("arguments") or ""
@@ -225,6 +240,25 @@ class OpenAIChatDecoder:
             self.response.add_tool_delta(index, call.get("id"), function.get("name"), arguments)
             events.append(ToolCallDelta(index, call.get("id"), function.get("name"), arguments))
         self.response.finish_reason = optional_text(choice.get("finish_reason"), "finish_reason")
+        return events
+
+    def _content_parts(self, parts: list[Any]) -> list[DeltaEvent]:
+        """`content` as a list of parts (Mistral's reasoning models): `thinking` parts
+        (themselves a list of text parts) are reasoning, `text` parts the answer."""
+        events: list[DeltaEvent] = []
+        for part in parts:
+            if isinstance(part, str):  # a bare string part is text
+                part = {"type": "text", "text": part}
+            kind = part.get("type")
+            if kind == "thinking":
+                for piece in _thinking_texts(part.get("thinking")):
+                    self.response.add_reasoning(piece)
+                    events.append(ReasoningDelta(piece))
+            elif kind in ("text", None) and part.get("text"):
+                require_text(part["text"], "text part")
+                self.response.add_text(part["text"])
+                events.append(TextDelta(part["text"]))
+            # other part kinds (references, images) carry nothing shown as text
         return events
 
     def finish(self) -> None:

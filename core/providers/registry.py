@@ -17,7 +17,7 @@ class UnknownProvider(ValueError):
 class Resolved:
     adapter: ProviderAdapter
     config: ModelConfig  # with the base URL filled in (the embedded simulator's, for one)
-    protocol: str  # "openai", "anthropic" or "ollama" (native /api/chat)
+    protocol: str  # "openai", "responses", "anthropic" or "ollama" (native /api/chat)
 
 
 def protocol_for(config: ModelConfig) -> str:
@@ -25,6 +25,8 @@ def protocol_for(config: ModelConfig) -> str:
         return "anthropic"
     if config.provider == "ollama-native":
         return "ollama"
+    if config.provider == "openai-responses":
+        return "responses"
     if config.provider == "simulator":
         return _scenario_api(config.model, _builtin_scenarios())
     if config.provider in ("openai", "openai-compatible", *LOCAL_BASE_URLS):
@@ -52,6 +54,10 @@ def adapter_for(protocol: str) -> ProviderAdapter:
         from core.providers.ollama_native import OllamaNativeAdapter
 
         return OllamaNativeAdapter()
+    if protocol == "responses":
+        from core.providers.openai_responses import OpenAIResponsesAdapter
+
+        return OpenAIResponsesAdapter()
     from core.providers.openai_chat import OpenAIChatAdapter
 
     return OpenAIChatAdapter()
@@ -65,7 +71,8 @@ def resolve(config: ModelConfig) -> Resolved:
         # The embedded server also loaded the user's scenario files: ask it, not the built-ins.
         server = embedded_server()
         protocol = _scenario_api(config.model, server.scenarios if server else _builtin_scenarios())
-        config = config.model_copy(update={"base_url": root + "/v1" if protocol == "openai" else root})
+        # OpenAI chat and Responses live under /v1; Anthropic and Ollama native at the root.
+        config = config.model_copy(update={"base_url": root if protocol in ("anthropic", "ollama") else root + "/v1"})
     else:
         protocol = protocol_for(config)
     return Resolved(adapter=adapter_for(protocol), config=config, protocol=protocol)

@@ -60,7 +60,7 @@ class RecordedExchange:
     client_disconnected: bool = False
     finished: asyncio.Event = field(default_factory=asyncio.Event)  # set when handling is over, whatever the outcome
     status: int | None = None
-    protocol: str | None = None  # "openai" | "anthropic" for the two generation endpoints
+    protocol: str | None = None  # "openai" | "responses" | "anthropic" for the generation endpoints
     scenario: str | None = None
     streamed: bool = False
     # complete | http_error | client_disconnected | dropped | error_event | server_stopped | server_error

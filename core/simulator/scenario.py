@@ -21,7 +21,7 @@ from core.simulator.textgen import GENERATOR_KINDS, generate_text
 BUILTIN_DIR = Path(__file__).with_name("scenarios")
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 
-API_HINTS = ("openai", "anthropic", "ollama")
+API_HINTS = ("openai", "responses", "anthropic", "ollama")
 CHUNKING_MODES = ("fixed", "word", "list")
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter")
 

@@ -1,8 +1,8 @@
 """The simulator's HTTP server: routes, scripted streaming with timing and faults, recording.
 
-Every scenario is served on every protocol: POST /v1/chat/completions (OpenAI),
-POST /v1/messages (Anthropic) and POST /api/chat (Ollama's native NDJSON); GET
-/v1/models (and Ollama's GET /api/tags) lists them. Each request is
+Every scenario is served on every protocol: POST /v1/chat/completions (OpenAI chat),
+POST /v1/responses (OpenAI Responses), POST /v1/messages (Anthropic) and POST /api/chat
+(Ollama's native NDJSON); GET /v1/models (and Ollama's GET /api/tags) lists them. Each request is
 recorded as a RecordedExchange with the exact frames written and when, so a
 test can compare what a client measured with what the server did.
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from core.simulator import anthropic_wire, ollama_wire, openai_wire, respond
+from core.simulator import anthropic_wire, ollama_wire, openai_wire, respond, responses_wire
 from core.simulator.anthropic_wire import AnthropicWire
 from core.simulator.http import (
     IDLE_TIMEOUT_S,
@@ -31,6 +31,7 @@ from core.simulator.http import (
 )
 from core.simulator.ollama_wire import OllamaWire
 from core.simulator.openai_wire import OpenAIWire
+from core.simulator.responses_wire import ResponsesWire
 from core.simulator.respond import RecordedExchange, UnrecordedFrames
 from core.simulator.scenario import Scenario, builtin_scenarios, load_scenario_dir
 from core.simulator.script import build_plan
@@ -40,6 +41,7 @@ __all__ = ["RecordedExchange", "SimulatorServer"]
 
 OPENAI_PATHS = ("/v1/chat/completions", "/chat/completions")
 ANTHROPIC_PATHS = ("/v1/messages", "/messages")
+RESPONSES_PATHS = ("/v1/responses", "/responses")
 MODELS_PATHS = ("/v1/models", "/models")
 OLLAMA_CHAT_PATH = "/api/chat"  # Ollama's native API (NDJSON)
 OLLAMA_TAGS_PATH = "/api/tags"
@@ -227,6 +229,8 @@ class SimulatorServer:
             exchange.protocol = "anthropic"
         elif path == OLLAMA_CHAT_PATH:
             exchange.protocol = "ollama"
+        elif path in RESPONSES_PATHS:
+            exchange.protocol = "responses"
         else:
             return await respond.send_error(conn, exchange, "openai", 404, f"No route for {method} {path}")
         protocol = exchange.protocol
@@ -239,12 +243,12 @@ class SimulatorServer:
             return await respond.send_error(conn, exchange, protocol, 400, "You must provide a model parameter")
         scenario = self.scenarios.get(model)
         if scenario is None:
-            if protocol == "openai":
-                payload = openai_wire.model_not_found_body(model)
+            if protocol == "anthropic":
+                payload = anthropic_wire.model_not_found_body(model)
             elif protocol == "ollama":
                 payload = ollama_wire.model_not_found_body(model)
             else:
-                payload = anthropic_wire.model_not_found_body(model)
+                payload = openai_wire.model_not_found_body(model)
             return await respond.send_json(conn, exchange, 404, payload, outcome="http_error")
         exchange.scenario = scenario.name
         # Ollama's /api/chat streams unless told `stream: false`; the others only when asked.
@@ -265,6 +269,10 @@ class SimulatorServer:
         elif protocol == "ollama":
             plan = build_plan(scenario, body, streamed=exchange.streamed, tool_id_prefix="call_")
             wire = OllamaWire(plan, model, timing=scenario.timing, streamed=exchange.streamed)
+        elif protocol == "responses":
+            view = responses_wire.planning_view(body)
+            plan = build_plan(scenario, view, streamed=exchange.streamed, tool_id_prefix="call_")
+            wire = ResponsesWire(plan, model, request_id=request_id, body=body)
         else:
             plan = build_plan(scenario, body, streamed=exchange.streamed, tool_id_prefix="toolu_")
             wire = AnthropicWire(plan, model, request_id=request_id)

@@ -19,6 +19,7 @@ from core.store.owner import current_owner
 PROVIDER_KINDS = (
     "openai",
     "openai-compatible",
+    "openai-responses",
     "anthropic",
     "simulator",
     "ollama",

@@ -77,7 +77,7 @@ def test_example_config_imports_as_is_and_reimport_updates(llmwb):
     again = llmwb("models", "import", str(REPO / "config.example.yaml"))
     assert "models: 0 added, 8 updated; tools: 0 added, 1 updated" in again.out
     names = {e["name"] for e in json.loads(llmwb("models", "list", "--json").out)}
-    assert {"gpt-4o-mini", "claude-sonnet", "deepseek-reasoner", "ollama-qwen", "ollama-native-qwen", "llamacpp-local", "sim-tools"} <= names
+    assert {"gpt-4o-mini", "gpt-5-mini-responses", "claude-sonnet", "deepseek-reasoner", "ollama-qwen", "ollama-native-qwen", "llamacpp-local", "sim-tools"} <= names
 
 
 def test_export_then_import_round_trips_without_key_values(llmwb, tmp_path, monkeypatch):

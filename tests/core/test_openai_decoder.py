@@ -152,7 +152,7 @@ def test_an_error_payload_is_an_error_even_mid_stream(error, error_type):
     with pytest.raises(ProviderError) as raised:
         feed_all(decoder, {"error": error})
     assert raised.value.error_type == error_type
-    assert raised.value.message.startswith("provider error in response: ")
+    assert raised.value.message.startswith("provider error in stream: ")
     assert decoder.response.content == "partial"
 
 

@@ -149,7 +149,7 @@ async def test_an_error_payload_after_a_200_is_an_error(simulator, store):
 
     failure = outcome.last
     assert (failure.error_type, failure.http_status) == ("overloaded", 200)
-    assert failure.error == "provider error in response: Overloaded"
+    assert failure.error == "provider error in stream: Overloaded (server_error, overloaded)"
     assert failure.partial_response["content"] == "One two three four five six"
     run_row = saved(store, outcome)
     assert '"error"' in store.get_frames(run_row.id)[-1].data

@@ -29,7 +29,7 @@ async def test_an_openai_error_event_without_an_error_key_is_a_provider_error(st
     failure = outcome.last
     assert isinstance(failure, Failed)
     assert failure.error_type != "stream_cut"
-    assert failure.error == "provider error in response: upstream model crashed"
+    assert failure.error == "provider error in stream: upstream model crashed (503)"
     assert failure.partial_response["content"] == "partial"
     saved_row(store, outcome)
 
@@ -40,7 +40,7 @@ async def test_an_error_event_with_any_body_is_a_provider_error(store, data):
     async with HostileServer(send(body)) as server:
         outcome = await run_to_end(openai_config(server.root_url), store=store)
     assert outcome.last.error_type == "provider_error"
-    assert outcome.last.error.startswith("provider error in response:")
+    assert outcome.last.error.startswith("provider error in stream:")
 
 
 async def test_an_anthropic_error_event_without_an_error_key_is_a_provider_error(store):

@@ -187,7 +187,10 @@ def _show(store: Any, args: argparse.Namespace) -> int:
     title = "response" if run.status == "ok" else "partial response"
     if response.get("reasoning"):
         _section(out, "reasoning", response["reasoning"])
-    _section(out, title, response.get("content") or "(no text)")
+    if response.get("refusal"):  # the model declined: its words, said to be a refusal
+        _section(out, "refusal", response["refusal"])
+    if response.get("content") or not response.get("refusal"):
+        _section(out, title, response.get("content") or "(no text)")
     for call in response.get("tool_calls") or []:
         out.write(f"tool call {call.get('id')}: {call.get('name')}({call.get('arguments_raw') or ''})\n")
     if response.get("finish_reason"):

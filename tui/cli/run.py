@@ -24,7 +24,7 @@ import sys
 from typing import Any, Callable, Protocol, TextIO
 
 from core.events import (
-    Event, Failed, Finished, ReasoningDelta, RunStarted, TextDelta, WireFrame, to_json_line,
+    Event, Failed, Finished, ReasoningDelta, RefusalDelta, RunStarted, TextDelta, WireFrame, to_json_line,
 )  # fmt: skip
 from core.server_timings import server_says
 from tui.cli import EXIT_FAILED, EXIT_OK, UsageError
@@ -261,6 +261,7 @@ class PlainSink:
         self.succeeded = False
         self._tty_err = err.isatty()
         self._in_reasoning = False
+        self._refused = False
         self._out_needs_newline = False
         self.unsaved: dict[str, str] = {}
 
@@ -292,6 +293,17 @@ class PlainSink:
                 self._err.write(self._dim("[reasoning]") + "\n" + ("\x1b[2m" if self._tty_err else ""))
             self._err.write(event.reasoning)
             self._err.flush()
+        elif kind is RefusalDelta:
+            # The model's words go to stdout like an answer; that they are a refusal is
+            # said once on stderr, so a script reading stdout still sees what was said.
+            self._end_reasoning()
+            if not self._refused:
+                self._refused = True
+                self._err.write(self._dim("[refusal]") + "\n")
+                self._err.flush()
+            self._out.write(event.refusal)
+            self._out.flush()
+            self._out_needs_newline = not event.refusal.endswith("\n")
         elif kind is WireFrame:
             if self._wire:
                 self._err.write(self._dim(f"[wire +{event.offset_ms:.1f}ms]") + f" {event.data.rstrip()}\n")
@@ -300,7 +312,8 @@ class PlainSink:
         elif kind is Finished:
             self.succeeded = True
             self._end_output(event.final_response)
-            self._err.write(f"{metrics_summary(event.metrics)} · run {event.run_id}\n")
+            refused = "refused by the model · " if event.final_response.get("refusal") else ""
+            self._err.write(f"{refused}{metrics_summary(event.metrics)} · run {event.run_id}\n")
             said = server_says(event.final_response.get("server_timings"))
             if said:  # the server's own figures, beside (never instead of) llmwb's
                 self._err.write(self._dim(f"server says: {said}") + "\n")

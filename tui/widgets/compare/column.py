@@ -20,7 +20,9 @@ from textual.widgets import Static
 from textual.worker import Worker
 
 from core.compare import RunOutcome, mode_of
-from core.events import Event, Failed, Finished, ReasoningDelta, RunStarted, TextDelta, ToolCallDelta, WireFrame
+from core.events import (
+    Event, Failed, Finished, ReasoningDelta, RefusalDelta, RunStarted, TextDelta, ToolCallDelta, WireFrame,
+)  # fmt: skip
 from core.providers.base import INTERNAL
 from core.request import ChatRequest
 from core.runner import RunOptions, run
@@ -130,7 +132,7 @@ class CompareColumn(Vertical, can_focus=True):
         self.output.feed(event)
         if isinstance(event, WireFrame):
             self._last_wire_ms = event.offset_ms
-        elif isinstance(event, (TextDelta, ReasoningDelta, ToolCallDelta)):
+        elif isinstance(event, (TextDelta, ReasoningDelta, ToolCallDelta, RefusalDelta)):
             if self._ttft_ms is None and self.stream:
                 # The frame that carried this delta was stamped where its bytes arrived.
                 self._ttft_ms = self._last_wire_ms

@@ -18,7 +18,7 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
-from core.events import Event, Failed, Finished, ReasoningDelta, RunStarted, TextDelta, ToolCallDelta
+from core.events import Event, Failed, Finished, ReasoningDelta, RefusalDelta, RunStarted, TextDelta, ToolCallDelta
 from core.metrics import clock
 from core.server_timings import server_rows
 from tui.widgets.metrics.figures import final_rows, live_rows, render_rows
@@ -78,6 +78,8 @@ class MetricsSidebar(Widget):
             self._on_delta(len(event.reasoning))
         elif isinstance(event, ToolCallDelta):
             self._on_delta(len(event.arguments_delta))
+        elif isinstance(event, RefusalDelta):
+            self._on_delta(len(event.refusal))
         elif isinstance(event, Finished):
             response = event.final_response
             self.show_metrics(

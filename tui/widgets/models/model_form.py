@@ -28,11 +28,12 @@ from tui.widgets.models.connection_test import ConnectionTestScreen
 DEFAULT_URL_HINTS = {
     "openai": "https://api.openai.com/v1",
     "openai-compatible": "https://host[:port]/v1",
+    "openai-responses": "https://api.openai.com/v1 (or any server's /v1 with /responses)",
     "anthropic": "https://api.anthropic.com",
     "simulator": "empty: the built-in simulator",
     **LOCAL_BASE_URLS,
 }
-KEY_VARIABLE_HINTS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+KEY_VARIABLE_HINTS = {"openai": "OPENAI_API_KEY", "openai-responses": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 KEY_NOTE = "llmwb never asks for, stores or shows a key: only this name is saved."
 
 

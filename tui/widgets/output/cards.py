@@ -84,8 +84,13 @@ def error_box_content(
     return Content.assemble(("✗ " + " · ".join(facts), "bold"), "\n", error or "unknown error")
 
 
+def refusal_box_content(refusal: str) -> Content:
+    """The box for a model's refusal (OpenAI `refusal`): its words, marked as a refusal."""
+    return Content.assemble(("⊘ refused by the model", "bold"), "\n", refusal)
+
+
 class RunOutcomeBox(Static):
-    """Error or cancellation, styled by the `-error` / `-cancelled` class."""
+    """Error, cancellation or refusal, styled by the `-error` / `-cancelled` / `-refused` class."""
 
     def __init__(self, status: str, content: Content) -> None:
         super().__init__(content, classes=f"outcome -{status}")

@@ -19,10 +19,12 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Collapsible, ContentSwitcher, Static
 
-from core.events import Event, Failed, Finished, ReasoningDelta, RunStarted, TextDelta, ToolCallDelta, WireFrame
+from core.events import (
+    Event, Failed, Finished, ReasoningDelta, RefusalDelta, RunStarted, TextDelta, ToolCallDelta, WireFrame,
+)  # fmt: skip
 from core.events import to_wire_dict
 from core.store.models import Run, RunFrame
-from tui.widgets.output.cards import RunOutcomeBox, ToolCallCard, error_box_content
+from tui.widgets.output.cards import RunOutcomeBox, ToolCallCard, error_box_content, refusal_box_content
 from tui.widgets.output.flush_clock import flush_clock
 from tui.widgets.output.markdown_stream import StreamingMarkdown
 from tui.widgets.output.wrapped_text import WrappedText
@@ -58,6 +60,9 @@ class OutputPane(Widget):
         self._reasoning_chars = 0
         self._pending_text: list[str] = []
         self._pending_reasoning: list[str] = []
+        self._refusal_parts: list[str] = []
+        self._refusal_pending = False
+        self._refusal_box: RunOutcomeBox | None = None
         self._pending_wire: list[str] = []
         self._wire_written = False
         self._cards: dict[int, ToolCallCard] = {}
@@ -100,6 +105,10 @@ class OutputPane(Widget):
         return "".join(self._text_parts) + "".join(self._pending_text)
 
     @property
+    def refusal(self) -> str:
+        return "".join(self._refusal_parts)
+
+    @property
     def final_json(self) -> dict[str, Any] | None:
         return to_wire_dict(self._final) if self._final is not None else None
 
@@ -122,6 +131,9 @@ class OutputPane(Widget):
             self._pending_wire.append(wire_line(event.offset_ms, event.data))
         elif isinstance(event, ReasoningDelta):
             self._pending_reasoning.append(event.reasoning)
+        elif isinstance(event, RefusalDelta):
+            self._refusal_parts.append(event.refusal)
+            self._refusal_pending = True
         elif isinstance(event, ToolCallDelta):
             card = self._cards.get(event.index)
             if card is None:
@@ -159,6 +171,8 @@ class OutputPane(Widget):
         response = run.response or {}
         self._text_parts = [response.get("content") or ""]
         reasoning = response.get("reasoning") or ""
+        if response.get("refusal"):
+            self._refusal_parts, self._refusal_pending = [str(response["refusal"])], True
         self._pending_wire = [wire_line(frame.offset_ms, frame.data) for frame in frames]
         if run.status in ("error", "cancelled"):
             self._final = Failed(
@@ -238,10 +252,22 @@ class OutputPane(Widget):
                 card.refresh_card()
             if text:
                 self.query_one(StreamingMarkdown).append(text)
+            if self._refusal_pending:
+                await self._show_refusal()
         if generation != self._generation or self._status == "loading":
             return
         if self._final is not None and not self._final_applied and not self._pending_text:
             await self._apply_final(self._final)
+
+    async def _show_refusal(self) -> None:
+        """The refusal in its own box, growing as it streams (it is the model's answer)."""
+        self._refusal_pending = False
+        content = refusal_box_content("".join(self._refusal_parts))
+        if self._refusal_box is None:
+            self._refusal_box = RunOutcomeBox("refused", content)
+            await self.query_one("#outcome").mount(self._refusal_box)
+        else:
+            self._refusal_box.update(content)
 
     async def _apply_final(self, final: Finished | Failed) -> None:
         self._final_applied = True
@@ -254,6 +280,8 @@ class OutputPane(Widget):
                 card = self._cards[index] = ToolCallCard(index)
                 await self.query_one("#tool-cards").mount(card)
             card.complete(call)
+        if self._refusal_parts:
+            self.query_one("#plain", WrappedText).write("\n\n" + refusal_box_content(self.refusal).plain + "\n")
         if isinstance(final, Failed):
             self._status = final.status
             content = error_box_content(
