@@ -73,9 +73,9 @@ def test_example_config_imports_as_is_and_reimport_updates(llmwb):
     first = llmwb("models", "import", str(REPO / "config.example.yaml"))
     assert first.code == 0, first.err
     # get_weather is one of the seeded demo tools, so the example updates it
-    assert "models: 8 added, 0 updated; tools: 0 added, 1 updated" in first.out
+    assert "models: 9 added, 0 updated; tools: 0 added, 1 updated" in first.out
     again = llmwb("models", "import", str(REPO / "config.example.yaml"))
-    assert "models: 0 added, 8 updated; tools: 0 added, 1 updated" in again.out
+    assert "models: 0 added, 9 updated; tools: 0 added, 1 updated" in again.out
     names = {e["name"] for e in json.loads(llmwb("models", "list", "--json").out)}
     assert {"gpt-4o-mini", "gpt-5-mini-responses", "claude-sonnet", "deepseek-reasoner", "ollama-qwen", "ollama-native-qwen", "llamacpp-local", "sim-tools"} <= names
 
