@@ -7,10 +7,10 @@ the store can be used from a worker thread as well as the event loop.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from sqlalchemy import event
-from sqlmodel import Session, col, create_engine, delete, select
+from sqlmodel import Session, col, create_engine, delete, select, update
 
 from core.paths import data_dir
 from core.store import migrations
@@ -91,20 +91,28 @@ class Store:
             s.add(run)
             s.commit()
 
-    def finish_run(self, run: Run, frames: Sequence[tuple[float, str]]) -> None:
-        """Record the outcome and the wire frames in one transaction."""
+    def finish_run(self, run: Run, frames: Sequence[tuple[float, str]], *, saved: int = 0) -> None:
+        """Record the outcome and the wire frames in one transaction; the first `saved`
+        frames are already in (written by `checkpoint_run`)."""
         run.finished_at = run.finished_at or utcnow()
         with self.session() as s:
             s.merge(run)
-            s.exec(delete(RunFrame).where(col(RunFrame.run_id) == run.id))
-            if frames:
-                # The driver's executemany on plain tuples: ~10x faster than the ORM's
-                # insert for the tens of thousands of frames a long stream has.
-                run_id = run.id
-                s.connection().exec_driver_sql(
-                    f"INSERT INTO {RunFrame.__tablename__} (run_id, seq, offset_ms, data) VALUES (?, ?, ?, ?)",
-                    [(run_id, seq, offset_ms, data) for seq, (offset_ms, data) in enumerate(frames)],
-                )
+            s.exec(delete(RunFrame).where(col(RunFrame.run_id) == run.id, col(RunFrame.seq) >= saved))
+            _insert_frames(s, run.id, saved, frames[saved:])
+            s.commit()
+
+    def checkpoint_run(
+        self, run_id: str, response: dict[str, Any], first_seq: int, frames: Sequence[tuple[float, str]]
+    ) -> None:
+        """While a run streams: its partial response and the frames from `first_seq` on,
+        so a process killed mid-run leaves the row holding what streamed. A row that is
+        no longer `running` (saved meanwhile) is left alone."""
+        with self.session() as s:
+            result = s.exec(
+                update(Run).where(col(Run.id) == run_id, col(Run.status) == "running").values(response=response)
+            )
+            if result.rowcount:
+                _insert_frames(s, run_id, first_seq, frames)
             s.commit()
 
     def list_runs(self, limit: int = 50, *, group_id: str | None = None) -> list[Run]:
@@ -126,6 +134,17 @@ class Store:
         with self.session() as s:
             return list(s.exec(select(Run).where(Run.group_id == group_id).order_by(col(Run.created_at))))
 
+
+
+def _insert_frames(session: Session, run_id: str, first_seq: int, frames: Sequence[tuple[float, str]]) -> None:
+    if not frames:
+        return
+    # The driver's executemany on plain tuples: ~10x faster than the ORM's insert for
+    # the tens of thousands of frames a long stream has.
+    session.connection().exec_driver_sql(
+        f"INSERT INTO {RunFrame.__tablename__} (run_id, seq, offset_ms, data) VALUES (?, ?, ?, ?)",
+        [(run_id, seq, offset_ms, data) for seq, (offset_ms, data) in enumerate(frames, first_seq)],
+    )
 
 
 def _configure_connection(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
