@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from core.events import Event
 from core.iothread import io_loop
+
+_running: set["RunHandle"] = set()  # runs not saved yet, for `settle` at exit
 
 
 class RunHandle:
@@ -35,6 +38,8 @@ class RunHandle:
     # --- the runner's side (I/O loop) ------------------------------------------------
 
     def start(self, produce: Coroutine[Any, Any, None]) -> None:
+        _running.add(self)
+        self._done.add_done_callback(lambda _: _running.discard(self))
         loop = io_loop()
         loop.call_soon_threadsafe(self._create_task, loop, produce)
 
@@ -70,6 +75,11 @@ class RunHandle:
     def finished(self) -> bool:
         """The run is over and saved (its events may still wait to be drained)."""
         return self._done.done()
+
+    @property
+    def all_pushed(self) -> bool:
+        """The runner pushed its last event (drain once more and nothing is left)."""
+        return self._pushed_last
 
     @property
     def exhausted(self) -> bool:
@@ -149,3 +159,13 @@ def _wake(waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]) -> Non
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+def settle(timeout: float) -> bool:
+    """At exit: cancel every run still going and give them `timeout` seconds in all to
+    be saved (what they streamed is already checkpointed). True if all were."""
+    handles = list(_running)
+    for handle in handles:
+        handle.cancel()
+    deadline = time.monotonic() + timeout
+    return all(handle.wait_blocking(max(deadline - time.monotonic(), 0.0)) for handle in handles)
