@@ -1,4 +1,4 @@
-"""A run going on the I/O loop (core.iothread), seen from any thread.
+"""A run going on its I/O loop (core.iothread), seen from any thread.
 
 The runner pushes events here from the I/O loop; a consumer takes them in batches,
 either awaiting them (`batches()`, `events()`: the CLI, comparisons, tests) or
@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from core.events import Event
-from core.iothread import io_loop
+from core.iothread import start_io_loop
 
 _running: set["RunHandle"] = set()  # runs not saved yet, for `settle` at exit
 
@@ -32,6 +32,7 @@ class RunHandle:
         self._waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
         self._pushed_last = False  # the runner pushed its last event
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._started = False
         self._done: concurrent.futures.Future[None] = concurrent.futures.Future()  # the run is saved
 
@@ -40,7 +41,7 @@ class RunHandle:
     def start(self, produce: Coroutine[Any, Any, None]) -> None:
         _running.add(self)
         self._done.add_done_callback(lambda _: _running.discard(self))
-        loop = io_loop()
+        loop = self._loop = start_io_loop()
         loop.call_soon_threadsafe(self._create_task, loop, produce)
 
     def _create_task(self, loop: asyncio.AbstractEventLoop, produce: Coroutine[Any, Any, None]) -> None:
@@ -59,6 +60,7 @@ class RunHandle:
             if waiter is not None:
                 _wake(waiter)
             self._done.set_result(None)
+            asyncio.get_running_loop().stop()  # this run's loop: its thread ends
 
     def push(self, event: Event) -> None:
         with self._lock:
@@ -121,7 +123,11 @@ class RunHandle:
     def cancel(self) -> None:
         """Stop the run: its task on the I/O loop is cancelled, which closes the
         connection at once; the run is saved as cancelled and ends with a Failed event."""
-        io_loop().call_soon_threadsafe(self._cancel_on_loop)
+        assert self._loop is not None
+        try:
+            self._loop.call_soon_threadsafe(self._cancel_on_loop)
+        except RuntimeError:  # the loop is closed: the run is over already
+            pass
 
     def _cancel_on_loop(self) -> None:
         if self._done.done():
