@@ -77,7 +77,7 @@ class _RunState:
         self.phases = PhaseLog(None)
         self.saved_frames = 0  # frames already written by checkpoints
         self._checkpointer: asyncio.Task[None] | None = None
-        self._writing: tuple[asyncio.Future[None], int] | None = None  # a checkpoint write, up to frame n
+        self._writing: tuple[asyncio.Future[bool], int] | None = None  # a checkpoint write, up to frame n
         self.row = Run(
             id=new_run_id(),
             model_config_name=config.name,
@@ -155,9 +155,11 @@ class _RunState:
             write = asyncio.to_thread(store.checkpoint_run, self.row.id, snapshot, self.saved_frames, new_frames)
             writing = self._writing = (asyncio.ensure_future(write), end)
             try:
-                await asyncio.shield(writing[0])
+                written = await asyncio.shield(writing[0])
             except Exception:  # a busy or full disk: the final save still tries
                 log.exception("run %s: could not checkpoint it", self.row.id)
+                return
+            if not written:  # no `running` row to write to (its start was not saved)
                 return
             self.saved_frames = end
 
@@ -173,10 +175,11 @@ class _RunState:
             # Stopped mid-write: the write goes on in its thread; let it land first.
             future, end = self._writing
             try:
-                await future
+                written = await future
             except Exception:
                 return
-            self.saved_frames = end
+            if written:
+                self.saved_frames = max(self.saved_frames, end)
 
     async def save(self) -> None:
         store = self.options.store

@@ -103,17 +103,19 @@ class Store:
 
     def checkpoint_run(
         self, run_id: str, response: dict[str, Any], first_seq: int, frames: Sequence[tuple[float, str]]
-    ) -> None:
+    ) -> bool:
         """While a run streams: its partial response and the frames from `first_seq` on,
         so a process killed mid-run leaves the row holding what streamed. A row that is
-        no longer `running` (saved meanwhile) is left alone."""
+        no longer `running` (saved meanwhile), or not there, is left alone: False."""
         with self.session() as s:
             result = s.exec(
                 update(Run).where(col(Run.id) == run_id, col(Run.status) == "running").values(response=response)
             )
-            if result.rowcount:
+            written = bool(result.rowcount)
+            if written:
                 _insert_frames(s, run_id, first_seq, frames)
             s.commit()
+            return written
 
     def list_runs(self, limit: int = 50, *, group_id: str | None = None) -> list[Run]:
         with self.session() as s:
