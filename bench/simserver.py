@@ -30,7 +30,11 @@ def _serve(scenario: dict[str, Any], conn: Connection) -> None:
         conn.send(server.root_url)
         loop = asyncio.get_running_loop()
         while (request := await loop.run_in_executor(None, conn.recv)) != "stop":
-            conn.send(server.exchanges[-1].content_times if request == "times" and server.exchanges else [])
+            last = server.exchanges[-1] if server.exchanges else None
+            if request == "head":
+                conn.send(last.head_written_at if last else None)
+            else:
+                conn.send(last.content_times if request == "times" and last else [])
         await server.stop()
 
     asyncio.run(serve())
@@ -45,6 +49,11 @@ class ServerProcess:
 
     def content_times(self) -> list[float]:
         self._conn.send("times")
+        return self._conn.recv()
+
+    def head_written_at(self) -> float | None:
+        """When the last exchange's response head was written (streamed responses)."""
+        self._conn.send("head")
         return self._conn.recv()
 
     def stop(self) -> None:

@@ -47,6 +47,7 @@ async def run_group(
     concurrent: bool,
     group_id: str | None = None,
     wire_frames: bool = True,
+    phases: bool = False,
 ) -> AsyncIterator[tuple[int, Event]]:
     """Run every spec under one group id, yielding (spec index, event).
 
@@ -55,7 +56,7 @@ async def run_group(
     runner saves as cancelled; specs not started yet are never run.
     """
     group_id = group_id or new_group_id()
-    options = RunOptions(store=store, group_id=group_id, wire_frames=wire_frames)
+    options = RunOptions(store=store, group_id=group_id, wire_frames=wire_frames, phases=phases)
     # aclosing everywhere: closing an outer generator does not close the one it is
     # iterating, and a run left to the garbage collector is saved late, or never.
     if concurrent:
@@ -89,8 +90,8 @@ async def _guarded(spec: RunSpec, options: RunOptions) -> AsyncIterator[Event]:
 
 
 async def _run_concurrently(specs: Sequence[RunSpec], options: RunOptions) -> AsyncIterator[tuple[int, Event]]:
-    # Unbounded on purpose: a full queue would hold a producer back from reading
-    # its socket, and arrival times (TTFT) are stamped where bytes are read.
+    # Unbounded on purpose: a full queue would hold a producer back. (The runs read
+    # and stamp their bytes on the I/O thread; this only merges what they deliver.)
     queue: asyncio.Queue[tuple[int, Event | None]] = asyncio.Queue()
 
     async def pump(index: int, spec: RunSpec) -> None:

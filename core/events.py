@@ -12,14 +12,21 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 
+# Every delta carries `offset_ms`: when the bytes of the frame that carried it were
+# read, in ms from the run's t0, stamped on the I/O loop (core.iothread). The runner
+# sets it; decoders build deltas without it. Outside the JSON-line protocol.
+
+
 @dataclass(slots=True)
 class TextDelta:
     content: str
+    offset_ms: float | None = None
 
 
 @dataclass(slots=True)
 class ReasoningDelta:
     reasoning: str
+    offset_ms: float | None = None
 
 
 @dataclass(slots=True)
@@ -28,6 +35,7 @@ class RefusalDelta:
     empty successful answer."""
 
     refusal: str
+    offset_ms: float | None = None
 
 
 @dataclass(slots=True)
@@ -36,6 +44,7 @@ class ToolCallDelta:
     id: str | None
     name: str | None
     arguments_delta: str
+    offset_ms: float | None = None
 
 
 @dataclass(slots=True)
@@ -45,6 +54,41 @@ class WireFrame:
 
     offset_ms: float
     data: str
+
+
+# Phase words, in the order a run goes through them (retrying repeats the first three).
+CONNECTING = "connecting"  # the request was handed to the transport (carries the request as sent)
+SENT = "sent"  # the request's last byte was written
+HEADERS = "headers"  # response headers are in: status, request id, TTFB (an error carries its body)
+RETRYING = "retrying"  # the SDK will send the request again after `retry_in_s`
+
+
+@dataclass(slots=True)
+class Phase:
+    """A step of the HTTP exchange, emitted as it happens (one set per attempt). Outside
+    the JSON-line protocol unless the CLI is asked for it (`--phases`, or `--wire`)."""
+
+    phase: str
+    offset_ms: float  # from t0 (the first attempt's send)
+    attempt: int = 1
+    http_status: int | None = None
+    request_id: str | None = None
+    retry_in_s: float | None = None
+    max_retries: int | None = None
+    detail: dict[str, Any] | None = None  # connecting: the request; headers: headers (+ an error's body)
+
+    def describe(self) -> str:
+        """One line for a status bar or the wire view: "HTTP 429 — retrying in 7 s (1/2)"."""
+        if self.phase == CONNECTING:
+            return "connecting…" if self.attempt == 1 else f"connecting… (attempt {self.attempt})"
+        if self.phase == SENT:
+            return "request sent, waiting for the response…"
+        if self.phase == HEADERS:
+            rid = f" · request id {self.request_id}" if self.request_id else ""
+            return f"HTTP {self.http_status} after {self.offset_ms:.1f} ms{rid}"
+        status = f"HTTP {self.http_status} — " if self.http_status else ""
+        wait = f"{self.retry_in_s:.3g} s" if self.retry_in_s is not None else "a moment"
+        return f"{status}retrying in {wait} ({self.attempt}/{self.max_retries})"
 
 
 @dataclass(slots=True)
@@ -76,7 +120,7 @@ class Failed:
 
 
 DeltaEvent = Union[TextDelta, ReasoningDelta, ToolCallDelta, RefusalDelta]
-Event = Union[RunStarted, TextDelta, ReasoningDelta, ToolCallDelta, RefusalDelta, WireFrame, Finished, Failed]
+Event = Union[RunStarted, TextDelta, ReasoningDelta, ToolCallDelta, RefusalDelta, WireFrame, Phase, Finished, Failed]
 
 
 def to_wire_dict(event: Event) -> dict[str, Any] | None:
@@ -119,7 +163,18 @@ def to_wire_dict(event: Event) -> dict[str, Any] | None:
         return out
     if isinstance(event, WireFrame):
         return {"wire": {"offset_ms": round(event.offset_ms, 3), "data": event.data}, "done": False}
+    if isinstance(event, Phase):
+        return {"phase": phase_dict(event), "done": False}
     return None
+
+
+def phase_dict(event: Phase) -> dict[str, Any]:
+    out: dict[str, Any] = {"phase": event.phase, "offset_ms": round(event.offset_ms, 3), "attempt": event.attempt}
+    for key in ("http_status", "request_id", "retry_in_s", "max_retries", "detail"):
+        value = getattr(event, key)
+        if value is not None:
+            out[key] = value
+    return out
 
 
 # json.dumps' default separators keep the lines byte-compatible with the original API;

@@ -141,15 +141,29 @@ class MetricsRecorder:
             metrics["usage_note"] = usage_note
         return metrics
 
-    def live(self, output_chars: int) -> dict[str, Any]:
-        """Figures a UI may show while the stream is still running (estimated tokens)."""
-        elapsed = self.elapsed_ms()
-        tokens = math.ceil(output_chars / 4)
-        ttft = self.ms(self.first_delta_at)
-        rate = None
-        if ttft is not None and elapsed > ttft and tokens > 1:
-            rate = (tokens - 1) / (elapsed - ttft) * 1000.0
-        return {"elapsed_ms": elapsed, "ttft_ms": ttft, "tokens": tokens, "tps": rate, "chunks": self.chunks}
+
+def live_figures(recorder: MetricsRecorder, *, output_chars: int, retries: int = 0) -> dict[str, Any]:
+    """Figures a UI shows while a run streams, from the recorder's stamps: TTFB, TTFT
+    and chunks are the very values the final metrics will hold; tokens are estimated
+    (chars / 4) and the speed is measured between stamps, first to last delta.
+    Elapsed alone runs on: now − t0, on the core's clock."""
+    tokens = math.ceil(output_chars / 4)
+    ttft = recorder.ms(recorder.first_delta_at)
+    last = recorder.ms(recorder.last_delta_at)
+    rate = None
+    if ttft is not None and last is not None and last > ttft and tokens > 1:
+        rate = (tokens - 1) / (last - ttft) * 1000.0
+    return {
+        "elapsed_ms": recorder.elapsed_ms(),
+        "ttfb_ms": recorder.ms(recorder.headers_at),
+        "ttft_ms": ttft if recorder.stream else None,
+        "last_delta_ms": last,
+        "chunks": recorder.chunks,
+        "tokens": tokens,
+        "tps": rate,
+        "retries": retries,
+        "stream": recorder.stream,
+    }
 
 
 def _count(value: Any) -> int | None:

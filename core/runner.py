@@ -8,15 +8,18 @@ whatever arrived before it ended.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
 from core.events import Event, Failed, Finished, RunStarted, WireFrame
-from core.metrics import MetricsRecorder, Prices, clock
+from core.handle import RunHandle
+from core.metrics import MetricsRecorder, Prices, clock, live_figures
 from core.providers import base
 from core.providers.base import ProviderError, SendLog
+from core.providers.phases import PhaseLog, current_phases
 from core.providers.registry import UnknownProvider, resolve
 from core.redact import register_key_env, scrub_json, scrubber
 from core.request import ChatRequest
@@ -31,6 +34,12 @@ class RunOptions:
     group_id: str | None = None  # compare runs share one
     parent_run_id: str | None = None  # a tool-result continuation's first turn
     wire_frames: bool = True  # yield WireFrame events (the wire view wants them; the CLI usually not)
+    phases: bool = False  # yield Phase events: connecting, sent, headers, retrying (the UI wants them)
+
+
+# While a run streams, what arrived is written to its row this often, so a process
+# killed mid-run (kill -9, power loss) leaves the row holding what streamed.
+CHECKPOINT_EVERY_S = 0.25
 
 
 def resolve_api_key(config: ModelConfig) -> str | None:
@@ -67,6 +76,10 @@ class _RunState:
         self.frames: list[tuple[float, str]] = []
         self.decoder: Any = None
         self.http_status: int | None = None  # of the response being read, once headers are in
+        self.phases = PhaseLog(None)
+        self.saved_frames = 0  # frames already written by checkpoints
+        self._checkpointer: asyncio.Task[None] | None = None
+        self._writing: tuple[asyncio.Future[bool], int] | None = None  # a checkpoint write, up to frame n
         self.row = Run(
             id=new_run_id(),
             model_config_name=config.name,
@@ -119,71 +132,160 @@ class _RunState:
         except Exception:  # the run goes ahead; `save` inserts the row if this did not
             log.exception("run %s: could not save its start", self.row.id)
 
+    def live(self) -> dict[str, Any]:
+        """Figures while the run goes, from the stamps the final metrics are made of.
+        Called from the consumer's thread: it only reads."""
+        response = self.decoder.response if self.decoder else None
+        chars = 0
+        if response is not None:
+            chars = sum(map(len, response.content_parts)) + sum(map(len, response.reasoning_parts))
+            chars += sum(len(part) for call in list(response.tool_calls.values()) for part in call.argument_parts)
+        return live_figures(self.recorder, output_chars=chars, retries=self.phases.retries_so_far())
+
+    def start_checkpoints(self) -> None:
+        if self.options.store is not None and self.request.stream:
+            self._checkpointer = asyncio.create_task(self._checkpoints())
+
+    async def _checkpoints(self) -> None:
+        store = self.options.store
+        while True:
+            await asyncio.sleep(CHECKPOINT_EVERY_S)
+            end = len(self.frames)
+            if end == self.saved_frames:
+                continue
+            snapshot = self.response_snapshot()
+            new_frames = self.frames[self.saved_frames : end]
+            write = asyncio.to_thread(store.checkpoint_run, self.row.id, snapshot, self.saved_frames, new_frames)
+            writing = self._writing = (asyncio.ensure_future(write), end)
+            try:
+                written = await asyncio.shield(writing[0])
+            except Exception:  # a busy or full disk: the final save still tries
+                log.exception("run %s: could not checkpoint it", self.row.id)
+                return
+            if not written:  # no `running` row to write to (its start was not saved)
+                return
+            self.saved_frames = end
+
+    async def _stop_checkpoints(self) -> None:
+        """Stop checkpointing and let a write in flight land (its frames then need no rewrite)."""
+        task, self._checkpointer = self._checkpointer, None
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        if self._writing is not None:
+            # Stopped mid-write: the write goes on in its thread; let it land first.
+            future, end = self._writing
+            try:
+                written = await future
+            except Exception:
+                return
+            if written:
+                self.saved_frames = max(self.saved_frames, end)
+
     async def save(self) -> None:
         store = self.options.store
         if store is None:
             return
+        await self._stop_checkpoints()
         self.row.finished_at = utcnow()
+        if self.phases.request is not None:
+            # The request as sent and every attempt's answer, for the wire view of a reopened run.
+            self.row.request = {**self.row.request, "http": self.phases.record()}
         try:
             # Thousands of frames make this the slowest step of a run: keep it off the event loop.
-            await asyncio.to_thread(store.finish_run, self.row, self.frames)
+            await asyncio.to_thread(store.finish_run, self.row, self.frames, saved=self.saved_frames)
         except Exception:  # a full disk must not turn a finished run into a crash
             log.exception("run %s: could not save it", self.row.id)
 
 
-async def run(config: ModelConfig, request: ChatRequest, options: RunOptions | None = None) -> AsyncIterator[Event]:
-    """Run `request` on `config`: yields RunStarted, deltas (and wire frames), then
-    exactly one Finished or Failed. Never raises for provider trouble; a cancelled
-    consumer (task cancel or `aclose()`) gets the run saved as cancelled.
-
-    A consumer that stops early should `aclose()` the iterator (or cancel its task);
-    until then the run is not saved as cancelled."""
+def start_run(config: ModelConfig, request: ChatRequest, options: RunOptions | None = None) -> RunHandle:
+    """Start `request` on `config` on the I/O loop and return its handle at once (the
+    run id is known before anything is sent). The handle delivers RunStarted, phases
+    (when asked), deltas and wire frames, then exactly one Finished or Failed — also
+    after `handle.cancel()`, which saves the run as cancelled."""
     options = options or RunOptions()
     state = _RunState(config, request, options)
+    handle = RunHandle(state.row.id, config.name, request.stream, state.live)
+    handle.start(_produce(state, handle.push))
+    return handle
+
+
+async def run(config: ModelConfig, request: ChatRequest, options: RunOptions | None = None) -> AsyncIterator[Event]:
+    """Run `request` on `config`: yields RunStarted, deltas (and wire frames), then
+    exactly one Finished or Failed. Never raises for provider trouble. The exchange
+    runs on the I/O loop (`start_run`); this iterates its handle.
+
+    A consumer that stops early should `aclose()` the iterator (or cancel its task):
+    the run is then cancelled, and saved as cancelled before `aclose()` returns."""
+    handle = start_run(config, request, options)
+    try:
+        async for batch in handle.batches():
+            for event in batch:
+                yield event
+    finally:
+        if not handle.finished:
+            handle.cancel()
+        await handle.wait()
+
+
+async def _produce(state: _RunState, emit: Callable[[Event], None]) -> None:
+    """The run, on the I/O loop: every event goes to `emit` as it happens."""
+    config, request, options = state.config, state.request, state.options
     log.info(
         "run %s start: config=%s provider=%s model=%s stream=%s",
         state.row.id, config.name, config.provider, config.model, request.stream,
     )  # fmt: skip
+    phases = state.phases = PhaseLog(emit if options.phases else None)
+    current_phases.set(phases)  # the HTTP client's hooks report to it (this task's context only)
     # Set once the outcome is decided: a cancel that lands during the final save
     # must not turn a finished run into a cancelled one.
     finished = False
     try:
         # Inside the try: a cancel while the start is being saved still ends as "cancelled".
         await state.create()
-        yield RunStarted(run_id=state.row.id, model_config=config.name, stream=request.stream)
-        async for event in _exchange(state):
-            yield event
+        emit(RunStarted(run_id=state.row.id, model_config=config.name, stream=request.stream))
+        state.start_checkpoints()
+        await _exchange(state, emit)
         metrics = state.metrics()
         final = state.response_snapshot()
         state.row.status, state.row.response, state.row.metrics = "ok", final, metrics
         finished = True
         await state.save()
         _log_end(state, metrics)
-        yield Finished(final_response=final, metrics=metrics, run_id=state.row.id)
+        emit(Finished(final_response=final, metrics=metrics, run_id=state.row.id))
     except ProviderError as error:
         failure = _failure(state, error)
         finished = True
         await state.save()
         _log_end(state, failure.metrics)
         if error.wire_body is not None and options.wire_frames:
-            yield WireFrame(*_error_frame(state, error.wire_body))
-        yield failure
+            emit(WireFrame(*_error_frame(state, error.wire_body)))
+        emit(failure)
     except Exception as error:  # a bug of ours must not lose the run or crash the caller
         log.exception("run %s failed inside llmwb", state.row.id)
         failure = _failure(state, ProviderError(f"internal error: {type(error).__name__}: {error}", base.INTERNAL))
         finished = True
         await state.save()
-        yield failure
+        emit(failure)
     finally:
-        if not finished:  # cancelled, or the consumer stopped iterating
+        if not finished:  # cancelled
             _mark(state, "cancelled", "cancelled by the user", base.CANCELLED, state.http_status)
             state.row.response = state.response_snapshot(finish_override="cancelled")
             state.row.metrics = state.metrics()
             _log_end(state, state.row.metrics)
             await asyncio.shield(state.save())
+            emit(
+                Failed(
+                    error=state.row.error or "", error_type=base.CANCELLED, partial_response=state.row.response,
+                    metrics=state.row.metrics, http_status=state.http_status, run_id=state.row.id,
+                    status="cancelled",
+                )  # fmt: skip
+            )
 
 
-async def _exchange(state: _RunState) -> AsyncIterator[Event]:
+async def _exchange(state: _RunState, emit: Callable[[Event], None]) -> None:
     """The request/response itself; raises ProviderError for anything that goes wrong."""
     try:
         resolved = resolve(state.config)
@@ -222,19 +324,21 @@ async def _exchange(state: _RunState) -> AsyncIterator[Event]:
         async for frame in exchange.frames():
             at = frame.at
             recorder.last_byte_at = at
-            if keep_frames or want_frames or log_frames:
-                offset_ms = (at - t0) * 1000.0
-                if keep_frames:
-                    frames.append((offset_ms, frame.raw))
-                if want_frames:
-                    yield WireFrame(offset_ms, frame.raw)
-                if log_frames:
-                    log.debug("run %s frame +%.1fms %s", state.row.id, offset_ms, frame.raw)
+            # The one stamp of this frame, in ms from t0: the wire frame, its deltas and
+            # the metrics all read it, so a figure shown live is the figure saved.
+            offset_ms = (at - t0) * 1000.0
+            if keep_frames:
+                frames.append((offset_ms, frame.raw))
+            if want_frames:
+                emit(WireFrame(offset_ms, frame.raw))
+            if log_frames:
+                log.debug("run %s frame +%.1fms %s", state.row.id, offset_ms, frame.raw)
             deltas = feed(frame)
             if deltas:
                 on_delta(at)
                 for delta in deltas:
-                    yield delta
+                    delta.offset_ms = offset_ms
+                    emit(delta)
         decoder.finish()
 
 

@@ -182,10 +182,18 @@ def create_app(data_dir: Path | None = None) -> LlmwbApp:
     return LlmwbApp(path, store)
 
 
+EXIT_SAVE_S = 0.25
+
+
 def run_app() -> int:
     """`llmwb` with no subcommand: first frame at once, database opened behind it."""
     gc.disable()  # start-up allocates a lot and frees little; LlmwbApp._settle -> settle_gc()
     app = LlmwbApp()
     app.run()
+    # Runs still streaming were cancelled with their screens; their saves run on the
+    # core's I/O thread. A short bound: what they streamed is checkpointed already.
+    from core.handle import settle
+
+    settle(EXIT_SAVE_S)
     gc.enable()
     return app.return_code or 0

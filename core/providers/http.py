@@ -21,6 +21,7 @@ from core.metrics import clock
 from core.providers import base
 from core.providers.base import Frame, Limits, ProviderError, SendLog, limits_of
 from core.providers.bounds import prepend, read_capped, until_deadline
+from core.providers.phases import current_phases
 from core.providers.sse import iter_sse
 from core.redact import scrubber
 
@@ -64,22 +65,43 @@ async def load_sdk(module_name: str, *also: str) -> Any:
     return sys.modules[module_name]
 
 
+# The transport's trace events that mean "the request's last byte is written".
+_SENT_TRACES = {"http11.send_request_body.complete", "http2.send_request_body.complete"}
+
+
 def timed_http_client(sdk: Any, timeout: Any, send_log: SendLog) -> Any:
     """The SDK's default async HTTP client (its limits, redirects and `timeout`), with
     event hooks that stamp `send_log` where the request meets the transport, and the
     shared TLS context once `load_sdk` has built it. `sdk` None: a plain
-    httpx2.AsyncClient with the same hooks, for protocols no SDK here speaks (Ollama's)."""
+    httpx2.AsyncClient with the same hooks, for protocols no SDK here speaks (Ollama's).
+    The hooks also report each attempt's phases to the run's PhaseLog
+    (core.providers.phases), when it has one."""
 
-    async def on_request(_request: Any) -> None:
+    async def on_request(request: Any) -> None:
         now = clock()
         if send_log.first_sent_at is None:
             send_log.first_sent_at = now
         send_log.sends += 1
+        phases = current_phases.get()
+        if phases is not None:
+            phases.on_send(request, now)
+
+            async def trace(name: str, _info: Any) -> None:
+                if name in _SENT_TRACES:
+                    phases.on_sent()
+
+            request.extensions["trace"] = trace
 
     async def on_response(response: Any) -> None:
-        send_log.headers_at = clock()
+        now = send_log.headers_at = clock()
         if response.has_redirect_location:
             send_log.redirects += 1
+        phases = current_phases.get()
+        if phases is not None:
+            # An error's body is read here: the SDK closes a response it retries unread,
+            # and every attempt's answer is kept.
+            body = await response.aread() if response.status_code >= 400 else None
+            phases.on_headers(response, now, body)
 
     options: dict[str, Any] = {"timeout": timeout, "event_hooks": {"request": [on_request], "response": [on_response]}}
     if _shared_tls:
@@ -376,6 +398,7 @@ async def sdk_client(
         # Read from OPENAI_ORG_ID / OPENAI_PROJECT_ID when not given: they name an
         # OpenAI account, and are nobody else's business.
         client.organization = client.project = None
+    _announce_retries(client)
     return client
 
 
@@ -387,3 +410,22 @@ def _is_openai_host(base_url: str) -> bool:
     except Exception:
         return False
     return url.scheme == "https" and url.host == "api.openai.com"
+
+
+def _announce_retries(client: Any) -> None:
+    """Report each retry the SDK decides on, with the wait it chose. Both SDKs (one
+    template) compute the wait in `_calculate_retry_timeout` right before sleeping;
+    an SDK without it still retries, just unannounced."""
+    compute = getattr(client, "_calculate_retry_timeout", None)
+    if compute is None:
+        return
+
+    def announced(remaining_retries: int, options: Any, headers: Any) -> float:
+        wait_s = compute(remaining_retries, options, headers)
+        phases = current_phases.get()
+        if phases is not None:
+            max_retries = client.max_retries
+            phases.on_retry(wait_s, max_retries - remaining_retries + 1, max_retries)
+        return wait_s
+
+    client._calculate_retry_timeout = announced

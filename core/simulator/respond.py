@@ -57,6 +57,7 @@ class RecordedExchange:
     received_at: float  # perf_counter() when the request was fully read
     frames: list[tuple[float, bytes]] = field(default_factory=list)  # (perf_counter right after write, bytes)
     first_content_at: float | None = None
+    head_written_at: float | None = None  # perf_counter() right after a streamed response's head was written
     client_disconnected: bool = False
     finished: asyncio.Event = field(default_factory=asyncio.Event)  # set when handling is over, whatever the outcome
     status: int | None = None
@@ -210,6 +211,7 @@ async def stream(conn: Connection, exchange: RecordedExchange, scenario: Scenari
     if not conn.write(response_head(200, headers)):
         exchange.outcome = "client_disconnected"
         return False
+    exchange.head_written_at = time.perf_counter()
     if fault.headers_then_nothing:
         await conn.drain(FLUSH_BYTES)
         await conn.wait_hang_up()

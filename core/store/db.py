@@ -14,11 +14,11 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-from sqlmodel import Session, col, create_engine, delete, select
+from sqlmodel import Session, col, create_engine, delete, select, update
 
 from core.paths import data_dir, private_file, tighten_file
 from core.store import migrations, recovery
@@ -187,16 +187,17 @@ class Store:
             s.add(run)
             s.commit()
 
-    def finish_run(self, run: Run, frames: Sequence[tuple[float, str]]) -> None:
-        """Record the outcome and the wire frames in one transaction. A lock held
-        elsewhere is waited for (`on_wait` hears about it) up to SAVE_ATTEMPTS lock
-        waits; if the save still fails, the run goes to `unsaved/` (imported at the next
-        start), `on_save_failed` hears why, and SaveFailed is raised."""
+    def finish_run(self, run: Run, frames: Sequence[tuple[float, str]], *, saved: int = 0) -> None:
+        """Record the outcome and the wire frames in one transaction; the first `saved`
+        frames are already in (written by `checkpoint_run`). A lock held elsewhere is
+        waited for (`on_wait` hears about it) up to SAVE_ATTEMPTS lock waits; if the save
+        still fails, the run goes to `unsaved/` (imported at the next start),
+        `on_save_failed` hears why, and SaveFailed is raised."""
         run.finished_at = run.finished_at or utcnow()
         error: Exception | None = None
         for attempt in range(1, SAVE_ATTEMPTS + 1):
             try:
-                self.write_finished_run(run, frames)
+                self.write_finished_run(run, frames, saved=saved)
                 return
             except OperationalError as locked:
                 error = locked
@@ -231,19 +232,12 @@ class Store:
             self.on_save_failed(run.id, message)
         raise SaveFailed(message)
 
-    def write_finished_run(self, run: Run, frames: Sequence[tuple[float, str]]) -> None:
-        """The row and its frames, in one transaction (no retries: see finish_run)."""
+    def write_finished_run(self, run: Run, frames: Sequence[tuple[float, str]], *, saved: int = 0) -> None:
+        """The row and its frames from `saved` on, in one transaction (no retries: see finish_run)."""
         with self.session() as s:
             s.merge(run)
-            s.exec(delete(RunFrame).where(col(RunFrame.run_id) == run.id))
-            if frames:
-                # The driver's executemany on plain tuples: ~10x faster than the ORM's
-                # insert for the tens of thousands of frames a long stream has.
-                run_id = run.id
-                s.connection().exec_driver_sql(
-                    f"INSERT INTO {RunFrame.__tablename__} (run_id, seq, offset_ms, data) VALUES (?, ?, ?, ?)",
-                    [(run_id, seq, offset_ms, data) for seq, (offset_ms, data) in enumerate(frames)],
-                )
+            s.exec(delete(RunFrame).where(col(RunFrame.run_id) == run.id, col(RunFrame.seq) >= saved))
+            _insert_frames(s, run.id, saved, frames[saved:])
             s.commit()
 
     def note_cancel_reason(self, run_id: str, reason: str) -> None:
@@ -260,6 +254,22 @@ class Store:
         with self.session() as s:
             query = select(Run.id).where(Run.status == "running", Run.owner_pid == owner_pid)
             return list(s.exec(query))
+
+    def checkpoint_run(
+        self, run_id: str, response: dict[str, Any], first_seq: int, frames: Sequence[tuple[float, str]]
+    ) -> bool:
+        """While a run streams: its partial response and the frames from `first_seq` on,
+        so a process killed mid-run leaves the row holding what streamed. A row that is
+        no longer `running` (saved meanwhile), or not there, is left alone: False."""
+        with self.session() as s:
+            result = s.exec(
+                update(Run).where(col(Run.id) == run_id, col(Run.status) == "running").values(response=response)
+            )
+            written = bool(result.rowcount)
+            if written:
+                _insert_frames(s, run_id, first_seq, frames)
+            s.commit()
+            return written
 
     def list_runs(self, limit: int = 50, *, group_id: str | None = None) -> list[Run]:
         with self.session() as s:
@@ -295,3 +305,15 @@ def _commit_unique(session: Session, message: str) -> None:
         if "UNIQUE" in str(error.orig):
             raise DuplicateName(message) from None
         raise
+
+
+def _insert_frames(session: Session, run_id: str, first_seq: int, frames: Sequence[tuple[float, str]]) -> None:
+    if not frames:
+        return
+    # The driver's executemany on plain tuples: ~10x faster than the ORM's insert for
+    # the tens of thousands of frames a long stream has.
+    session.connection().exec_driver_sql(
+        f"INSERT INTO {RunFrame.__tablename__} (run_id, seq, offset_ms, data) VALUES (?, ?, ?, ?)",
+        [(run_id, seq, offset_ms, data) for seq, (offset_ms, data) in enumerate(frames, first_seq)],
+    )
+

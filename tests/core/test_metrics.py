@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.metrics import MetricsRecorder, Prices, decode_rate, estimate_tokens, percentile
+from core.metrics import MetricsRecorder, Prices, decode_rate, estimate_tokens, live_figures, percentile
 
 USAGE = {"prompt_tokens": 100, "completion_tokens": 11, "total_tokens": 111, "reasoning_tokens": 4, "cached_tokens": 60}
 
@@ -112,5 +112,5 @@ def test_no_content_leaves_ttft_empty_but_the_total_measured():
 
 def test_live_figures_estimate_tokens_from_characters():
     recorder = recorder_at(0.0)
-    live = recorder.live(output_chars=41)
+    live = live_figures(recorder, output_chars=41)
     assert live["tokens"] == 11 and live["chunks"] == 1 and live["ttft_ms"] == 0.0

@@ -5,6 +5,9 @@ from __future__ import annotations
 from textual.widgets import Sparkline, Static
 
 from core.events import Failed, Finished, TextDelta
+from core.request import ChatRequest
+from core.runner import RunOptions, start_run
+from core.store.models import ModelConfig
 from output_host import OutputHost, wait_until
 from tui.widgets.metrics import MetricsSidebar
 from tui.widgets.metrics.figures import cost, ms
@@ -22,20 +25,29 @@ def figures(app: OutputHost) -> str:
     return str(app.query_one("#metrics-figures", Static).render())
 
 
-async def test_live_figures_show_ttft_chunks_and_tokens() -> None:
+async def test_live_figures_are_the_cores_and_live_ttft_is_the_final_ttft() -> None:
+    """No widget clock: the live TTFT is the core's stamp, so it is the final TTFT exactly."""
+    config = ModelConfig(name="sim", provider="simulator", model="demo-long")
+    handle = start_run(config, ChatRequest.from_prompt("go"), RunOptions(phases=True))
     app = OutputHost()
     async with app.run_test(size=(110, 40)) as pilot:
         sidebar = app.query_one(MetricsSidebar)
-        sidebar.begin_run(stream=True)
+        sidebar.begin_run(handle)
         assert "waiting" in figures(app)  # TTFT not known yet
-        for _ in range(10):
-            sidebar.feed(TextDelta("abcd"))
-        await wait_until(pilot, lambda: "waiting" not in figures(app))
-        shown = figures(app)
-        assert "TTFT" in shown and " ms" in shown
-        assert "10" in shown.split("chunks")[1].splitlines()[0]
-        assert "~10" in shown.split("tokens")[1].splitlines()[0]
-        await wait_until(pilot, lambda: any(app.query_one(Sparkline).data or []))
+        live_ttft = None
+        async for batch in handle.batches():
+            for event in batch:
+                sidebar.feed(event)
+                if isinstance(event, Finished):
+                    final = event.metrics
+            if live_ttft is None and any(isinstance(event, TextDelta) for event in batch):
+                await wait_until(pilot, lambda: "waiting" not in figures(app).split("TTFT")[1].splitlines()[0])
+                live_ttft = figures(app).split("TTFT")[1].splitlines()[0].strip()
+                assert "~" in figures(app).split("tokens")[1].splitlines()[0]
+                await wait_until(pilot, lambda: any(app.query_one(Sparkline).data or []))
+        await pilot.pause()
+        assert live_ttft == ms(final["ttft_ms"]) and ms(final["ttft_ms"]) in figures(app)
+        assert sidebar.final_metrics == final
 
 
 async def test_final_figures_mark_estimated_usage() -> None:

@@ -24,7 +24,7 @@ import sys
 from typing import Any, Callable, Protocol, TextIO
 
 from core.events import (
-    Event, Failed, Finished, ReasoningDelta, RefusalDelta, RunStarted, TextDelta, WireFrame, to_json_line,
+    Event, Failed, Finished, Phase, ReasoningDelta, RefusalDelta, RunStarted, TextDelta, WireFrame, to_json_line,
 )  # fmt: skip
 from core.server_timings import server_says
 from tui.cli import EXIT_FAILED, EXIT_OK, UsageError
@@ -56,6 +56,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="override the config's timeout for this run")
     parser.add_argument("--json", action="store_true", help="print the event protocol as JSON lines")
     parser.add_argument("--wire", action="store_true", help="also print the raw wire frames (JSON: 'wire' lines)")
+    parser.add_argument(
+        "--phases", action="store_true",
+        help="also print the exchange's phases as they happen: connecting, sent, headers, retries (JSON: 'phase' lines)",
+    )  # fmt: skip
     tools = parser.add_argument_group("tools")
     tools.add_argument("--tool", action="append", metavar="NAME", help="offer a saved tool definition; repeatable")
     tools.add_argument("--tool-choice", metavar="auto|none|required|NAME")
@@ -75,7 +79,7 @@ def handle(args: argparse.Namespace) -> int:
 
     from core.runner import RunOptions
 
-    options = RunOptions(store=store, wire_frames=args.wire, parent_run_id=args.continue_run)
+    options = RunOptions(store=store, wire_frames=args.wire, parent_run_id=args.continue_run, phases=args.phases)
     sink: _Sink = JsonSink(sys.stdout) if args.json else PlainSink(sys.stdout, sys.stderr, wire=args.wire)
     sink.unsaved = store.unsaved
     # Everything imported so far (SQLAlchemy, SQLModel, pydantic) lives until exit;
@@ -307,6 +311,9 @@ class PlainSink:
         elif kind is WireFrame:
             if self._wire:
                 self._err.write(self._dim(f"[wire +{event.offset_ms:.1f}ms]") + f" {event.data.rstrip()}\n")
+        elif kind is Phase:
+            self._err.write(self._dim(f"[{event.phase} +{event.offset_ms:.1f}ms]") + f" {event.describe()}\n")
+            self._err.flush()
         elif kind is RunStarted:
             self.run_id = event.run_id
         elif kind is Finished:

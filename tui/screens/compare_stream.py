@@ -144,7 +144,7 @@ class StreamCompareScreen(Screen[None]):
 
     async def _drive(self, specs: list[RunSpec], group_id: str, concurrent: bool) -> None:
         columns = [self._column(spec.request.stream) for spec in specs]
-        events = run_group(specs, store=self.app.store, concurrent=concurrent, group_id=group_id)
+        events = run_group(specs, store=self.app.store, concurrent=concurrent, group_id=group_id, phases=True)
         async for index, event in yielding(events):
             columns[index].feed(event)
 

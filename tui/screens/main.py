@@ -2,6 +2,8 @@
 
 It owns the run worker. One run at a time: the run key is ignored (with a note)
 while a run is going, so a double press never throws away a stream half read.
+The run itself streams on the core's I/O thread; the worker only follows it, its
+events taken in on the app's flush clock (tui/widgets/output/flush_clock.py).
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from textual.screen import Screen
 from textual.widgets import Header
 from textual.worker import Worker, WorkerState
 
-from core.events import Failed, Finished, RunStarted
+from core.events import Event, Failed, Finished
+from core.handle import RunHandle
 from core.request import ChatRequest
-from core.runner import RunOptions, run
+from core.runner import RunOptions, start_run
 from core.store.models import ModelConfig
 from core.tools import ToolError, continuation_request
 from tui.screens.copy_menu import CopyMenu
@@ -33,7 +36,7 @@ from tui.widgets.history import HistoryChoice, HistoryScreen
 from tui.widgets.metrics import MetricsSidebar
 from tui.widgets.models import ModelList
 from tui.widgets.output import OutputPane
-from tui.widgets.output.pacing import yielding
+from tui.widgets.output.flush_clock import follow
 from tui.widgets.prompt import PromptEditor, PromptError
 
 log = logging.getLogger("llmwb")
@@ -74,6 +77,7 @@ class MainScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._run_worker: Worker[None] | None = None
+        self._handle: RunHandle | None = None  # the run shown in the panes
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -172,7 +176,7 @@ class MainScreen(Screen[None]):
 
     def action_cancel(self) -> None:
         if self._run_worker is not None and self.running and not self._run_worker.is_cancelled:
-            self._run_worker.cancel()
+            self._run_worker.cancel()  # cancels the run; its cancelled outcome is still shown
 
     def _prepare(self) -> tuple[ModelConfig, ChatRequest] | None:
         """The selected model and the editor's request, or None after telling the user why not."""
@@ -191,43 +195,28 @@ class MainScreen(Screen[None]):
     ) -> None:
         """Stream one run into the panes; `parent_run_id` makes it that run's next turn,
         `title` names it in the output header (default: the model)."""
-        output, metrics = self.output, self.metrics
-        run_id: str | None = None
+        options = RunOptions(store=self.app.store, parent_run_id=parent_run_id, wire_frames=True, phases=True)
+        handle = self._handle = start_run(config, request, options)
+        # The panes switch to the new run now, not when its first event is taken in.
+        self.output.begin_run(handle.run_id, title or config.name, request.stream)
+        self.metrics.begin_run(handle)
         self.sub_title = f"{config.name} · running"
         try:
-            options = RunOptions(store=self.app.store, parent_run_id=parent_run_id, wire_frames=True)
-            # Paced: a burst of buffered frames would otherwise hold key presses back.
-            async for event in yielding(run(config, request, options)):
-                if isinstance(event, RunStarted):
-                    run_id = event.run_id
-                    output.begin_run(event.run_id, title or event.model_config, event.stream)
-                    metrics.begin_run(event.stream)
-                output.feed(event)
-                metrics.feed(event)
-                if isinstance(event, (Finished, Failed)):
-                    self.sub_title = f"{config.name} · {'ok' if isinstance(event, Finished) else event.error_type}"
+            await follow(self.app, handle, partial(self._show_events, handle, config))
         except asyncio.CancelledError:
-            if run_id is not None:
-                self._show_cancelled(run_id)
             self.sub_title = f"{config.name} · cancelled"
             raise
-        except Exception as error:  # a display bug must not end the app; the runner saved the run
-            log.exception("showing run %s failed", run_id)
-            self.notify(f"internal error while showing the run: {error}", severity="error")
 
-    def _show_cancelled(self, run_id: str) -> None:
-        """The runner saves a cancelled run but yields nothing more: show what it saved."""
-        saved = self.app.store.get_run(run_id)
-        event = Failed(
-            error=(saved.error if saved else None) or "cancelled by the user",
-            error_type="cancelled",
-            partial_response=saved.response if saved else {},
-            metrics=saved.metrics if saved else {},
-            run_id=run_id,
-            status="cancelled",
-        )
-        self.output.feed(event)
-        self.metrics.feed(event)
+    def _show_events(self, handle: RunHandle, config: ModelConfig, events: list[Event]) -> None:
+        if handle is not self._handle:  # a cancelled run's last events, after the next run began
+            return
+        output, metrics = self.output, self.metrics
+        for event in events:
+            output.feed(event)
+            metrics.feed(event)
+        last = events[-1]
+        if isinstance(last, (Finished, Failed)):
+            self.sub_title = f"{config.name} · {'ok' if isinstance(last, Finished) else last.error_type}"
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is self._run_worker:

@@ -21,14 +21,15 @@ from textual.worker import Worker
 
 from core.compare import RunOutcome, mode_of
 from core.events import (
-    Event, Failed, Finished, ReasoningDelta, RefusalDelta, RunStarted, TextDelta, ToolCallDelta, WireFrame,
+    Event, Failed, Finished, ReasoningDelta, RefusalDelta, RunStarted, TextDelta, ToolCallDelta,
 )  # fmt: skip
 from core.providers.base import INTERNAL
 from core.request import ChatRequest
-from core.runner import RunOptions, run
+from core.runner import RunOptions, start_run
 from core.store.models import ModelConfig, Run, RunFrame
 from tui.widgets.compare.figures import fmt_ms
 from tui.widgets.output import OutputPane
+from tui.widgets.output.flush_clock import follow
 from tui.widgets.output.pacing import yielding
 
 RUN_GROUP = "compare-column-run"
@@ -81,7 +82,6 @@ class CompareColumn(Vertical, can_focus=True):
         self.outcome: RunOutcome | None = None
         self.run_id: str | None = None
         self._ttft_ms: float | None = None
-        self._last_wire_ms: float | None = None
         self._worker: Worker[None] | None = None
         self.output = OutputPane()  # fed once per chunk: no query on that path
 
@@ -103,12 +103,13 @@ class CompareColumn(Vertical, can_focus=True):
             self.notify(f"{self.label}: no such model config any more; cannot re-run", severity="warning")
             return
         run_request = replace(request, stream=self.stream)
-        options = RunOptions(store=store, group_id=group_id, wire_frames=True)
+        options = RunOptions(store=store, group_id=group_id, wire_frames=True, phases=True)
 
         async def drive() -> None:
             try:
-                async for event in yielding(run(config, run_request, options)):
-                    self.feed(event)
+                # The run streams on the core's I/O thread; its events come in on the flush clock.
+                handle = start_run(config, run_request, options)
+                await follow(self.app, handle, self.feed_batch)
             except Exception as error:  # the runner does not raise for provider trouble; this is ours
                 message = f"internal error: {type(error).__name__}: {error}"
                 self.feed(Failed(error=message, error_type=INTERNAL, partial_response={}, metrics={}))
@@ -124,18 +125,21 @@ class CompareColumn(Vertical, can_focus=True):
 
     # --- events -------------------------------------------------------------------
 
+    def feed_batch(self, events: list[Event]) -> None:
+        for event in events:
+            self.feed(event)
+
     def feed(self, event: Event) -> None:
         if isinstance(event, RunStarted):
             self.begin(event.run_id)
             self.post_message(self.Started(self, event.run_id))
             return
         self.output.feed(event)
-        if isinstance(event, WireFrame):
-            self._last_wire_ms = event.offset_ms
-        elif isinstance(event, (TextDelta, ReasoningDelta, ToolCallDelta, RefusalDelta)):
-            if self._ttft_ms is None and self.stream:
-                # The frame that carried this delta was stamped where its bytes arrived.
-                self._ttft_ms = self._last_wire_ms
+        if isinstance(event, (TextDelta, ReasoningDelta, ToolCallDelta, RefusalDelta)):
+            if self._ttft_ms is None and self.stream and event.offset_ms is not None:
+                # Stamped on the I/O thread where its bytes arrived, rounded as the final
+                # metrics round it: the TTFT shown live is the one saved.
+                self._ttft_ms = round(event.offset_ms, 3)
                 self._refresh_header()
         elif isinstance(event, (Finished, Failed)):
             self.outcome = RunOutcome.from_event(self.label, self.stream, event)
@@ -148,7 +152,7 @@ class CompareColumn(Vertical, can_focus=True):
         self.run_id = run_id
         self.status = "running"
         self.outcome = None
-        self._ttft_ms = self._last_wire_ms = None
+        self._ttft_ms = None
         self.output.begin_run(run_id, self.label, self.stream)
         self._refresh_header()
 

@@ -49,16 +49,21 @@ def cost(value: float | None, estimated: bool = False) -> str:
 
 
 def live_rows(
-    *, stream: bool, elapsed_ms: float, ttft_ms: float | None, chunks: int, tokens: int, tps: float | None
+    *, stream: bool, elapsed_ms: float | None, ttft_ms: float | None, chunks: int, tokens: int, tps: float | None,
+    ttfb_ms: float | None = None, phase: str | None = None,
 ) -> list[Row]:
-    return [
+    rows: list[Row] = [
         ("", "#Live · streaming" if stream else "#Live · not streamed"),
         ("elapsed", ms(elapsed_ms)),
+        ("TTFB", ms(ttfb_ms) if ttfb_ms is not None else "waiting…"),
         ("TTFT", ms(ttft_ms) if ttft_ms is not None else "waiting…"),
         ("chunks", count(chunks)),
         ("tokens", count(tokens, estimated=True)),
         ("speed", rate(tps, estimated=True)),
     ]
+    if phase:
+        rows.append(("", phase))  # on its own line: "HTTP 429 — retrying in 7 s (1/2)" is wider than a value
+    return rows
 
 
 def final_rows(metrics: dict[str, Any], *, status: str | None = None, finish_reason: str | None = None) -> list[Row]:

@@ -1,15 +1,16 @@
 """Live figures while a run streams, then the final metrics of DESIGN.md.
 
-The live figures are the sidebar's own estimate (time taken when an event is fed,
-tokens ≈ chars / 4); the authoritative ones arrive with the final metrics, timed
-where the bytes arrived. The sparkline shows estimated tokens per refresh tick, so
-a stall shows as a flat run of zeros while it happens, not only after it ends.
+No figure here is timed by the widget. Live, it shows what the core computes from
+the stamps taken where the bytes arrived (`RunHandle.live()`: TTFB, TTFT and chunks
+are the values the final metrics will hold), the exchange's phase as the core
+reports it (connecting, waiting, HTTP 429 — retrying in 7 s), and a sparkline of
+estimated tokens per quarter second of arrival time, so a stall shows as a flat
+run of zeros while it happens. The 4 Hz timer only redraws.
 """
 
 from __future__ import annotations
 
-import math
-from collections import deque
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,16 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
-from core.events import Event, Failed, Finished, ReasoningDelta, RefusalDelta, RunStarted, TextDelta, ToolCallDelta
-from core.metrics import clock
+from core.events import (
+    RETRYING, Event, Failed, Finished, Phase, ReasoningDelta, RefusalDelta, RunStarted, TextDelta, ToolCallDelta,
+)  # fmt: skip
+from core.handle import RunHandle
 from core.server_timings import server_rows
 from tui.widgets.metrics.figures import final_rows, live_rows, render_rows
 
 REFRESH_HZ = 4
-SPARK_TICKS = 30 * REFRESH_HZ  # the last 30 seconds
+BUCKET_MS = 1000 / REFRESH_HZ
+SPARK_BUCKETS = 30 * REFRESH_HZ  # the last 30 seconds
 
 
 class MetricsSidebar(Widget):
@@ -37,20 +41,16 @@ class MetricsSidebar(Widget):
     def _reset_counters(self) -> None:
         self._live = False
         self._stream = True
-        self._started_at = clock()
-        self._first_at: float | None = None
-        self._chunks = 0
-        self._chars = 0
-        self._chars_at_tick = 0
-        # A zero baseline: one tick alone would draw as a full block, and stalls are zeros.
-        self._ticks: deque[float] = deque([0.0], maxlen=SPARK_TICKS)
+        self._handle: RunHandle | None = None
+        self._phase: Phase | None = None
+        self._chars_by_bucket: defaultdict[int, int] = defaultdict(int)  # arrival bucket → characters
         self._final: dict[str, Any] | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="metrics-scroll"):
             yield Static(id="metrics-figures")
             yield Static(id="metrics-server")
-            yield Static(f"tokens / {1000 // REFRESH_HZ} ms", id="metrics-spark-caption")
+            yield Static(f"tokens / {BUCKET_MS:.0f} ms", id="metrics-spark-caption")
             yield Sparkline([], id="metrics-spark")
 
     def on_mount(self) -> None:
@@ -63,23 +63,26 @@ class MetricsSidebar(Widget):
     def final_metrics(self) -> dict[str, Any] | None:
         return self._final
 
-    def begin_run(self, stream: bool) -> None:
+    def begin_run(self, handle: RunHandle | None = None, *, stream: bool | None = None) -> None:
+        """Show `handle`'s run live (without one, only its final figures will show)."""
         self.clear()
         self._live = True
-        self._stream = stream
-        self._started_at = clock()
+        self._handle = handle
+        self._stream = handle.stream if handle is not None else bool(stream if stream is not None else True)
         self._timer.resume()
         self._show_live()
 
     def feed(self, event: Event) -> None:
         if isinstance(event, TextDelta):
-            self._on_delta(len(event.content))
+            self._on_delta(event.offset_ms, len(event.content))
         elif isinstance(event, ReasoningDelta):
-            self._on_delta(len(event.reasoning))
+            self._on_delta(event.offset_ms, len(event.reasoning))
         elif isinstance(event, ToolCallDelta):
-            self._on_delta(len(event.arguments_delta))
+            self._on_delta(event.offset_ms, len(event.arguments_delta))
         elif isinstance(event, RefusalDelta):
-            self._on_delta(len(event.refusal))
+            self._on_delta(event.offset_ms, len(event.refusal))
+        elif isinstance(event, Phase):
+            self._phase = event
         elif isinstance(event, Finished):
             response = event.final_response
             self.show_metrics(
@@ -90,7 +93,7 @@ class MetricsSidebar(Widget):
                 event.metrics, status=event.status, finish_reason=event.partial_response.get("finish_reason")
             )
         elif isinstance(event, RunStarted) and not self._live:
-            self.begin_run(event.stream)
+            self.begin_run(stream=event.stream)
 
     def show_metrics(
         self,
@@ -103,11 +106,12 @@ class MetricsSidebar(Widget):
         """Final figures (a finished run, or a saved one reopened from history), and
         under them what the server said of itself (Ollama, llama.cpp), when it did."""
         if self._live:
-            self._tick()  # the last partial tick belongs on the sparkline
+            self._draw_spark(metrics.get("total_ms"))  # the last partial bucket belongs on the sparkline
         else:  # a saved run reopened: the sparkline of whatever ran before is not its own
-            self._ticks.clear()
+            self._chars_by_bucket.clear()
             self.query_one("#metrics-spark", Sparkline).data = []
         self._live = False
+        self._handle = None
         self._timer.pause()
         self._final = metrics
         rows = final_rows(metrics, status=status, finish_reason=finish_reason)
@@ -132,34 +136,46 @@ class MetricsSidebar(Widget):
 
     # --- live -----------------------------------------------------------------------
 
-    def _on_delta(self, chars: int) -> None:
-        if self._first_at is None:
-            self._first_at = clock()
-        self._chunks += 1
-        self._chars += chars
+    def _on_delta(self, offset_ms: float | None, chars: int) -> None:
+        if offset_ms is not None:
+            self._chars_by_bucket[int(offset_ms // BUCKET_MS)] += chars
 
     def _tick(self) -> None:
-        tick_chars = self._chars - self._chars_at_tick
-        self._chars_at_tick = self._chars
-        self._ticks.append(tick_chars / 4)
-        self.query_one("#metrics-spark", Sparkline).data = list(self._ticks)
         if self._live:
-            self._show_live()
+            figures = self._show_live()
+            self._draw_spark(figures.get("elapsed_ms") if figures else None)
 
-    def _show_live(self) -> None:
-        now = clock()
-        tokens = math.ceil(self._chars / 4)
-        ttft_ms = tps = None
-        if self._first_at is not None:
-            ttft_ms = (self._first_at - self._started_at) * 1000
-            decode_s = now - self._first_at
-            if tokens > 1 and decode_s > 0:
-                tps = (tokens - 1) / decode_s
+    def _draw_spark(self, until_ms: float | None) -> None:
+        buckets = self._chars_by_bucket
+        last = max(buckets, default=0)
+        if until_ms is not None:
+            last = max(last, int(until_ms // BUCKET_MS))
+        first = max(0, last - SPARK_BUCKETS + 1)
+        # A zero baseline: one bucket alone would draw as a full block, and stalls are zeros.
+        data = [0.0] + [buckets.get(i, 0) / 4 for i in range(first, last + 1)] if buckets else []
+        self.query_one("#metrics-spark", Sparkline).data = data
+
+    def _show_live(self) -> dict[str, Any] | None:
+        figures = self._handle.live() if self._handle is not None else None
         rows = live_rows(
-            stream=self._stream, elapsed_ms=(now - self._started_at) * 1000, ttft_ms=ttft_ms,
-            chunks=self._chunks, tokens=tokens, tps=tps,
+            stream=self._stream, elapsed_ms=figures["elapsed_ms"] if figures else None,
+            ttft_ms=figures["ttft_ms"] if figures else None, chunks=figures["chunks"] if figures else 0,
+            tokens=figures["tokens"] if figures else 0, tps=figures["tps"] if figures else None,
+            ttfb_ms=figures["ttfb_ms"] if figures else None, phase=self._phase_line(figures),
         )  # fmt: skip
         self.query_one("#metrics-figures", Static).update(render_rows(rows))
+        return figures
+
+    def _phase_line(self, figures: dict[str, Any] | None) -> str | None:
+        phase = self._phase
+        if phase is None or (phase.phase != RETRYING and figures is not None and figures["chunks"]):
+            return None  # once content flows, the figures say more than the phase
+        if phase.phase == RETRYING and phase.retry_in_s is not None and figures is not None:
+            # The countdown runs on the core's clock, from when the core decided to wait.
+            left = max(phase.retry_in_s - (figures["elapsed_ms"] - phase.offset_ms) / 1000, 0.0)
+            status = f"HTTP {phase.http_status} — " if phase.http_status else ""
+            return f"{status}retrying in {left:.0f} s ({phase.attempt}/{phase.max_retries})"
+        return phase.describe()
 
     def _show_idle(self) -> None:
         self.query_one("#metrics-figures", Static).update(render_rows([("", "#Metrics"), ("", "no run yet")]))

@@ -1,4 +1,9 @@
-"""One flush tick for all the output panes of an app.
+"""One flush tick for all the output panes of an app, and for taking in runs' events.
+
+Runs stream on the core's I/O thread (core.iothread); at each tick the clock drains
+every run it follows (`watch`) into its screen, then flushes the panes that were fed.
+So the UI loop wakes 15 times a second however fast a stream is, and the stamps of
+what it draws were taken on the I/O thread, whatever the tick's lateness.
 
 Each pane buffers what it is fed and draws it at the tick. With a timer per pane,
 six compare columns streaming at once flushed at six unrelated moments of every
@@ -8,11 +13,18 @@ to 60 a second); on one shared tick their updates land in the same frame.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Callable, Protocol
 from weakref import WeakKeyDictionary
+
+from core.events import Event
+from core.handle import RunHandle
 
 if TYPE_CHECKING:
     from textual.app import App
+
+log = logging.getLogger("llmwb")
 
 # bench/tui_stream.py --app, 2,000 chunks/s: at 10 Hz the wait for the next flush alone
 # put chunk-to-screen p95 over 100 ms (105 ms, CPU 26%); 15 Hz: 86 ms, CPU 35%. With
@@ -33,27 +45,50 @@ class FlushClock:
     def __init__(self, app: App[object]) -> None:
         self._app = app
         self._due: dict[Flushable, None] = {}  # an ordered set: panes fed since the last tick
+        self._watched: dict[RunHandle, tuple[Callable[[list[Event]], None], Callable[[], None]]] = {}
         self._timer = app.set_interval(1 / FLUSH_HZ, self._tick, pause=True)
         self._running = False
 
     def want(self, pane: Flushable) -> None:
         """Flush `pane` at the next tick."""
         self._due[pane] = None
+        self._wake()
+
+    def _wake(self) -> None:
         if not self._running:
             self._running = True
             self._timer.resume()
+
+    def watch(self, handle: RunHandle, feed: Callable[[list[Event]], None], ended: Callable[[], None]) -> None:
+        """At each tick, hand what `handle` delivered to `feed`; after its last event, call `ended`."""
+        self._watched[handle] = (feed, ended)
+        self._wake()
+
+    def _take_events(self) -> None:
+        for handle, (feed, ended) in list(self._watched.items()):
+            over = handle.all_pushed  # read before draining: then this drain takes the last events
+            events = handle.drain()
+            try:
+                if events:
+                    feed(events)
+            except Exception:  # one broken consumer must not stop the others' runs being shown
+                log.exception("showing the events of run %s failed", handle.run_id)
+            if over:
+                del self._watched[handle]
+                ended()
 
     def drop(self, pane: Flushable) -> None:
         self._due.pop(pane, None)
 
     async def _tick(self) -> None:
+        self._take_events()
         due, self._due = self._due, {}
         with self._app.batch_update():
             for pane in due:
                 # A pane being removed (its screen closed) may have lost its children already.
                 if pane.is_attached and not pane._pruning:
                     await pane._flush()
-        if not self._due:
+        if not self._due and not self._watched:
             self._running = False
             self._timer.pause()
 
@@ -67,3 +102,16 @@ def flush_clock(app: App[object]) -> FlushClock:
     if clock is None:
         clock = _clocks[app] = FlushClock(app)
     return clock
+
+
+async def follow(app: App[object], handle: RunHandle, feed: Callable[[list[Event]], None]) -> None:
+    """Feed `handle`'s events to `feed` on the app's flush clock; returns after the
+    run's last event was fed. Cancelling this cancels the run (its last events, the
+    cancelled outcome included, are still fed)."""
+    ended = asyncio.Event()
+    flush_clock(app).watch(handle, feed, ended.set)
+    try:
+        await ended.wait()
+    except asyncio.CancelledError:
+        handle.cancel()
+        raise

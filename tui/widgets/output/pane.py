@@ -20,21 +20,20 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, ContentSwitcher, Static
 
 from core.events import (
-    Event, Failed, Finished, ReasoningDelta, RefusalDelta, RunStarted, TextDelta, ToolCallDelta, WireFrame,
+    Event, Failed, Finished, Phase, ReasoningDelta, RefusalDelta, RunStarted, TextDelta, ToolCallDelta, WireFrame,
 )  # fmt: skip
 from core.events import to_wire_dict
 from core.store.models import Run, RunFrame
 from tui.widgets.output.cards import RunOutcomeBox, ToolCallCard, error_box_content, refusal_box_content
 from tui.widgets.output.flush_clock import flush_clock
 from tui.widgets.output.markdown_stream import StreamingMarkdown
+from tui.widgets.output.wire_header import phase_lines, saved_lines, wire_line
 from tui.widgets.output.wrapped_text import WrappedText
 
 VIEWS = ("rendered", "plain", "wire")
 
 
-def wire_line(offset_ms: float, data: str) -> str:
-    """`+  152.3 ms  data: {...}`; a multi-line frame (SSE `event:` + `data:`) stays indented."""
-    return f"+{offset_ms:9.1f} ms  " + data.rstrip("\n").replace("\n", "\n" + " " * 15)
+__all__ = ["OutputPane", "wire_line"]
 
 
 class OutputPane(Widget):
@@ -143,6 +142,8 @@ class OutputPane(Widget):
             self._dirty_cards.add(card)
         elif isinstance(event, (Finished, Failed)):
             self._final = event
+        elif isinstance(event, Phase):
+            self._pending_wire.extend(phase_lines(event))
         elif isinstance(event, RunStarted):
             self._run_id = event.run_id
             if self._status == "idle":
@@ -173,7 +174,8 @@ class OutputPane(Widget):
         reasoning = response.get("reasoning") or ""
         if response.get("refusal"):
             self._refusal_parts, self._refusal_pending = [str(response["refusal"])], True
-        self._pending_wire = [wire_line(frame.offset_ms, frame.data) for frame in frames]
+        self._pending_wire = saved_lines((run.request or {}).get("http"))
+        self._pending_wire += [wire_line(frame.offset_ms, frame.data) for frame in frames]
         if run.status in ("error", "cancelled"):
             self._final = Failed(
                 error=run.error or "", error_type=run.error_type or "", partial_response=response,
