@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from core.events import CONNECTING, HEADERS, RETRYING, SENT, Phase
 from core.metrics import clock
+from core.redact import scrub
 
 current_phases: ContextVar["PhaseLog | None"] = ContextVar("llmwb_phases", default=None)
 
@@ -32,16 +33,19 @@ def redact_header(name: str, value: str) -> str:
 
 
 def _headers(headers: Any) -> dict[str, str]:
-    """Response or request headers as a dict; a repeated header joined with ", "."""
+    """Response or request headers as a dict; a repeated header joined with ", ".
+    Auth headers are masked by name, and any key value from the environment wherever
+    it appears (a server may echo one back in any header)."""
     out: dict[str, str] = {}
     for name, value in headers.multi_items():
-        value = redact_header(name, value)
+        value = scrub(redact_header(name, value))
         out[name] = f"{out[name]}, {value}" if name in out else value
     return out
 
 
 def _text(content: bytes) -> str:
-    return content.decode("utf-8", errors="replace")
+    # A prompt or an error body may quote a key: nothing kept or shown carries one.
+    return scrub(content.decode("utf-8", errors="replace"))
 
 
 class PhaseLog:
@@ -71,7 +75,7 @@ class PhaseLog:
             self.t0 = at
         sent = {
             "method": request.method,
-            "url": str(request.url),
+            "url": scrub(str(request.url)),
             "headers": _headers(request.headers),
             "body": _text(request.content) if _has_content(request) else None,
         }
