@@ -114,3 +114,32 @@ def test_live_figures_estimate_tokens_from_characters():
     recorder = recorder_at(0.0)
     live = recorder.live(output_chars=41)
     assert live["tokens"] == 11 and live["chunks"] == 1 and live["ttft_ms"] == 0.0
+
+
+def test_itl_p95_is_the_95th_percentile_of_many_gaps_not_the_90th():
+    """With 20 gaps of 1..20 ms, p95 is the 19th (19 ms) — p90 would be 18, the max 20."""
+    times = [0.1]
+    for gap_ms in range(1, 21):
+        times.append(times[-1] + gap_ms / 1000.0)
+    metrics = recorder_at(*times).finish(usage=USAGE, output_text="x", prices=Prices())
+    assert metrics["itl_p50_ms"] == pytest.approx(10.0, abs=1e-6)
+    assert metrics["itl_p95_ms"] == pytest.approx(19.0, abs=1e-6)
+    assert metrics["itl_max_ms"] == pytest.approx(20.0, abs=1e-6)
+    assert metrics["chunks"] == 21
+
+
+def test_a_free_cached_input_costs_nothing_rather_than_the_input_price():
+    """A provider that caches for free (cached price 0) must not be billed the input price."""
+    prices = Prices(input=3.0, cached_input=0.0, output=15.0)
+    # 40 uncached x 3 + 60 cached x 0 + 11 out x 15
+    assert prices.cost(100, 60, 11) == pytest.approx(285 / 1_000_000, abs=1e-15)
+
+
+def test_the_providers_total_tokens_is_kept_when_it_is_not_prompt_plus_completion():
+    """Some providers count more than prompt + completion in the total (e.g. tool tokens);
+    the figure shown is theirs, not a sum llmwb made up."""
+    usage = dict(USAGE, total_tokens=130)
+    metrics = recorder_at(0.1).finish(usage=usage, output_text="x", prices=Prices())
+    assert metrics["total_tokens"] == 130
+    without_total = {k: v for k, v in USAGE.items() if k != "total_tokens"}
+    assert recorder_at(0.1).finish(usage=without_total, output_text="x", prices=Prices())["total_tokens"] == 111
