@@ -143,12 +143,15 @@ class MetricsRecorder:
 
     def live(self, output_chars: int) -> dict[str, Any]:
         """Figures a UI may show while the stream is still running (estimated tokens)."""
-        elapsed = self.elapsed_ms()
+        now = clock()
+        elapsed = (now - self.t0) * 1000.0
         tokens = math.ceil(output_chars / 4)
-        ttft = self.ms(self.first_delta_at)
         rate = None
-        if ttft is not None and elapsed > ttft and tokens > 1:
-            rate = (tokens - 1) / (elapsed - ttft) * 1000.0
+        # The window from the unrounded first-delta time: against the rounded TTFT, float
+        # noise right after the first token gave rates of 10^15 tok/s.
+        if self.first_delta_at is not None and now > self.first_delta_at and tokens > 1:
+            rate = (tokens - 1) / ((now - self.first_delta_at) * 1000.0) * 1000.0
+        ttft = self.ms(self.first_delta_at)
         return {"elapsed_ms": elapsed, "ttft_ms": ttft, "tokens": tokens, "tps": rate, "chunks": self.chunks}
 
 

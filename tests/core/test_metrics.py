@@ -143,3 +143,81 @@ def test_the_providers_total_tokens_is_kept_when_it_is_not_prompt_plus_completio
     assert metrics["total_tokens"] == 130
     without_total = {k: v for k, v in USAGE.items() if k != "total_tokens"}
     assert recorder_at(0.1).finish(usage=without_total, output_text="x", prices=Prices())["total_tokens"] == 111
+
+
+class FakeClock:
+    """Stands in for perf_counter so a test can say exactly when "now" is."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_figures_are_milliseconds_from_a_nonzero_t0_to_the_microsecond(monkeypatch):
+    """perf_counter never starts at 0: every figure subtracts t0, kept to 3 decimals."""
+    fake = FakeClock(1000.0)
+    monkeypatch.setattr("core.metrics.clock", fake)
+    recorder = MetricsRecorder()
+    recorder.start()  # t0 from the clock
+    fake.now = 1000.0123456
+    recorder.on_headers()  # headers from the clock
+    for at in (1000.2000004, 1000.2104444, 1000.2336666):
+        recorder.on_delta(at)
+    fake.now = 1000.5432109
+    assert recorder.elapsed_ms() == pytest.approx(543.2109, abs=1e-6)
+    metrics = recorder.finish(usage=USAGE, output_text="x", prices=Prices())  # no last byte: now
+    assert (metrics["ttfb_ms"], metrics["ttft_ms"], metrics["total_ms"]) == (12.346, 200.0, 543.211)
+    # gaps 10.444, 23.2222 ms
+    assert (metrics["itl_p50_ms"], metrics["itl_p95_ms"], metrics["itl_max_ms"]) == (10.444, 23.222, 23.222)
+    recorder.last_byte_at = 1000.3337777
+    assert recorder.finish(usage=USAGE, output_text="x", prices=Prices())["total_ms"] == 333.778
+
+
+def test_decode_rate_keeps_three_and_two_decimals_and_needs_two_tokens_and_a_window():
+    assert decode_rate(0.0, 7.0, 4) == (2.333, 428.57)
+    assert decode_rate(100.0, 200.0, 2) == (100.0, 10.0)  # two tokens: one step
+    assert decode_rate(100.0, 100.5, 2) == (0.5, 2000.0)  # a sub-millisecond window still counts
+    assert decode_rate(100.0, 100.0, 5) == (None, None)  # first and last token together
+
+
+def test_prices_never_go_negative_when_the_cache_covers_the_whole_prompt():
+    assert Prices(input=1.0, cached_input=0.5, output=0.0).cost(10, 10, 0) == pytest.approx(5 / 1_000_000, abs=1e-15)
+    # a tiny cost keeps its tenth decimal
+    metrics = recorder_at(0.1).finish(
+        usage={"prompt_tokens": 3, "completion_tokens": 1, "cached_tokens": 0}, output_text="x", prices=Prices(input=0.0123)
+    )
+    assert metrics["cost_usd"] == 0.0000000369 and metrics["total_tokens"] == 4
+
+
+def test_missing_usage_fields_count_zero_not_one():
+    metrics = recorder_at(0.1).finish(usage={"completion_tokens": 5}, output_text="x", prices=Prices())
+    assert [metrics[k] for k in ("prompt_tokens", "reasoning_tokens", "cached_tokens", "total_tokens")] == [0, 0, 0, 5]
+
+
+def test_the_run_facts_are_carried_into_the_metrics():
+    recorder = recorder_at(0.1)
+    recorder.request_id, recorder.retries = "req_42", 2
+    metrics = recorder.finish(usage=None, output_text="abcd", prices=Prices())
+    assert (metrics["request_id"], metrics["retries"]) == ("req_42", 2)
+    # no prompt or reasoning text given: nothing estimated for them
+    assert (metrics["prompt_tokens"], metrics["reasoning_tokens"]) == (0, 0)
+
+
+def test_live_rate_counts_tokens_after_the_first_over_the_time_since_it(monkeypatch):
+    fake = FakeClock(50.0)
+    monkeypatch.setattr("core.metrics.clock", fake)
+    recorder = MetricsRecorder()
+    recorder.start()
+    recorder.on_delta(50.1)
+    fake.now = 50.6
+    live = recorder.live(output_chars=44)  # 11 tokens: 10 after the first in 500 ms
+    assert live == {"elapsed_ms": pytest.approx(600.0), "ttft_ms": 100.0, "tokens": 11, "tps": pytest.approx(20.0), "chunks": 1}
+    assert recorder.live(output_chars=8)["tps"] == pytest.approx(2.0)  # two tokens: one after the first
+    assert recorder.live(output_chars=4)["tps"] is None  # one token: no rate yet
+    fake.now = 50.1
+    assert recorder.live(output_chars=44)["tps"] is None  # no time since the first token
+    before_content = MetricsRecorder()
+    before_content.start()
+    assert before_content.live(output_chars=0)["tps"] is None and before_content.live(0)["ttft_ms"] is None
