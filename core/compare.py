@@ -227,8 +227,11 @@ def best_marks(rows: Sequence[SummaryRow]) -> dict[str, int]:
 
 def _comparable_lines(response: dict[str, Any]) -> list[str]:
     """What an answer says: its text, then each tool call by name and arguments.
-    Call ids are left out: providers mint fresh ones for every call."""
-    lines = (response.get("content") or "").splitlines()
+    Call ids are left out: providers mint fresh ones for every call. Lines split on
+    LF only, so a trailing newline or a CRLF (which splitlines() would swallow) still
+    counts as a difference: the two answers did differ on the wire."""
+    content = response.get("content") or ""
+    lines = content.split("\n") if content else []
     for call in response.get("tool_calls") or []:
         arguments = call.get("arguments")
         if isinstance(arguments, (dict, list)):

@@ -146,3 +146,76 @@ def test_usage_that_is_not_an_object_is_noted_not_fatal():
     snapshot = decoder.response.snapshot()
     assert (snapshot["content"], snapshot["usage"]) == ("kept", None)
     assert "usage is str" in snapshot["usage_note"]
+
+
+def test_a_null_in_message_delta_usage_keeps_the_cache_counts_from_message_start():
+    """The API sends `"cache_read_input_tokens": null` in message_delta: not a reset to 0."""
+    decoder = AnthropicMessagesDecoder(stream=True)
+    feed_all(decoder, [
+        frame("message_start", START),
+        frame("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"},
+                                "usage": {"output_tokens": 9, "input_tokens": None,
+                                          "cache_read_input_tokens": None, "cache_creation_input_tokens": None}}),
+        frame("message_stop", {"type": "message_stop"}),
+    ])  # fmt: skip
+    decoder.finish()
+    usage = decoder.response.usage
+    assert (usage["prompt_tokens"], usage["cached_tokens"], usage["completion_tokens"]) == (20 + 300 + 700, 700, 9)
+    assert usage["cache_creation_input_tokens"] == 300
+
+
+def test_several_signature_deltas_join_into_one_signature():
+    decoder = AnthropicMessagesDecoder(stream=True)
+    feed_all(decoder, [
+        frame("message_start", START),
+        frame("content_block_start", {"type": "content_block_start", "index": 0,
+                                      "content_block": {"type": "thinking", "thinking": "", "signature": ""}}),
+        frame("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                      "delta": {"type": "thinking_delta", "thinking": "Let me "}}),
+        frame("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                      "delta": {"type": "thinking_delta", "thinking": "think."}}),
+        frame("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                      "delta": {"type": "signature_delta", "signature": "AAA"}}),
+        frame("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                      "delta": {"type": "signature_delta", "signature": "BBB"}}),
+        frame("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        frame("message_stop", {"type": "message_stop"}),
+    ])  # fmt: skip
+    assert decoder.response.extras["thinking_blocks"] == [{"thinking": "Let me think.", "signature": "AAABBB"}]
+
+
+def test_input_json_delta_on_a_text_block_adds_no_tool_call():
+    """Arguments only belong to a tool_use block; a stray one must not invent a call."""
+    decoder = AnthropicMessagesDecoder(stream=True)
+    events = feed_all(decoder, [
+        frame("message_start", START),
+        frame("content_block_start", {"type": "content_block_start", "index": 0,
+                                      "content_block": {"type": "text", "text": ""}}),
+        frame("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                      "delta": {"type": "input_json_delta", "partial_json": "{\"a\":1}"}}),
+        frame("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                      "delta": {"type": "text_delta", "text": "hi"}}),
+        frame("content_block_start", {"type": "content_block_start", "index": 1,
+                                      "content_block": {"type": "tool_use", "id": "toolu_9", "name": "f", "input": {}}}),
+        frame("content_block_delta", {"type": "content_block_delta", "index": 1,
+                                      "delta": {"type": "input_json_delta", "partial_json": "{\"b\":"}}),
+        frame("content_block_delta", {"type": "content_block_delta", "index": 1,
+                                      "delta": {"type": "input_json_delta", "partial_json": "2}"}}),
+        frame("message_stop", {"type": "message_stop"}),
+    ])  # fmt: skip
+    decoder.finish()
+    assert [type(e).__name__ for e in events] == ["TextDelta", "ToolCallDelta", "ToolCallDelta", "ToolCallDelta"]
+    calls = decoder.response.snapshot()["tool_calls"]
+    assert [(c["index"], c["id"], c["name"], c["arguments"]) for c in calls] == [(0, "toolu_9", "f", {"b": 2})]
+
+
+@pytest.mark.parametrize(
+    ("kind", "error_type"),
+    [("authentication_error", "auth"), ("permission_error", "auth"), ("not_found_error", "not_found"),
+     ("invalid_request_error", "bad_request"), ("request_too_large", "bad_request")],
+)  # fmt: skip
+def test_the_other_mid_stream_error_types(kind, error_type):
+    decoder = AnthropicMessagesDecoder(stream=True)
+    with pytest.raises(ProviderError) as caught:
+        decoder.feed(frame("error", {"type": "error", "error": {"type": kind, "message": "no"}}))
+    assert caught.value.error_type == error_type

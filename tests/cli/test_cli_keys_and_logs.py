@@ -62,6 +62,25 @@ def test_log_filter_redacts_headers_tokens_and_named_env_values(home, monkeypatc
     assert "RuntimeError: server said: bad key [REDACTED]" in text
 
 
+def test_a_registered_key_variables_value_is_redacted_wherever_it_appears(home, monkeypatch):
+    """The value has no key-like shape and sits in plain text, so only the registration
+    can hide it; a variable that is not registered is left alone."""
+    monkeypatch.setenv("SOME_CONFIG_VAR", PLAIN_SECRET)
+    monkeypatch.setenv("OTHER_VAR", "ordinary-words-here")
+    monkeypatch.setenv("SHORT_VAR", "abc")
+    logsetup.register_key_env(["SOME_CONFIG_VAR", "SHORT_VAR", None])
+    assert logsetup.redact(f"the server echoed {PLAIN_SECRET} twice: {PLAIN_SECRET}!") == (
+        "the server echoed [REDACTED] twice: [REDACTED]!"
+    )
+    assert logsetup.redact("ordinary-words-here") == "ordinary-words-here"
+    # a value under 6 characters would redact ordinary words: kept
+    assert logsetup.redact("abc def") == "abc def"
+    # a longer registered value containing a shorter one is hidden whole
+    monkeypatch.setenv("LONGER_VAR", PLAIN_SECRET + "-extended")
+    logsetup.register_key_env(["LONGER_VAR"])
+    assert logsetup.redact(f"x {PLAIN_SECRET}-extended y") == "x [REDACTED] y"
+
+
 def test_configure_logging_is_idempotent_file_only_and_follows_the_level(home, monkeypatch, tmp_path):
     root = logging.getLogger()
     before = set(root.handlers)

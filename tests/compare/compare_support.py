@@ -4,6 +4,7 @@ whose module name every test directory shares."""
 
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 from textual.app import App
@@ -34,10 +35,28 @@ class CompareHost(App[None]):
         self.push_screen(self._make_screen(self))
 
 
+# A regression that stops the screen from updating fails here with a message in seconds,
+# instead of hanging until pytest-timeout's stack dump. Generous: the machine may be loaded.
+WAIT_LIMIT_S = 20.0
+
+
+async def wait_for(pilot, condition: Callable[[], bool], what: str, limit_s: float = WAIT_LIMIT_S) -> None:  # type: ignore[no-untyped-def]
+    """Let the app run until `condition()` holds; fail naming `what` after `limit_s`."""
+    deadline = time.monotonic() + limit_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"after {limit_s:.0f} s still waiting for {what}")
+        await pilot.pause()
+
+
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     """Until every worker (runs, output loads) is done and their messages handled."""
     await pilot.pause()
+    deadline = time.monotonic() + WAIT_LIMIT_S
     while not all(worker.is_finished for worker in pilot.app.workers):
+        if time.monotonic() > deadline:
+            running = [w.name for w in pilot.app.workers if not w.is_finished]
+            raise AssertionError(f"workers still running after {WAIT_LIMIT_S:.0f} s: {running}")
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
     await pilot.pause()

@@ -69,6 +69,25 @@ def test_compare_outputs_diff_of_text_and_tool_calls() -> None:
     assert "+[tool call] g({bad)" in lines
 
 
+def test_a_tie_for_best_goes_to_the_earliest_row() -> None:
+    rows = summarise([
+        outcome("worse", ttft_ms=50.0, total_ms=700.0, decode_tps=10.0, cost_usd=0.03),
+        outcome("first", ttft_ms=10.0, total_ms=500.0, decode_tps=90.0, cost_usd=0.01),
+        outcome("second", ttft_ms=10.0, total_ms=500.0, decode_tps=90.0, cost_usd=0.01),
+    ])  # fmt: skip
+    assert best_marks(rows) == {"ttft_ms": 1, "total_ms": 1, "decode_tps": 1, "cost_usd": 1}
+
+
+def test_whitespace_only_differences_are_differences() -> None:
+    """Stream and non-stream answers that differ in a space or a line end did differ on
+    the wire: "identical" would hide a decoding bug."""
+    for a, b in [("Hi there", "Hi  there"), ("Hi", "Hi "), ("Hi", "Hi\n"), ("a\nb", "a\r\nb"), ("a\nb", "a\n\nb")]:
+        identical, lines = compare_outputs({"content": a}, {"content": b})
+        assert not identical, (a, b)
+        assert lines[:2] == ["--- stream", "+++ nonstream"]
+    assert compare_outputs({"content": "Hi\n"}, {"content": "Hi\n"}) == (True, [])
+
+
 async def _collect(specs, store, concurrent):  # type: ignore[no-untyped-def]
     group_id = new_group_id()
     events = [item async for item in run_group(specs, store=store, concurrent=concurrent, group_id=group_id)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from compare_support import CompareHost, settle
+from compare_support import CompareHost, settle, wait_for
 
 from core.request import ChatRequest
 from core.store import Store
@@ -69,8 +69,8 @@ async def test_escape_cancels_runs_in_flight_and_saves_them(sim_store) -> None:
         await pilot.pause()
         group_id = screen.group_id
         stalled = screen.query_one("#column-0", CompareColumn)
-        while stalled.output.text != "One two three four":  # the scenario stalls here for 1.5 s
-            await pilot.pause()
+        # the scenario stalls after these words for 1.5 s
+        await wait_for(pilot, lambda: stalled.output.text == "One two three four", "the stalled column's first words")
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, ModelsCompareScreen)

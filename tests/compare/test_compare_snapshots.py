@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from compare_support import CompareHost, settle
+from compare_support import CompareHost, settle, wait_for
 
 from core.events import RunStarted, TextDelta, WireFrame
 from core.store import Store
@@ -88,8 +88,7 @@ def test_models_compare_mid_run(snap_compare, models_group) -> None:  # type: ig
         column.feed(WireFrame(73.0, 'data: {"choices":[{"delta":{"content":"What is"}}]}'))
         column.feed(TextDelta("What is"))
         plain = column.output.query_one("#plain")
-        while plain.text != "What is":
-            await pilot.pause()
+        await wait_for(pilot, lambda: plain.text == "What is", "the column to show 'What is'")
         await settle(pilot)
 
     app = CompareHost(models_group, lambda app: ModelsCompareScreen.from_group(models_group, "gsnapshot001"))
@@ -110,8 +109,7 @@ def test_stream_compare_mid_run(snap_compare, stream_group) -> None:  # type: ig
         streamed.feed(TextDelta("Paris is the"))
         waiting.feed(RunStarted("run000000099", "demo-diff", False))
         plain = streamed.output.query_one("#plain")
-        while plain.text != "Paris is the":
-            await pilot.pause()
+        await wait_for(pilot, lambda: plain.text == "Paris is the", "the column to show 'Paris is the'")
         await settle(pilot)
 
     app = CompareHost(stream_group, lambda app: StreamCompareScreen.from_group(stream_group, "gsnapshot001"))

@@ -68,3 +68,27 @@ async def test_each_frame_is_stamped_when_its_last_bytes_arrived():
 
     stamps = [f.at async for f in iter_sse(chunks())]
     assert stamps[0] < stamps[1]
+
+
+async def test_invalid_utf8_becomes_a_replacement_character_not_a_crash():
+    """A server that sends broken bytes still shows the frame (and where it broke)."""
+    assert await frames_of(b"data: a\xffb\n\ndata: c\xfe") == [(None, "a\ufffdb", "data: a\ufffdb"), (None, "c\ufffd", "data: c\ufffd")]
+
+
+def test_field_values_with_and_without_the_optional_space():
+    assert parse_frame("event:error\ndata:{}", 0.0).event == "error"
+    assert parse_frame("event:  ping  \ndata: {}", 0.0).event == "ping"
+    assert parse_frame("data:", 0.0).data == ""
+    assert parse_frame("data:  two spaces", 0.0).data == " two spaces"  # only one space is the separator
+    only_event = parse_frame("event: message_stop", 0.0)
+    assert (only_event.event, only_event.data) == ("message_stop", "")
+    assert parse_frame("id: 1\ndata: x\nretry: 5", 0.0).data == "x"
+    comment = parse_frame(": ping 2024", 0.0)
+    assert (comment.event, comment.data, comment.raw) == ("comment", "", ": ping 2024")
+    assert parse_frame("", 0.0) is None
+
+
+async def test_a_cut_stream_ending_in_line_ends_yields_the_frame_once():
+    assert await frames_of(b"data: 1\n\ndata: 2\r\n") == [(None, "1", "data: 1"), (None, "2", "data: 2")]
+    assert await frames_of(b"data: 1\r") == [(None, "1", "data: 1")]
+    assert await frames_of(b": bye") == [("comment", "", ": bye")]
