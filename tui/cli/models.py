@@ -56,8 +56,9 @@ def _add(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def
 
     from core.store.db import DuplicateName
 
+    taken = f"a model named {args.name!r} already exists (remove it first, or use import)"
     if store.get_config(args.name) is not None:
-        raise UsageError(f"a model named {args.name!r} already exists (remove it first, or use import)")
+        raise UsageError(taken)
     entry = {
         "name": args.name,
         "provider": args.provider,
@@ -77,8 +78,8 @@ def _add(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def
         raise UsageError(str(error)) from None
     try:
         store.save_config(config)
-    except DuplicateName as error:  # added by another process since the check above
-        raise UsageError(str(error)) from None
+    except DuplicateName:  # added by another process since the check above: same words
+        raise UsageError(taken) from None
     print(f"added {config.name} ({_describe(model_to_dict(config))}); key: {config.key_status()}")
     return EXIT_OK
 
