@@ -35,7 +35,7 @@ from core.request import ChatRequest
 from core.store.models import ModelConfig, Run, RunFrame
 from tui.widgets.compare import CompareColumn, DiffView, SummaryTable
 from tui.widgets.compare.column import yielding
-from tui.widgets.compare.figures import fmt_ms
+from tui import format as fmt
 from tui.widgets.footer import WorkbenchFooter
 
 WIDGETS_CSS = Path(__file__).parent.parent / "widgets" / "compare" / "compare.tcss"
@@ -211,13 +211,13 @@ def _headline(streamed: RunOutcome, plain: RunOutcome) -> Text:
     if first is None or whole is None:
         return Text("First text: stream vs non-stream — waiting for both runs…", style="dim")
     line = Text("First text: ")
-    line.append(f"stream {fmt_ms(first)}", style="bold")
+    line.append(f"stream {fmt.duration(first)}", style="bold")
     line.append(" vs ")
-    line.append(f"non-stream {fmt_ms(whole)}", style="bold")
+    line.append(f"non-stream {fmt.duration(whole)}", style="bold")
     if first > 0:
         line.append(f" ({whole / first:.1f}× sooner streamed)", style="green" if whole > first else "yellow")
     line.append(
-        f" · total {fmt_ms(streamed.metrics.get('total_ms'))} vs {fmt_ms(whole)}",
+        f" · total {fmt.duration(streamed.metrics.get('total_ms'))} vs {fmt.duration(whole)}",
         style="dim",
     )
     return line

@@ -27,7 +27,7 @@ from core.providers.base import INTERNAL
 from core.request import ChatRequest
 from core.runner import RunOptions, start_run
 from core.store.models import ModelConfig, Run, RunFrame
-from tui.widgets.compare.figures import fmt_ms
+from tui import format as fmt
 from tui.widgets.output import OutputPane
 from tui.widgets.output.flush_clock import follow
 from tui.widgets.output.pacing import yielding
@@ -192,10 +192,10 @@ class CompareColumn(Vertical, can_focus=True):
             header.append(f" {self.outcome.http_status}", style="red")
         figures = []
         if self._ttft_ms is not None and self.stream:
-            figures.append(f"TTFT {fmt_ms(self._ttft_ms)}")
+            figures.append(f"TTFT {fmt.duration(self._ttft_ms)}")
         total = self.outcome.metrics.get("total_ms") if self.outcome else None
         if total is not None:
-            figures.append(f"total {fmt_ms(total)}")
+            figures.append(f"total {fmt.duration(total)}")
         header.append("\n" + (" · ".join(figures) if figures else " "))
         return header
 

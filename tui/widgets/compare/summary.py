@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from core.compare import HIGHER_IS_BETTER, SummaryRow, best_marks
-from tui.widgets.compare.figures import fmt_cost, fmt_ms, fmt_tokens, fmt_tps
+from tui import format as fmt
 
 ERROR_WIDTH = 60  # the column shows the whole message; the table stays scannable
 
@@ -23,13 +23,13 @@ COLUMNS: list[tuple[str, str, Callable[[SummaryRow], str]]] = [
     ("label", "model", lambda r: r.label),
     ("mode", "mode", lambda r: r.mode),
     ("status", "status", lambda r: r.status),
-    ("ttft_ms", "TTFT", lambda r: fmt_ms(r.ttft_ms)),
-    ("total_ms", "total", lambda r: fmt_ms(r.total_ms)),
-    ("decode_tps", "tok/s", lambda r: fmt_tps(r.decode_tps)),
-    ("prompt_tokens", "in", lambda r: fmt_tokens(r.prompt_tokens, r.usage_estimated)),
-    ("completion_tokens", "out", lambda r: fmt_tokens(r.completion_tokens, r.usage_estimated)),
-    ("cost_usd", "cost", lambda r: fmt_cost(r.cost_usd)),
-    ("finish_reason", "finish", lambda r: r.finish_reason or "–"),
+    ("ttft_ms", "TTFT", lambda r: fmt.duration(r.ttft_ms)),
+    ("total_ms", "total", lambda r: fmt.duration(r.total_ms)),
+    ("decode_tps", "speed", fmt.summary_rate),
+    ("prompt_tokens", "in", lambda r: fmt.tokens(r.prompt_tokens, r.usage_estimated)),
+    ("completion_tokens", "out", lambda r: fmt.tokens(r.completion_tokens, r.usage_estimated)),
+    ("cost_usd", "cost", lambda r: fmt.cost(r.cost_usd, r.usage_estimated)),
+    ("finish_reason", "finish", lambda r: r.finish_reason or fmt.MISSING),
     ("error", "error", lambda r: _shorten(r.error or "", ERROR_WIDTH)),
 ]
 SORT_KEYS = [key for key, _, _ in COLUMNS]

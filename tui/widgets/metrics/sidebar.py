@@ -162,6 +162,7 @@ class MetricsSidebar(Widget):
             ttft_ms=figures["ttft_ms"] if figures else None, chunks=figures["chunks"] if figures else 0,
             tokens=figures["tokens"] if figures else 0, tps=figures["tps"] if figures else None,
             ttfb_ms=figures["ttfb_ms"] if figures else None, phase=self._phase_line(figures),
+            decode_ms=_decode_ms(figures),
         )  # fmt: skip
         self.query_one("#metrics-figures", Static).update(render_rows(rows))
         return figures
@@ -179,3 +180,10 @@ class MetricsSidebar(Widget):
 
     def _show_idle(self) -> None:
         self.query_one("#metrics-figures", Static).update(render_rows([("", "#Metrics"), ("", "no run yet")]))
+
+
+def _decode_ms(figures: dict[str, Any] | None) -> float | None:
+    """Time since the first token: with the chunk count, whether a live rate means anything."""
+    if not figures or figures.get("ttft_ms") is None or figures.get("elapsed_ms") is None:
+        return None
+    return max(figures["elapsed_ms"] - figures["ttft_ms"], 0.0)
