@@ -364,7 +364,8 @@ class MainScreen(Screen[None]):
             return
         from tui.screens.compare_models import ModelsCompareScreen
 
-        self.app.push_screen(ModelsCompareScreen(request))
+        selected = self.models.selected_config
+        self.app.push_screen(ModelsCompareScreen(request, preselect=selected.name if selected else None))
 
     # --- panes --------------------------------------------------------------------------
     def action_toggle_models(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
+from textual import events
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
@@ -110,6 +111,18 @@ class ModelList(OptionList):
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()  # the screen listens for ModelList.Selected, not the OptionList internals
         self._announce()
+
+    async def _on_click(self, event: events.Click) -> None:
+        """A click selects the model (the next run uses it); a double click, Enter or `e` edits it.
+        OptionList's own click would "select" the option, which here opens the form."""
+        event.stop()
+        event.prevent_default()  # not OptionList._on_click, which would open the form
+        clicked: int | None = event.style.meta.get("option")
+        if clicked is None or self._options[clicked].disabled:
+            return
+        self.highlighted = clicked
+        if event.chain >= 2:
+            self.action_edit()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
