@@ -209,7 +209,13 @@ def _headline(streamed: RunOutcome, plain: RunOutcome) -> Text:
     first = streamed.metrics.get("ttft_ms") if streamed.status == "ok" else None
     whole = plain.metrics.get("total_ms") if plain.status == "ok" else None
     if first is None or whole is None:
-        return Text("First text: stream vs non-stream — waiting for both runs…", style="dim")
+        pending = [o for o in (streamed, plain) if o.status in ("running", "waiting")]
+        failed = [o for o in (streamed, plain) if o.status not in ("ok", "running", "waiting")]
+        if pending or not failed:
+            return Text("First text: stream vs non-stream — waiting for both runs…", style="dim")
+        # Nothing left to wait for: say which side failed, so the line never hangs on "waiting".
+        what = " and ".join(f"{o.mode} {o.status}" + (f" ({o.error_type})" if o.error_type else "") for o in failed)
+        return Text(f"No comparison: {what} — see the column{'s' if len(failed) > 1 else ''} above", style="red")
     line = Text("First text: ")
     line.append(f"stream {fmt.duration(first)}", style="bold")
     line.append(" vs ")

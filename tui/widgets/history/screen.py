@@ -79,9 +79,6 @@ class HistoryScreen(ModalScreen[HistoryChoice | None]):
         table.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "choose" and parameters and parameters[0] == "compare":
-            run = self._highlighted()
-            return True if run is not None and run.group_id else None
         if action == "choose":
             return True if self._runs else None
         return True
@@ -91,6 +88,9 @@ class HistoryScreen(ModalScreen[HistoryChoice | None]):
 
     def action_choose(self, action: Literal["open", "prompt", "compare"]) -> None:
         run = self._highlighted()
+        if run is not None and action == "compare" and not run.group_id:
+            self.notify("This run is not part of a comparison: Enter reopens it alone", severity="warning")
+            return
         if run is not None:
             self.dismiss(HistoryChoice(action, run.id))
 

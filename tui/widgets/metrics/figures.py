@@ -48,7 +48,7 @@ def final_rows(metrics: dict[str, Any], *, status: str | None = None, finish_rea
         ("", "#Tokens · ~ estimated" if estimated else "#Tokens"),
         ("prompt", fmt.tokens(metrics.get("prompt_tokens"))),
         ("completion", fmt.tokens(metrics.get("completion_tokens"), estimated)),
-        ("reasoning", fmt.tokens(metrics.get("reasoning_tokens"))),
+        ("reasoning", fmt.tokens(metrics.get("reasoning_tokens"), bool(metrics.get("reasoning_estimated")))),
         ("cached", fmt.tokens(metrics.get("cached_tokens"))),
         ("total", fmt.tokens(metrics.get("total_tokens"), estimated)),
         ("cost", fmt.cost(metrics.get("cost_usd"), estimated)),

@@ -92,6 +92,10 @@ class PromptEditor(Vertical):
     def stream(self, value: bool) -> None:
         self._stream.value = value
 
+    @property
+    def prompt_text(self) -> str:
+        return self._prompt.text
+
     def build_request(self) -> ChatRequest:
         """The request as typed. Raises PromptError (and unfolds the params when that is
         where the problem is)."""
