@@ -13,6 +13,7 @@ from output_host import wait_until
 from tui.app import LlmwbApp
 from tui.screens.compare_models import ModelsCompareScreen
 from tui.screens.compare_stream import StreamCompareScreen
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.main import MainScreen
 from tui.widgets.history import HistoryScreen, rows
 
@@ -72,7 +73,17 @@ async def test_lists_newest_first_and_opens_or_loads(app_factory: Callable[..., 
         await wait_until(pilot, lambda: screen.output.text == "answer to newer prompt")
         assert screen.metrics.final_metrics == newer.metrics
 
+        # The editor holds a typed prompt: `p` asks before replacing it.
+        typed = screen.editor.prompt_text
+        assert typed.strip()
         await pilot.press("ctrl+o", "down", "p")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen.editor.prompt_text == typed  # kept
+        await pilot.press("ctrl+o", "down", "p")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
         await pilot.pause()
         assert screen.editor.build_request().last_user_text == "older prompt"
 

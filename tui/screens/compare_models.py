@@ -172,8 +172,9 @@ class ModelsCompareScreen(Screen[None]):
             column.start(self.request, store=self.app.store, group_id=self.group_id)
 
     def action_cycle_sort(self) -> None:
-        key = self.query_one(SummaryTable).cycle_sort()
-        self.notify(f"Sorted by {key}" if key else "Sorted in column order", timeout=2)
+        from tui.widgets.compare.summary import sort_description
+
+        self.notify(sort_description(self.query_one(SummaryTable).cycle_sort()), timeout=2)
 
     def action_back(self) -> None:
         for column in self.columns:

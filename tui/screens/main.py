@@ -337,13 +337,15 @@ class MainScreen(Screen[None]):
             if self.running:
                 self.notify("A run is going: cancel it (ctrl+g) before reopening another", severity="warning")
                 return
-            self.output.show_run(saved, store.get_frames(saved.id))
+            frames = store.get_frames(saved.id)
+            self.output.show_run(saved, frames)
             self.refresh_bindings()  # the answer key follows the shown run
             response = saved.response or {}
             self.metrics.show_metrics(
                 saved.metrics, status=saved.status, finish_reason=response.get("finish_reason"),
                 server_timings=response.get("server_timings"),
             )  # fmt: skip
+            self.metrics.show_saved_spark(frames)
             # The header names the model ctrl+r runs; the output pane names the reopened run's.
             self._last_run = None
             self._show_sub_title()

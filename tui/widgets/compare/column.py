@@ -46,6 +46,9 @@ class CompareColumn(Vertical, can_focus=True):
         # f5, not r: the OutputPane inside binds r (reasoning) and would win when focused.
         Binding("f5", "rerun", "Re-run column"),
         Binding("m", "toggle_mode", "Stream/non-stream"),
+        # The pane's own keys, from the column itself: no tabbing into the inner pane first.
+        Binding("v", "cycle_view", "View", show=False),
+        Binding("r", "toggle_reasoning", "Reasoning", show=False),
     ]
 
     class Ended(Message):
@@ -88,6 +91,12 @@ class CompareColumn(Vertical, can_focus=True):
     def compose(self) -> ComposeResult:
         yield Static(self._header(), classes="column-header", markup=False)
         yield self.output
+
+    def action_cycle_view(self) -> None:
+        self.output.cycle_view()
+
+    def action_toggle_reasoning(self) -> None:
+        self.output.toggle_reasoning()
 
     @property
     def running(self) -> bool:

@@ -35,6 +35,24 @@ COLUMNS: list[tuple[str, str, Callable[[SummaryRow], str]]] = [
 SORT_KEYS = [key for key, _, _ in COLUMNS]
 # Shown only when a run's server reported its own timings (Ollama, llama.cpp): beside llmwb's figures.
 SERVER_COLUMN: tuple[str, str, Callable[[SummaryRow], str]] = ("server_says", "server says", lambda r: r.server_says or "–")
+LABELS = {key: label for key, label, _ in COLUMNS}
+TEXT_KEYS = ("label", "mode", "status", "finish_reason", "error")
+
+
+def sort_arrow(key: str) -> str:
+    """▼: largest on top (decode speed, best first); ▲: smallest on top (times, cost, A→Z)."""
+    return "▼" if key in HIGHER_IS_BETTER else "▲"
+
+
+def sort_description(key: str | None) -> str:
+    """How a toast says the order: "Sorted by TTFT ▲ (lowest first)"."""
+    if key is None:
+        return "Sorted in column order"
+    if key in TEXT_KEYS:
+        order = "A to Z"
+    else:
+        order = "highest first" if key in HIGHER_IS_BETTER else "lowest first"
+    return f"Sorted by {LABELS[key]} {sort_arrow(key)} ({order})"
 _STATUS_STYLE = {"ok": "green", "error": "red", "cancelled": "yellow", "running": "cyan"}
 
 
@@ -103,7 +121,7 @@ class SummaryTable(DataTable[Text]):
         for key, label, _ in columns:
             title = Text(label)
             if key == self.sort_key:
-                title.append(" ▼", style="bold")
+                title.append(f" {sort_arrow(key)}", style="bold")
             self.add_column(title, key=key)
         marks = best_marks(self.rows_data)
         for index in self._order():

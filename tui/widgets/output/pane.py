@@ -297,18 +297,22 @@ class OutputPane(Widget):
         self._update_header()
 
     def _update_header(self) -> None:
+        """Most telling first — the model, how the run went, the view — so a narrow pane cuts
+        the run id and the mode at its end, never the status or the view."""
+        view = Content.assemble(("view: ", "dim"), (self._view, "bold"), (" (^n)", "dim"))
         if self._run_id is None and self._status == "idle":
-            header = Content.styled("No run yet", "dim")
+            header = Content.assemble(("No run yet: ctrl+r runs the prompt", "dim"), ("  ·  ", "dim"), view)
         else:
             header = Content.assemble(
                 (self._model_name, "bold"),
-                (f"  run {self._run_id}" if self._run_id else "", "dim"),
-                ("  " + ("stream" if self._stream else "no stream"), "dim"),
-                ("  · ", "dim"),
+                (" · ", "dim"),
                 (self._status, f"bold {_STATUS_STYLE.get(self._status, '')}"),
+                (" · ", "dim"),
+                view,
+                (" · " + ("stream" if self._stream else "non-stream"), "dim"),
+                (f" · run {self._run_id}" if self._run_id else "", "dim"),
             )
-        view = Content.assemble(("   view: ", "dim"), (self._view, "bold"), (" (^n)", "dim"))
-        self.query_one("#output-header", Static).update(header + view)
+        self.query_one("#output-header", Static).update(header)
 
 
 _STATUS_STYLE = {"ok": "green", "error": "red", "cancelled": "yellow", "streaming": "cyan"}
