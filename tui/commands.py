@@ -26,7 +26,7 @@ MAIN_SCREEN_COMMANDS: Commands = (
     ("Copy output text", "The answer text, to the clipboard", "copy('text')"),
     ("Copy final JSON", "The run's done event (final or partial response and metrics)", "copy('json')"),
     ("Copy request as curl", "The request as a curl command; the API key stays an $ENV reference", "copy('curl')"),
-    ("History", "The last 50 runs: reopen one or load its prompt (ctrl+o)", "history"),
+    ("History", "Every run: search, filter, reopen, load its prompt, delete, export (ctrl+o)", "history"),
     ("Compare stream vs non-stream", "The selected model, streamed and not (ctrl+t)", "compare_stream"),
     ("Compare models", "The same request on several models side by side (F8)", "compare_models"),
     ("Toggle model list", "Show or hide the left pane (F2)", "toggle_models"),

@@ -63,7 +63,7 @@ class MainScreen(Screen[None]):
             "Answer",
             tooltip="Answer the shown run's tool calls: a result for each, sent as its next turn",
         ),
-        Binding("ctrl+o", "history", "History", tooltip="The last 50 runs"),
+        Binding("ctrl+o", "history", "History", tooltip="Every run: search, filter, reopen, delete, export"),
         Binding("f9", "copy_menu", "Copy", tooltip="Copy the output, the final JSON or the request as curl"),
         Binding("ctrl+n", "cycle_view", "View", tooltip="Output view: rendered → plain → wire", group=OUTPUT_KEYS),
         Binding("ctrl+f", "toggle_reasoning", "Reasoning", tooltip="Fold or unfold the reasoning", group=OUTPUT_KEYS),
