@@ -393,7 +393,9 @@ async def test_test_connection_lists_the_simulators_scenarios(store: Store, simu
         await pilot.pause()
         listed = option_texts(screen.query_one("#discovered-models", OptionList))
         assert {"demo-fast", "demo-claude", "fault-429"} <= set(listed)
-        assert str(screen.query_one("#connection-status", Static).render()) == f"✓ Connected: {len(listed)} models."
+        status = str(screen.query_one("#connection-status", Static).render())
+        assert status.startswith("✓ Connected (answered in ") and f"): {len(listed)} models." in status
+        assert "“demo-fast” is served" in status
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen.focused, ModelList)
@@ -459,6 +461,19 @@ def test_snapshot_model_form_with_a_name_clash(three_models: Store, snap_compare
         await pilot.pause()
 
     assert snap_compare(ModelsHost(three_models), terminal_size=(80, 24), run_before=rename_to_a_taken_name)
+
+
+async def test_test_connection_says_when_the_model_id_is_not_served(store: Store, simulator) -> None:
+    add_config(store, "typo", model="demo-fsat", base_url=simulator.root_url + "/v1")
+    app = ModelsHost(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("t")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ConnectionTestScreen)
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert "“demo-fsat” is not in the list" in str(screen.query_one("#connection-status", Static).render())
 
 
 async def test_a_click_selects_and_a_double_click_edits(three_models: Store) -> None:
