@@ -107,6 +107,11 @@ async def test_tool_calls_answered_from_the_modal_become_the_next_turn(app_facto
         tool_messages = [(m["tool_call_id"], m["content"]) for m in messages if m["role"] == "tool"]
         assert tool_messages == [("call_paris", CANNED), ("call_tokyo", "clear-22C")]
         assert "turn 2" in str(screen.query_one("#output-header", Static).render())
+        # Turn 1 stays on screen above turn 2's answer: the calls, then the results sent.
+        shown = screen_text(app)
+        assert shown.index("Turn 1 · assistant") < shown.index("→ tool call get_weather") < shown.index(
+            "← result of get_weather"
+        ) < shown.index("Turn 2 · assistant (this run)") < shown.index("Paris: light rain")
         # The answer ended the conversation: nothing left to answer.
         assert not answer_key_enabled(screen)
         await pilot.press("ctrl+l")

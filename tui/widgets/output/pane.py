@@ -25,6 +25,7 @@ from core.events import (
 from core.events import to_wire_dict
 from core.store.models import Run, RunFrame
 from tui.widgets.output.cards import RunOutcomeBox, ToolCallCard, error_box_content, refusal_box_content
+from tui.widgets.output.conversation import earlier_turns
 from tui.widgets.output.flush_clock import flush_clock
 from tui.widgets.output.markdown_stream import StreamingMarkdown
 from tui.widgets.output.wire_header import phase_lines, saved_lines, wire_line
@@ -77,6 +78,7 @@ class OutputPane(Widget):
         yield Static(id="output-header")
         with ContentSwitcher(initial="rendered", id="output-views"):
             with VerticalScroll(id="rendered"), Vertical(id="rendered-body"):
+                yield Static(id="conversation")
                 with Collapsible(title="Reasoning", collapsed=False, id="reasoning"):
                     yield WrappedText(auto_scroll=False, id="reasoning-text")
                 yield StreamingMarkdown(id="answer")
@@ -90,6 +92,7 @@ class OutputPane(Widget):
     def on_mount(self) -> None:
         self.query_one("#rendered", VerticalScroll).anchor()
         self.query_one("#reasoning").display = False
+        self.query_one("#conversation").display = False
         self._flush_clock = flush_clock(self.app)
         self._update_header()
 
@@ -121,6 +124,13 @@ class OutputPane(Widget):
         self._run_id, self._model_name, self._stream = run_id, model_name, stream
         self._status = "streaming"
         self._update_header()
+
+    def show_conversation(self, request: dict[str, Any]) -> None:
+        """Above this run's answer, the turns before it (a tool-call conversation's next turn)."""
+        earlier = earlier_turns(request)
+        conversation = self.query_one("#conversation", Static)
+        conversation.update(earlier or "")
+        conversation.display = earlier is not None
 
     def feed(self, event: Event) -> None:
         """Buffer one core event; drawn at the next flush. Cheap by design."""
@@ -163,6 +173,7 @@ class OutputPane(Widget):
         self.query_one("#tool-cards").remove_children()
         self.query_one("#outcome").remove_children()
         self.query_one(StreamingMarkdown).clear()
+        self.query_one("#conversation").display = False
         self._update_header()
 
     def show_run(self, run: Run, frames: list[RunFrame]) -> None:
@@ -171,6 +182,7 @@ class OutputPane(Widget):
         self._run_id, self._model_name, self._stream = run.id, run.model_config_name, run.stream
         response = run.response or {}
         self._text_parts = [response.get("content") or ""]
+        self.show_conversation(run.request or {})
         reasoning = response.get("reasoning") or ""
         if response.get("refusal"):
             self._refusal_parts, self._refusal_pending = [str(response["refusal"])], True
