@@ -43,9 +43,12 @@ async def test_stream_vs_nonstream_shows_the_diff(sim_store) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         diff = app.screen.query_one(DiffView)
-        assert diff.verdict == "≠ Outputs differ"
-        lines = diff.query_one(".diff-lines").content.plain.splitlines()
-        assert "-Paris is the capital of France. It sits on the Seine and has about two million inhabitants." in lines
+        assert diff.verdict.startswith("≠ Outputs differ") and "word by word" in diff.verdict
+        body = diff.query_one(".diff-lines").content
+        assert body.plain.startswith("Paris is the capital of France.")  # common words once
+        changed = {body.plain[span.start : span.end]: str(span.style) for span in body.spans}
+        assert any("strike" in style for style in changed.values())  # words only the stream said
+        assert any(style == "green" for style in changed.values())  # words only the non-stream said
         assert diff.query_one(".diff-lines").display
 
 

@@ -199,9 +199,13 @@ class StreamCompareScreen(Screen[None]):
         elif streamed.status != "ok" or plain.status != "ok":
             failed = ", ".join(f"{o.mode} {o.status}" for o in outcomes if o.status != "ok")
             identical, lines = compare_outputs(streamed.response, plain.response)
-            diff.show(identical, lines, note=f"partial output: {failed}")
+            diff.show(identical, lines, note=f"partial output: {failed}", texts=_texts(streamed, plain))
         else:
-            diff.show(*compare_outputs(streamed.response, plain.response))
+            diff.show(*compare_outputs(streamed.response, plain.response), texts=_texts(streamed, plain))
+
+
+def _texts(streamed: RunOutcome, plain: RunOutcome) -> tuple[str, str]:
+    return (streamed.response.get("content") or "", plain.response.get("content") or "")
 
 
 def _headline(streamed: RunOutcome, plain: RunOutcome) -> Text:
