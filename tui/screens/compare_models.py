@@ -176,6 +176,12 @@ class ModelsCompareScreen(Screen[None]):
 
         self.notify(sort_description(self.query_one(SummaryTable).cycle_sort()), timeout=2)
 
+    def on_compare_column_open_requested(self, message: CompareColumn.OpenRequested) -> None:
+        message.stop()
+        from tui.screens.compare_open import open_on_main
+
+        open_on_main(self, message.run_id)
+
     def action_back(self) -> None:
         for column in self.columns:
             column.cancel()  # the runner saves the runs in flight as cancelled

@@ -153,6 +153,12 @@ class StreamCompareScreen(Screen[None]):
         self._update_title()
         self.notify(f"Next run: {CONCURRENT_NOTE if self.concurrent else SEQUENTIAL_NOTE} (f5 re-runs)")
 
+    def on_compare_column_open_requested(self, message: CompareColumn.OpenRequested) -> None:
+        message.stop()
+        from tui.screens.compare_open import open_on_main
+
+        open_on_main(self, message.run_id)
+
     def action_back(self) -> None:
         if self._worker is not None:
             self._worker.cancel()  # the runner saves the runs in flight as cancelled

@@ -334,21 +334,7 @@ class MainScreen(Screen[None]):
             self.notify("That run is no longer in the history", severity="error")
             return
         if choice.action == "open":
-            if self.running:
-                self.notify("A run is going: cancel it (ctrl+g) before reopening another", severity="warning")
-                return
-            frames = store.get_frames(saved.id)
-            self.output.show_run(saved, frames)
-            self.refresh_bindings()  # the answer key follows the shown run
-            response = saved.response or {}
-            self.metrics.show_metrics(
-                saved.metrics, status=saved.status, finish_reason=response.get("finish_reason"),
-                server_timings=response.get("server_timings"),
-            )  # fmt: skip
-            self.metrics.show_saved_spark(frames)
-            # The header names the model ctrl+r runs; the output pane names the reopened run's.
-            self._last_run = None
-            self._show_sub_title()
+            self.open_run(saved)
         elif choice.action == "prompt":
             request = ChatRequest.from_dict(saved.request)
             typed = self.editor.prompt_text
@@ -365,6 +351,25 @@ class MainScreen(Screen[None]):
                 self._load_prompt_of(saved)
         elif choice.action == "compare" and saved.group_id:
             self._reopen_comparison(saved.group_id)
+
+    def open_run(self, saved: Run) -> None:
+        """Show a saved run in the panes: output with its wire view, final metrics, and the
+        sparkline rebuilt from its frames (history's Enter, a compare column's `o`)."""
+        if self.running:
+            self.notify("A run is going: cancel it (ctrl+g) before reopening another", severity="warning")
+            return
+        frames = self.app.store.get_frames(saved.id)
+        self.output.show_run(saved, frames)
+        self.refresh_bindings()  # the answer key follows the shown run
+        response = saved.response or {}
+        self.metrics.show_metrics(
+            saved.metrics, status=saved.status, finish_reason=response.get("finish_reason"),
+            server_timings=response.get("server_timings"),
+        )  # fmt: skip
+        self.metrics.show_saved_spark(frames)
+        # The header names the model ctrl+r runs; the output pane names the reopened run's.
+        self._last_run = None
+        self._show_sub_title()
 
     def _load_prompt_of(self, saved: Run) -> None:
         self.editor.load_request(ChatRequest.from_dict(saved.request))

@@ -49,6 +49,8 @@ class CompareColumn(Vertical, can_focus=True):
         # The pane's own keys, from the column itself: no tabbing into the inner pane first.
         Binding("v", "cycle_view", "View", show=False),
         Binding("r", "toggle_reasoning", "Reasoning", show=False),
+        Binding("y", "copy_output", "Copy", tooltip="Copy this column's answer text"),
+        Binding("o", "open_on_main", "Open", tooltip="Open this column's run on the workbench (closes the comparison)"),
     ]
 
     class Ended(Message):
@@ -60,6 +62,14 @@ class CompareColumn(Vertical, can_focus=True):
             self.outcome = outcome
 
     class Started(Message):
+        def __init__(self, column: "CompareColumn", run_id: str) -> None:
+            super().__init__()
+            self.column = column
+            self.run_id = run_id
+
+    class OpenRequested(Message):
+        """The user asked to see this column's run on the main screen."""
+
         def __init__(self, column: "CompareColumn", run_id: str) -> None:
             super().__init__()
             self.column = column
@@ -91,6 +101,20 @@ class CompareColumn(Vertical, can_focus=True):
     def compose(self) -> ComposeResult:
         yield Static(self._header(), classes="column-header", markup=False)
         yield self.output
+
+    def action_copy_output(self) -> None:
+        text = self.output.text
+        if not text:
+            self.notify(f"{self.label}: no answer text to copy yet", severity="warning")
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied {self.label}'s answer ({len(text)} characters)")
+
+    def action_open_on_main(self) -> None:
+        if self.running or self.status == "waiting" or self.run_id is None:
+            self.notify(f"{self.label}: the run is not over yet; o opens it once it is", severity="warning")
+            return
+        self.post_message(self.OpenRequested(self, self.run_id))
 
     def action_cycle_view(self) -> None:
         self.output.cycle_view()

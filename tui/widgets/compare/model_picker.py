@@ -60,6 +60,8 @@ class ModelPickerScreen(ModalScreen[list[ModelConfig] | None]):
     def on_selection_list_selected_changed(self) -> None:
         picker = self.query_one(SelectionList)
         selected = set(picker.selected)
+        if selected == self._previous:  # our own untick of a refused 7th: keep saying why
+            return
         if len(selected) > MAX_MODELS:
             # Refused at once, not when `c` is pressed: untick what was just ticked.
             for name in selected - self._previous:
