@@ -97,6 +97,14 @@ def summary_rate(row: Any) -> str:
     return rate(row.decode_tps, row.usage_estimated, decode_ms=decode_ms)
 
 
+def shown_rates(rows: list[Any]) -> list[Any]:
+    """Summary rows with the rates that are not shown (too short a burst) taken out, so the
+    "best" mark goes to a rate the user can read, never to a `—`."""
+    from dataclasses import replace
+
+    return [replace(row, decode_tps=None) if summary_rate(row) == MISSING else row for row in rows]
+
+
 def usage_estimated(metrics: dict[str, Any]) -> bool:
     return metrics.get("usage_source") == "estimated"
 

@@ -49,3 +49,14 @@ def test_summary_rate_needs_a_decode_window() -> None:
     assert fmt.summary_rate(row) == "—"
     row.total_ms = 2100.0
     assert fmt.summary_rate(row) == "900.0 tok/s"
+
+
+def test_the_best_rate_mark_never_goes_to_a_hidden_rate() -> None:
+    from core.compare import SummaryRow, best_marks
+
+    def row(tps: float, total: float) -> SummaryRow:
+        return SummaryRow("m", "stream", "ok", None, 100.0, total, tps, 1, 9, False, 0.0, "stop", None)
+
+    burst = row(9_000.0, 111.0)  # 11 ms of decode: shown as —
+    assert best_marks([burst, row(42.7, 950.0), row(41.0, 982.0)])["decode_tps"] == 0  # what core alone picks
+    assert best_marks(fmt.shown_rates([burst, row(42.7, 950.0), row(41.0, 982.0)]))["decode_tps"] == 1

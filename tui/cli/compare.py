@@ -120,7 +120,7 @@ async def _compare(specs: list[Any], store: Any, group_id: str, concurrent: bool
 
     done = [o for o in outcomes if o is not None]
     rows = summarise(done)
-    marks = best_marks(rows)
+    marks = best_marks(fmt.shown_rates(rows))
     verdicts = _stream_verdicts(done)
 
     if as_json:

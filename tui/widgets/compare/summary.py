@@ -123,7 +123,7 @@ class SummaryTable(DataTable[Text]):
             if key == self.sort_key:
                 title.append(f" {sort_arrow(key)}", style="bold")
             self.add_column(title, key=key)
-        marks = best_marks(self.rows_data)
+        marks = best_marks(fmt.shown_rates(self.rows_data))
         for index in self._order():
             row = self.rows_data[index]
             cells = []
