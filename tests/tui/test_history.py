@@ -43,18 +43,18 @@ def test_a_row_reads_like_a_summary() -> None:
         metrics={"ttft_ms": 152.4, "total_ms": 12_345.0, "prompt_tokens": 12, "completion_tokens": 40,
                  "usage_source": "estimated", "cost_usd": 0.000123},
     )  # fmt: skip
-    when, model, mode, status, part_of, ttft, total, tokens, cost, prompt = rows.row(run)
+    when, model, mode, status, ttft, total, tokens, cost, part_of, prompt = rows.row(run)
     assert (model, mode, status, part_of) == ("demo-fast", "stream", "rate_limit", "comparison")
     assert (ttft, total, tokens, cost) == ("152 ms", "12.3 s", "~12+40", "~$0.000123")
     assert prompt == "one two three four five six seven eight…"
-    assert rows.when(T0, now=T0.astimezone()) == T0.astimezone().strftime("today %H:%M:%S")
+    assert rows.when(T0, now=T0.astimezone()) == T0.astimezone().strftime("%H:%M:%S")
     assert rows.when(T0, now=(T0 + timedelta(days=3)).astimezone()) == T0.astimezone().strftime("%b %d %H:%M")
     assert rows.when(T0, now=(T0 + timedelta(days=400)).astimezone()) == T0.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def test_missing_figures_show_a_dash() -> None:
     run = Run(model_config_name="x", provider="openai", model="m", status="cancelled")
-    assert rows.row(run)[3:9] == ("cancelled", "", "—", "—", "—", "—")
+    assert rows.row(run)[3:9] == ("cancelled", "—", "—", "—", "—", "")
 
 
 async def test_lists_newest_first_and_opens_or_loads(app_factory: Callable[..., LlmwbApp]) -> None:

@@ -8,17 +8,17 @@ from typing import Any
 from core.store.models import Run
 from tui import format as fmt
 
-COLUMNS = ("when", "model", "mode", "status", "part of", "ttft", "total", "tokens", "cost", "prompt")
+COLUMNS = ("when", "model", "mode", "status", "ttft", "total", "tokens", "cost", "part of", "prompt")
 PROMPT_WORDS = 8
 
 
 def when(created_at: datetime, now: datetime | None = None) -> str:
-    """Local date and time; "today" for today's date, the year only when it is not this one."""
+    """Local time alone today; with the date otherwise (and the year when it is not this one)."""
     moment = created_at if created_at.tzinfo else created_at.replace(tzinfo=timezone.utc)
     local = moment.astimezone()
     today = (now or datetime.now().astimezone()).date()
     if local.date() == today:
-        return local.strftime("today %H:%M:%S")
+        return local.strftime("%H:%M:%S")
     if local.year == today.year:
         return local.strftime("%b %d %H:%M")
     return local.strftime("%Y-%m-%d %H:%M")
@@ -66,10 +66,10 @@ def row(run: Run) -> tuple[str, ...]:
         run.model_config_name,
         mode(run),
         status(run),
-        part_of(run),
         fmt.duration(metrics.get("ttft_ms")),
         fmt.duration(metrics.get("total_ms")),
         fmt.run_tokens(metrics),
         fmt.cost(metrics.get("cost_usd"), fmt.usage_estimated(metrics)),
+        part_of(run),
         prompt_words(run.request or {}),
     )
