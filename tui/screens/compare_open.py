@@ -1,4 +1,5 @@
-"""What both compare screens do with a column's `o`: close, and show that run on the workbench."""
+"""Between the workbench and the compare screens: reopen a saved comparison, and a
+column's `o` (close the comparison, show that column's run on the workbench)."""
 
 from __future__ import annotations
 
@@ -18,3 +19,23 @@ def open_on_main(compare_screen: Screen, run_id: str) -> None:
     compare_screen.action_back()  # type: ignore[attr-defined]
     if isinstance(below, MainScreen):
         below.open_run(saved)
+
+
+def reopen_comparison(screen: Screen, group_id: str) -> None:
+    """Push the saved comparison `group_id` (from history's `c`), without re-running it."""
+    from core.compare import STREAM, group_kind, load_group
+
+    store = screen.app.store  # type: ignore[attr-defined]
+    runs = load_group(store, group_id)
+    if not runs:
+        screen.notify("That comparison has no saved runs left", severity="error")
+        return
+    # One model run both ways is a stream-vs-non-stream comparison; anything else compares models.
+    if group_kind(runs) == STREAM:
+        from tui.screens.compare_stream import StreamCompareScreen
+
+        screen.app.push_screen(StreamCompareScreen.from_group(store, group_id))
+    else:
+        from tui.screens.compare_models import ModelsCompareScreen
+
+        screen.app.push_screen(ModelsCompareScreen.from_group(store, group_id))

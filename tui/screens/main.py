@@ -337,20 +337,11 @@ class MainScreen(Screen[None]):
             self.open_run(saved)
         elif choice.action == "prompt":
             request = ChatRequest.from_dict(saved.request)
-            typed = self.editor.prompt_text
-            if typed.strip() and typed != request.last_user_text:
-                from tui.screens.confirm import ConfirmScreen
-
-                question = f"Replace the prompt being edited with the one of run {saved.id}?"
-                hint = f"Now in the editor: “{_shorten(typed, 60)}” — it is not saved anywhere else."
-                self.app.push_screen(
-                    ConfirmScreen(question, hint, confirm_label="Replace"),
-                    lambda yes: self._load_prompt_of(saved) if yes else None,
-                )
-            else:
-                self._load_prompt_of(saved)
+            self.editor.replace_request(request, f"run {saved.id}", lambda: self._prompt_loaded(saved))
         elif choice.action == "compare" and saved.group_id:
-            self._reopen_comparison(saved.group_id)
+            from tui.screens.compare_open import reopen_comparison
+
+            reopen_comparison(self, saved.group_id)
 
     def open_run(self, saved: Run) -> None:
         """Show a saved run in the panes: output with its wire view, final metrics, and the
@@ -371,28 +362,10 @@ class MainScreen(Screen[None]):
         self._last_run = None
         self._show_sub_title()
 
-    def _load_prompt_of(self, saved: Run) -> None:
-        self.editor.load_request(ChatRequest.from_dict(saved.request))
+    def _prompt_loaded(self, saved: Run) -> None:
         if self.app.store.get_config(saved.model_config_name) is not None:
             self.models.reload(select=saved.model_config_name)
         self.notify(f"Prompt of run {saved.id} loaded into the editor")
-
-    def _reopen_comparison(self, group_id: str) -> None:
-        from core.compare import STREAM, group_kind, load_group
-
-        runs = load_group(self.app.store, group_id)
-        if not runs:
-            self.notify("That comparison has no saved runs left", severity="error")
-            return
-        # One model run both ways is a stream-vs-non-stream comparison; anything else compares models.
-        if group_kind(runs) == STREAM:
-            from tui.screens.compare_stream import StreamCompareScreen
-
-            self.app.push_screen(StreamCompareScreen.from_group(self.app.store, group_id))
-        else:
-            from tui.screens.compare_models import ModelsCompareScreen
-
-            self.app.push_screen(ModelsCompareScreen.from_group(self.app.store, group_id))
 
     # --- compare ------------------------------------------------------------------------
     def _refuse_while_running(self, what: str) -> bool:
@@ -448,7 +421,3 @@ class MainScreen(Screen[None]):
     def action_toggle_reasoning(self) -> None:
         self.output.toggle_reasoning()
 
-
-def _shorten(text: str, width: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
