@@ -66,3 +66,18 @@ async def test_screenshots_go_to_the_data_dir(app_factory: Callable[..., LlmwbAp
         folder = app.data_dir / "screenshots"
         await wait_until(pilot, lambda: folder.exists() and any(folder.iterdir()), timeout=RUN_TIMEOUT)
         await wait_until(pilot, lambda: notified(app, str(folder)), timeout=RUN_TIMEOUT)
+
+
+async def test_tab_never_lands_on_an_invisible_stop(app_factory: Callable[..., LlmwbApp]) -> None:
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        assert "metrics-scroll" not in [widget.id for widget in screen.focus_chain]
+        # The output pane says when it has the keys (v, r): its header changes look.
+        header = screen.output.query_one("#output-header")
+        unfocused = header.styles.background
+        screen.output.query_one("#rendered").focus()
+        await pilot.pause()
+        assert header.styles.background != unfocused
