@@ -46,7 +46,11 @@ class ModelList(OptionList):
         Binding("c", "duplicate", "Duplicate", tooltip="Copy the highlighted config under a new name"),
         Binding("d,delete", "delete", "Delete", key_display="d", tooltip="Delete the highlighted config (asks first)"),
         Binding("t", "test_connection", "Test", tooltip="Test the connection: list the endpoint's models"),
-        Binding("slash", "filter", "Filter", key_display="/", tooltip="Type to filter the list by name (Esc clears)"),
+        # Not in the footer (it is full at 80 columns); F1 lists it.
+        Binding(
+            "slash", "filter", "Filter", key_display="/", show=False,
+            tooltip="Type to filter the list by name (Esc clears)",
+        ),
     ]
 
     class Selected(Message):
