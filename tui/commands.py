@@ -54,6 +54,8 @@ MODELS_COMPARE_COMMANDS: Commands = (
 COLUMN_COMMANDS: Commands = (
     ("Re-run this column", "Run the focused column's model again (f5)", "rerun"),
     ("Switch column stream/non-stream", "The focused column's mode for its next run (m)", "toggle_mode"),
+    ("Copy this column's answer", "The focused column's answer text, to the clipboard (y)", "copy_output"),
+    ("Open this column's run on the workbench", "Close the comparison and show that run (o)", "open_on_main"),
 )
 
 STREAM_COMPARE_COMMANDS: Commands = (
