@@ -308,6 +308,14 @@ class OutputPane(Widget):
             self._status = "ok"
         self._update_header()
 
+    def on_descendant_focus(self) -> None:
+        # A class, not `:focus-within` in the CSS: the header is not the focused widget's
+        # ancestor, and Textual did not restyle it when the pane's focus-within changed.
+        self.query_one("#output-header").add_class("-focused")
+
+    def on_descendant_blur(self) -> None:
+        self.query_one("#output-header").remove_class("-focused")
+
     def _update_header(self) -> None:
         """Most telling first — the model, how the run went, the view — so a narrow pane cuts
         the run id and the mode at its end, never the status or the view."""
