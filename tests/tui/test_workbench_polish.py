@@ -19,12 +19,25 @@ def notified(app: LlmwbApp, words: str) -> bool:
 
 
 async def test_comparisons_are_refused_while_a_run_streams(app_factory: Callable[..., LlmwbApp]) -> None:
+    import asyncio
+
+    from core.store.models import ModelConfig
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # accepts, never answers: the run is still going whenever we look
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
     app = app_factory()
-    async with app.run_test(size=(120, 40)) as pilot:
+    app.store.save_config(ModelConfig(
+        name="stalls", provider="openai-compatible", model="m", base_url=f"http://127.0.0.1:{port}/v1",
+        params={"max_retries": 0},
+    ))  # fmt: skip
+    async with server, app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, MainScreen)
-        screen.models.reload(select="demo-long")
+        screen.models.reload(select="stalls")
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: screen.running)
         await pilot.press("ctrl+t")
@@ -33,10 +46,10 @@ async def test_comparisons_are_refused_while_a_run_streams(app_factory: Callable
         # Moving the selection mid-stream: the header names both, never the wrong one alone.
         screen.models.reload(select="echo")
         await pilot.pause()
-        assert screen.sub_title == "echo · last run: demo-long running"
+        assert screen.sub_title == "echo · last run: stalls running"
         await pilot.press("ctrl+g")
         await wait_until(pilot, lambda: not screen.running, timeout=RUN_TIMEOUT)
-        assert screen.sub_title == "echo · last run: demo-long cancelled"
+        assert screen.sub_title == "echo · last run: stalls cancelled"
 
 
 async def test_a_compare_column_opens_on_the_workbench(app_factory: Callable[..., LlmwbApp]) -> None:
