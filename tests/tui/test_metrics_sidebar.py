@@ -10,6 +10,7 @@ from core.runner import RunOptions, start_run
 from core.store.models import ModelConfig
 from output_host import OutputHost, wait_until
 from tui.widgets.metrics import MetricsSidebar
+from tui import format as fmt
 
 FINAL_METRICS = {
     "ttfb_ms": 41.2, "ttft_ms": 152.3, "total_ms": 2345.6, "chunks": 321,
@@ -45,7 +46,7 @@ async def test_live_figures_are_the_cores_and_live_ttft_is_the_final_ttft() -> N
                 assert "~" in figures(app).split("tokens")[1].splitlines()[0]
                 await wait_until(pilot, lambda: any(app.query_one(Sparkline).data or []))
         await pilot.pause()
-        assert live_ttft == ms(final["ttft_ms"]) and ms(final["ttft_ms"]) in figures(app)
+        assert live_ttft == fmt.duration(final["ttft_ms"]) and fmt.duration(final["ttft_ms"]) in figures(app)
         assert sidebar.final_metrics == final
 
 
