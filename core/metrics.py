@@ -111,12 +111,18 @@ class MetricsRecorder:
             completion = _count(usage["completion_tokens"]) or 0
             reasoning = _count(usage.get("reasoning_tokens")) or 0
             cached = _count(usage.get("cached_tokens")) or 0
+            # Anthropic counts thinking inside output_tokens and reports no split: the thinking
+            # streamed, so estimate its share (marked reasoning_estimated) rather than show 0.
+            reasoning_estimated = not reasoning and bool(reasoning_text)
+            if reasoning_estimated:
+                reasoning = min(estimate_tokens(reasoning_text), completion)
             total = _count(usage.get("total_tokens")) or prompt + completion
             source = "provider"
         else:
             prompt = _count((usage or {}).get("prompt_tokens")) or estimate_tokens(prompt_text)
             completion = estimate_tokens(output_text)
             reasoning = estimate_tokens(reasoning_text)
+            reasoning_estimated = bool(reasoning)
             cached = 0
             total = prompt + completion
             source = "estimated"
@@ -128,6 +134,7 @@ class MetricsRecorder:
             prompt_tokens=prompt,
             completion_tokens=completion,
             reasoning_tokens=reasoning,
+            reasoning_estimated=reasoning_estimated,
             cached_tokens=cached,
             total_tokens=total,
             usage_source=source,

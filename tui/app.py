@@ -133,6 +133,16 @@ class LlmwbApp(App[int]):
             settle_gc()
         self.run_worker(_warm_up_sdks, name="warm-up", thread=True, exit_on_error=False)
 
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """The palette's Screenshot: saved under the data dir, not ~/Downloads, which a server
+        reached over SSH seldom has (Textual then fails). The toast says where it went."""
+        if path is None and not self.is_web:
+            folder = screenshot_dir(getattr(self, "data_dir", None))
+            path = str(folder)
+        return super().deliver_screenshot(filename, path, time_format)
+
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen
 
@@ -153,6 +163,18 @@ def _failure_text(error: BaseException | None) -> str:
         return f"the database was {error}"
     cause = getattr(error, "orig", None) or error
     return f"{type(cause).__name__}: {cause}"
+
+
+def screenshot_dir(data_dir: Path | None) -> Path:
+    """`<data dir>/screenshots`, created; the working directory when that cannot be made."""
+    if data_dir is not None:
+        folder = Path(data_dir) / "screenshots"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            return folder
+        except OSError:
+            pass
+    return Path.cwd()
 
 
 def settle_gc() -> None:

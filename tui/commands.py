@@ -26,7 +26,7 @@ MAIN_SCREEN_COMMANDS: Commands = (
     ("Copy output text", "The answer text, to the clipboard", "copy('text')"),
     ("Copy final JSON", "The run's done event (final or partial response and metrics)", "copy('json')"),
     ("Copy request as curl", "The request as a curl command; the API key stays an $ENV reference", "copy('curl')"),
-    ("History", "The last 50 runs: reopen one or load its prompt (ctrl+o)", "history"),
+    ("History", "Every run: search, filter, reopen, load its prompt, delete, export (ctrl+o)", "history"),
     ("Compare stream vs non-stream", "The selected model, streamed and not (ctrl+t)", "compare_stream"),
     ("Compare models", "The same request on several models side by side (F8)", "compare_models"),
     ("Toggle model list", "Show or hide the left pane (F2)", "toggle_models"),
@@ -41,6 +41,7 @@ MODEL_COMMANDS: Commands = (
     ("Duplicate model", "Copy the selected model config under a new name", "duplicate"),
     ("Delete model", "Delete the selected model config", "delete"),
     ("Test connection", "Check the selected model's endpoint and key", "test_connection"),
+    ("Reload model configs", "Re-read the configs (ones added from a shell also appear by themselves)", "reload"),
 )
 
 MODELS_COMPARE_COMMANDS: Commands = (
@@ -53,6 +54,8 @@ MODELS_COMPARE_COMMANDS: Commands = (
 COLUMN_COMMANDS: Commands = (
     ("Re-run this column", "Run the focused column's model again (f5)", "rerun"),
     ("Switch column stream/non-stream", "The focused column's mode for its next run (m)", "toggle_mode"),
+    ("Copy this column's answer", "The focused column's answer text, to the clipboard (y)", "copy_output"),
+    ("Open this column's run on the workbench", "Close the comparison and show that run (o)", "open_on_main"),
 )
 
 STREAM_COMPARE_COMMANDS: Commands = (
@@ -110,7 +113,37 @@ def screen_commands(screen: Screen) -> Iterator[tuple[str, str, BoundAction]]:
         yield from _bound(STREAM_COMPARE_COMMANDS, screen)
 
 
-def _greyed(display: Content, callback: BoundAction) -> Content:
+@dataclass(frozen=True)
+class JumpToModel:
+    """A palette entry that selects a model config on the main screen (ctrl+r then runs it)."""
+
+    screen: Any
+    name: str
+    available = True
+
+    def __call__(self) -> None:
+        models = self.screen.models
+        if models.filter_text:
+            models.set_filter("")  # a filtered list may hide the model jumped to
+        models.reload(select=self.name)
+        models.focus()
+
+
+def model_jumps(screen: Screen) -> Iterator[tuple[str, str, JumpToModel]]:
+    """"Model: NAME" entries for the main screen's palette (fuzzy-matched like the rest)."""
+    from tui.screens.main import MainScreen
+
+    if not isinstance(screen, MainScreen):
+        return
+    try:
+        configs = screen.app.store.list_configs()
+    except Exception:  # no entries rather than a broken palette
+        return
+    for config in configs:
+        yield f"Model: {config.name}", f"Select {config.provider} · {config.model}", JumpToModel(screen, config.name)
+
+
+def _greyed(display: Content, callback: BoundAction | JumpToModel) -> Content:
     """Dim an entry that would do nothing now, as the footer dims its key."""
     return display if callback.available else display.stylize("dim")
 
@@ -122,7 +155,7 @@ class WorkbenchCommands(Provider):
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for name, help_text, callback in screen_commands(self.screen):
+        for name, help_text, callback in [*screen_commands(self.screen), *model_jumps(self.screen)]:
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, _greyed(matcher.highlight(name), callback), callback, text=name, help=help_text)

@@ -288,6 +288,21 @@ def _timeout_words(exc: BaseException) -> str:
     return f"{what} within {seconds:g} s" if isinstance(seconds, (int, float)) else what
 
 
+NO_KEY = "not-needed"  # what the SDKs are given (and send) for a model without a key
+
+
+def _sent_a_key(response: Any) -> bool:
+    """Whether the request carried credentials (a model without a key variable sends none,
+    and "check the API key" would send its user looking for one that does not exist)."""
+    try:
+        headers = response.request.headers
+    except (AttributeError, RuntimeError):  # no request attached: assume the usual case
+        return True
+    token = headers.get("authorization", "").removeprefix("Bearer").strip()
+    keys = (headers.get("x-api-key", ""), headers.get("api-key", ""), token)
+    return any(key and key != NO_KEY for key in keys)
+
+
 def status_error(response: Any, body: Any = None) -> ProviderError:
     """The one-line error for an HTTP error response (an httpx2.Response, read), shared by
     the adapters and by model discovery so both say the same thing for the same status."""
@@ -304,7 +319,7 @@ def status_error(response: Any, body: Any = None) -> ProviderError:
     retry_after = _retry_after(response.headers)
     message = f"HTTP {status} {_STATUS_WORDS[error_type]}: {detail}"
     if error_type == base.AUTH:
-        message += " (check the API key)"
+        message += " (check the API key)" if _sent_a_key(response) else " (no API key was sent: set the model's key variable)"
     if retry_after:
         message += f" ({_retry_after_words(retry_after)})"
     request_id = response.headers.get("x-request-id") or response.headers.get("request-id")
@@ -388,7 +403,7 @@ async def sdk_client(
     # The SDKs follow redirects, re-sending the key (x-api-key survives a change of host).
     http_client.follow_redirects = False
     client = getattr(sdk, client_class)(
-        api_key=api_key or "not-needed",
+        api_key=api_key or NO_KEY,
         base_url=base_url,
         timeout=timeout,
         max_retries=max_retries_of(params, sdk.DEFAULT_MAX_RETRIES),

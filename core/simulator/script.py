@@ -183,7 +183,7 @@ def build_plan(scenario: Scenario, body: Mapping[str, Any], *, streamed: bool, t
 
     arguments_chars = sum(len(call.arguments) for call in tool_calls)
     usage = resolve_usage(scenario, body, reasoning, text, arguments_chars)
-    return Plan(reasoning, text, tool_calls, steps, scenario.resolved_finish_reason, usage)
+    return cut_to_max_tokens(Plan(reasoning, text, tool_calls, steps, scenario.resolved_finish_reason, usage), body)
 
 
 def content_gaps(timing: Timing) -> Iterator[float]:
@@ -211,4 +211,43 @@ def _plan_answer(scenario: Scenario, body: Mapping[str, Any], text: str) -> Plan
     """A plain text reply (no reasoning, no tool calls) on the scenario's timing."""
     steps = [Step(TEXT, piece) for piece in cut_fixed(text, scenario.chunking.size) if piece]
     usage = resolve_usage(scenario, body, "", text, 0)
-    return Plan("", text, [], steps, "stop", usage)
+    return cut_to_max_tokens(Plan("", text, [], steps, "stop", usage), body)
+
+
+def max_tokens_of(body: Mapping[str, Any]) -> int | None:
+    """The request's output budget, whichever protocol's name it goes by."""
+    for key in ("max_tokens", "max_completion_tokens", "max_output_tokens"):
+        value = body.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
+
+
+def cut_to_max_tokens(plan: Plan, body: Mapping[str, Any]) -> Plan:
+    """Honour the request's max_tokens as a server does: the output stops once the budget
+    (tokens ≈ characters / 4, as the computed usage counts them) is spent, and the
+    finish reason says `length`."""
+    budget = max_tokens_of(body)
+    if budget is None or plan.usage.completion_tokens <= budget:
+        return plan
+    chars_left = budget * 4
+    kept: list[Step] = []
+    for step in plan.steps:
+        if chars_left <= 0:
+            break
+        piece = step.text[:chars_left]
+        chars_left -= len(piece)
+        if piece or step.kind == TOOL_START:
+            kept.append(Step(step.kind, piece, step.tool_index))
+    reasoning = "".join(step.text for step in kept if step.kind == REASONING)
+    text = "".join(step.text for step in kept if step.kind == TEXT)
+    started = {step.tool_index for step in kept if step.kind == TOOL_START}
+    calls = [
+        PlannedToolCall(call.index, call.id, call.name,
+                        "".join(s.text for s in kept if s.kind == TOOL_ARGS and s.tool_index == call.index))
+        for call in plan.tool_calls if call.index in started
+    ]  # fmt: skip
+    usage = ResolvedUsage(
+        plan.usage.prompt_tokens, budget, min(plan.usage.reasoning_tokens, budget), plan.usage.cached_tokens
+    )
+    return Plan(reasoning, text, calls, kept, "length", usage)

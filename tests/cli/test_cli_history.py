@@ -12,12 +12,13 @@ def test_list_and_show(llmwb, home):
     llmwb("run", "--model", "limited", "--prompt", "second")
 
     table = llmwb("history", "list").out.splitlines()
-    assert table[0].split() == ["ID", "WHEN", "MODEL", "STATUS", "TTFT", "TOTAL", "TOKENS", "COST", "PROMPT"]
+    assert table[0].split() == ["ID", "WHEN", "MODEL", "STATUS", "MODE", "TTFT", "TOTAL", "TOKENS", "COST", "PROMPT"]
     assert "limited" in table[1] and "error" in table[1] and "second" in table[1]  # newest first
-    assert "echo" in table[2] and " ok " in table[2] and "first words of a rather long prompt that …" in table[2]
+    assert "echo" in table[2] and " ok " in table[2] and " stream " in table[2] and "first words of a rather long prompt that …" in table[2]
 
     listed = json.loads(llmwb("history", "list", "--json").out)
     assert [r["status"] for r in listed] == ["error", "ok"]
+    assert listed[1]["prompt"] == "first words of a rather long prompt that goes on and on"  # whole, for scripts
     assert listed[1]["ttft_ms"] > 0 and listed[1]["total_tokens"] > 0 and listed[1]["cost_usd"] > 0
     assert len(json.loads(llmwb("history", "list", "--json", "--limit", "1").out)) == 1
 

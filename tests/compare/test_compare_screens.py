@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from compare_support import CompareHost, settle, wait_for
+from compare_support import CompareHost, settle, sim_config, wait_for
 
 from core.request import ChatRequest
 from core.store import Store
@@ -43,9 +43,12 @@ async def test_stream_vs_nonstream_shows_the_diff(sim_store) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         diff = app.screen.query_one(DiffView)
-        assert diff.verdict == "≠ Outputs differ"
-        lines = diff.query_one(".diff-lines").content.plain.splitlines()
-        assert "-Paris is the capital of France. It sits on the Seine and has about two million inhabitants." in lines
+        assert diff.verdict.startswith("≠ Outputs differ") and "word by word" in diff.verdict
+        body = diff.query_one(".diff-lines").content
+        assert body.plain.startswith("Paris is the capital of France.")  # common words once
+        changed = {body.plain[span.start : span.end]: str(span.style) for span in body.spans}
+        assert any("strike" in style for style in changed.values())  # words only the stream said
+        assert any(style == "green" for style in changed.values())  # words only the non-stream said
         assert diff.query_one(".diff-lines").display
 
 
@@ -181,5 +184,45 @@ async def test_reopen_stream_comparison(sim_store) -> None:
         await settle(pilot)
         screen = reopened.screen
         assert isinstance(screen, StreamCompareScreen) and screen.concurrent_used is False
-        assert screen.query_one(DiffView).verdict == "≠ Outputs differ"
+        assert screen.query_one(DiffView).verdict.startswith("≠ Outputs differ")
         assert [c.status for c in screen.query(CompareColumn)] == ["ok", "ok"]
+
+
+async def test_model_picker_refuses_a_seventh_tick_at_once(sim_store) -> None:
+    for i in range(3):
+        sim_store.save_config(sim_config(f"echo-{i}"))
+    app = CompareHost(sim_store, lambda app: ModelsCompareScreen(ChatRequest.from_prompt("hi"), preselect="echo"))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, ModelPickerScreen)
+        count = picker.query_one("#model-picker-count")
+        assert str(count.content).startswith("1 of 6 selected")  # the workbench's model, ticked
+        await pilot.press("home")
+        for _ in range(8):
+            await pilot.press("space", "down")
+        await pilot.pause()
+        assert len(picker.query_one("#model-picker-list").selected) == 6
+        assert "At most 6" in str(picker.query_one("#model-picker-message").content)
+        assert str(count.content).startswith("6 of 6 selected")
+
+
+async def test_v_and_r_act_on_the_focused_column_and_y_copies_it(sim_store) -> None:
+    app = models_host(sim_store, ["echo", "demo-diff"])
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        first = app.screen.columns[0]
+        assert app.screen.focused is first  # the column, not its inner pane
+        await pilot.press("v")
+        assert first.output.view == "plain"
+        await pilot.press("y")
+        assert app.clipboard == "hello there"
+
+
+async def test_stream_vs_nonstream_says_so_when_both_fail(sim_store) -> None:
+    app = stream_host(sim_store, "fault-429")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        headline = str(app.screen.query_one("#compare-headline").content)
+        assert "waiting" not in headline
+        assert "stream error" in headline and "nonstream error" in headline

@@ -114,3 +114,32 @@ def test_stream_compare_mid_run(snap_compare, stream_group) -> None:  # type: ig
 
     app = CompareHost(stream_group, lambda app: StreamCompareScreen.from_group(stream_group, "gsnapshot001"))
     assert snap_compare(app, terminal_size=(80, 24), run_before=mid_run)
+
+
+@pytest.fixture
+def six_models_group(sim_store) -> Store:  # type: ignore[no-untyped-def]
+    from compare_support import sim_config
+
+    for i in range(1, 4):
+        sim_store.save_config(sim_config(f"echo-{i}"))
+    names = ["demo-diff", "echo", "echo-1", "echo-2", "echo-3", "fault-429"]
+    runs = [
+        saved_run(f"run00000010{i}", name, stream=True, start_s=i / 10, ttft=60.0 + 10 * i, total=300.0 + 40 * i)
+        for i, name in enumerate(names[:-1])
+    ]
+    runs.append(saved_run("run000000109", "fault-429", stream=True, start_s=0.9, status="error", content="",
+                          ttft=None, total=31.0, tps=None, cost=0.0, http_status=429,
+                          error="HTTP 429 rate limited: Rate limit reached for requests (simulated)"))  # fmt: skip
+    save(sim_store, runs)
+    return sim_store
+
+
+def test_six_models_fit_at_160x48(snap_compare, six_models_group) -> None:  # type: ignore[no-untyped-def]
+    """Six columns do not fit side by side in 160 columns: two rows of three, none cut off."""
+    app = CompareHost(six_models_group, lambda app: ModelsCompareScreen.from_group(six_models_group, "gsnapshot001"))
+    assert snap_compare(app, terminal_size=(160, 48), run_before=settle)
+
+
+def test_six_models_at_80x24(snap_compare, six_models_group) -> None:  # type: ignore[no-untyped-def]
+    app = CompareHost(six_models_group, lambda app: ModelsCompareScreen.from_group(six_models_group, "gsnapshot001"))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle)

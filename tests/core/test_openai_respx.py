@@ -35,8 +35,9 @@ def test_respx_patches_the_httpx_the_sdks_use():
     ("status", "error_type", "words"),
     [
         (400, "bad_request", "HTTP 400 request rejected: 'temperature' must be <= 2"),
-        (401, "auth", "HTTP 401 authentication failed: Incorrect API key provided (check the API key)"),
-        (403, "auth", "HTTP 403 authentication failed: Country not supported (check the API key)"),
+        # The config has no key variable: the hint says so rather than "check the API key".
+        (401, "auth", "HTTP 401 authentication failed: Incorrect API key provided (no API key was sent: set the model's key variable)"),
+        (403, "auth", "HTTP 403 authentication failed: Country not supported (no API key was sent: set the model's key variable)"),
         (404, "not_found", "HTTP 404 not found: The model `gpt-9` does not exist"),
         (422, "bad_request", "HTTP 422 request rejected: Unprocessable"),
         (429, "rate_limit", "HTTP 429 rate limited: Slow down (retry after 3 s)"),
@@ -46,7 +47,7 @@ def test_respx_patches_the_httpx_the_sdks_use():
     ],
 )
 async def test_error_statuses_become_one_line_errors(status, error_type, words):
-    message = words.split(": ", 1)[1].removesuffix(" (check the API key)").removesuffix(" (retry after 3 s)")
+    message = words.split(": ", 1)[1].removesuffix(" (no API key was sent: set the model's key variable)").removesuffix(" (retry after 3 s)")
     headers = {"retry-after": "3", "x-request-id": "req_respx"} if status == 429 else {"x-request-id": "req_respx"}
     with respx.mock(assert_all_called=True) as mock:
         route = mock.post(URL).mock(return_value=httpx.Response(status, json=error_json(message), headers=headers))

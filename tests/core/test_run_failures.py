@@ -33,7 +33,7 @@ def saved(store, outcome):
 @pytest.mark.parametrize(
     ("scenario", "error_type", "status", "words"),
     [
-        ("fault-401", "auth", 401, "HTTP 401 authentication failed: Incorrect API key provided (simulated) (check the API key)"),
+        ("fault-401", "auth", 401, "HTTP 401 authentication failed: Incorrect API key provided (simulated) (no API key was sent: set the model's key variable)"),
         ("no-such-model", "not_found", 404, "HTTP 404 not found: The model `no-such-model` does not exist"),
         ("fault-429", "rate_limit", 429, "HTTP 429 rate limited: Rate limit reached for requests (simulated) (retry after 7 s)"),
         ("fault-500", "server_error", 500, "HTTP 500 server error: The server had an error while processing your request (simulated)"),

@@ -18,6 +18,7 @@ from core.simulator import SimulatorServer, scenario_from_dict
 from core.store.models import ModelConfig, Run
 from output_host import wait_until
 from tui.app import LlmwbApp, StartingScreen
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen, collect_bindings
 from tui.screens.main import MainScreen
 from tui.widgets.history import HistoryScreen
@@ -266,6 +267,8 @@ async def test_history_reopens_a_run_and_loads_its_prompt(app_factory: Callable[
         assert screen.sub_title == "echo-2"  # the header keeps naming the model ctrl+r runs
 
         await pilot.press("ctrl+o", "down", "p")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))  # a typed prompt would be lost
+        await pilot.press("y")
         await wait_until(pilot, lambda: (c := screen.models.selected_config) is not None and c.name == "echo")
         assert screen.editor.build_request().last_user_text == "the first prompt"
 

@@ -10,7 +10,7 @@ from core.runner import RunOptions, start_run
 from core.store.models import ModelConfig
 from output_host import OutputHost, wait_until
 from tui.widgets.metrics import MetricsSidebar
-from tui.widgets.metrics.figures import cost, ms
+from tui import format as fmt
 
 FINAL_METRICS = {
     "ttfb_ms": 41.2, "ttft_ms": 152.3, "total_ms": 2345.6, "chunks": 321,
@@ -46,7 +46,7 @@ async def test_live_figures_are_the_cores_and_live_ttft_is_the_final_ttft() -> N
                 assert "~" in figures(app).split("tokens")[1].splitlines()[0]
                 await wait_until(pilot, lambda: any(app.query_one(Sparkline).data or []))
         await pilot.pause()
-        assert live_ttft == ms(final["ttft_ms"]) and ms(final["ttft_ms"]) in figures(app)
+        assert live_ttft == fmt.duration(final["ttft_ms"]) and fmt.duration(final["ttft_ms"]) in figures(app)
         assert sidebar.final_metrics == final
 
 
@@ -58,9 +58,9 @@ async def test_final_figures_mark_estimated_usage() -> None:
         sidebar.feed(Finished(final_response={"finish_reason": "stop"}, metrics=FINAL_METRICS))
         await pilot.pause()
         shown = figures(app)
-        assert "Tokens · estimated" in shown
+        assert "Tokens · ~ estimated" in shown
         assert "~812" in shown and "~$0.000123" in shown
-        for expected in ("152.3 ms", "2.35 s", "12.0 ms", "147.1 tok/s", "req_0123456789abcdef", "stop"):
+        for expected in ("152 ms", "2.35 s", "12 ms", "~147.1 tok/s", "req_0123456789abcdef", "stop"):
             assert expected in shown
         assert sidebar.final_metrics == FINAL_METRICS
 
@@ -78,15 +78,6 @@ async def test_provider_usage_has_no_estimated_mark_and_failure_shows_status() -
         shown = figures(app)
         assert "estimated" not in shown and "~" not in shown
         assert "error" in shown.split("status")[1].splitlines()[0]
-
-
-def test_figure_formats() -> None:
-    assert cost(0.00012345) == "$0.000123"
-    assert cost(0.5) == "$0.5000"
-    assert cost(12.5) == "$12.50"
-    assert cost(0) == "$0"
-    assert cost(None) == "—"
-    assert ms(152.34) == "152.3 ms" and ms(2345.6) == "2.35 s" and ms(None) == "—"
 
 
 def test_snapshot_sidebar_final_metrics(snap_compare) -> None:

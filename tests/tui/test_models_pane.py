@@ -393,7 +393,9 @@ async def test_test_connection_lists_the_simulators_scenarios(store: Store, simu
         await pilot.pause()
         listed = option_texts(screen.query_one("#discovered-models", OptionList))
         assert {"demo-fast", "demo-claude", "fault-429"} <= set(listed)
-        assert str(screen.query_one("#connection-status", Static).render()) == f"✓ Connected: {len(listed)} models."
+        status = str(screen.query_one("#connection-status", Static).render())
+        assert status.startswith("✓ Connected (answered in ") and f"): {len(listed)} models." in status
+        assert "“demo-fast” is served" in status
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen.focused, ModelList)
@@ -459,3 +461,56 @@ def test_snapshot_model_form_with_a_name_clash(three_models: Store, snap_compare
         await pilot.pause()
 
     assert snap_compare(ModelsHost(three_models), terminal_size=(80, 24), run_before=rename_to_a_taken_name)
+
+
+async def test_test_connection_says_when_the_model_id_is_not_served(store: Store, simulator) -> None:
+    add_config(store, "typo", model="demo-fsat", base_url=simulator.root_url + "/v1")
+    app = ModelsHost(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("t")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ConnectionTestScreen)
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert "“demo-fsat” is not in the list" in str(screen.query_one("#connection-status", Static).render())
+
+
+async def test_a_click_selects_and_a_double_click_edits(three_models: Store) -> None:
+    app = ModelsHost(three_models)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        models = app.query_one(ModelList)
+        assert models.selected_config is not None and models.selected_config.name == "claude"
+        await pilot.click(ModelList, offset=(3, 3))  # the second model's name line
+        await pilot.pause()
+        assert models.selected_config.name == "demo-fast"
+        assert not isinstance(app.screen, ModelFormScreen)  # selected, not opened
+        await pilot.double_click(ModelList, offset=(3, 3))
+        await pilot.pause()
+        assert isinstance(app.screen, ModelFormScreen)
+
+
+async def test_slash_filters_the_list_fuzzily(three_models: Store) -> None:
+    app = ModelsHost(three_models)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        models = app.query_one(ModelList)
+        await pilot.press("slash", *"dft")  # letters filter: not d (delete) nor t (test)
+        assert [c.name for c in models.configs] == ["demo-fast"]
+        assert "1 of 3" in models.border_subtitle
+        await pilot.press("escape")
+        assert [c.name for c in models.configs] == ["claude", "demo-fast", "gpt"]
+
+
+async def test_configs_added_from_a_shell_appear_by_themselves(three_models: Store) -> None:
+    app = ModelsHost(three_models)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        models = app.query_one(ModelList)
+        other_process = Store(three_models.path)  # as `llmwb models add` would, on its own connection
+        add_config(other_process, "added-in-shell")
+        models._pick_up_outside_changes()  # what the low-frequency timer calls
+        await pilot.pause()
+        assert "added-in-shell" in [c.name for c in models.configs]
+        assert app.changes == 1  # the screen hears of it (the key variable joins the log redaction)

@@ -45,7 +45,12 @@ async def wait_for_new_run(pilot: Pilot, screen: MainScreen, runs_before: int) -
 
 
 def answer_key_enabled(screen: MainScreen) -> bool:
-    return bool(screen.check_action("answer_tool_calls", ()))
+    """The footer offers Answer (in Cancel's place) only while the shown run can be answered."""
+    return any(active.binding.action == "answer_tool_calls" for active in screen.active_bindings.values())
+
+
+def notified(app: LlmwbApp, words: str) -> bool:
+    return any(words in notification.message for notification in app._notifications)
 
 
 def palette_entry_available(screen: MainScreen) -> bool:
@@ -102,11 +107,16 @@ async def test_tool_calls_answered_from_the_modal_become_the_next_turn(app_facto
         tool_messages = [(m["tool_call_id"], m["content"]) for m in messages if m["role"] == "tool"]
         assert tool_messages == [("call_paris", CANNED), ("call_tokyo", "clear-22C")]
         assert "turn 2" in str(screen.query_one("#output-header", Static).render())
+        # Turn 1 stays on screen above turn 2's answer: the calls, then the results sent.
+        shown = screen_text(app)
+        assert shown.index("Turn 1 · assistant") < shown.index("→ tool call get_weather") < shown.index(
+            "← result of get_weather"
+        ) < shown.index("Turn 2 · assistant (this run)") < shown.index("Paris: light rain")
         # The answer ended the conversation: nothing left to answer.
         assert not answer_key_enabled(screen)
         await pilot.press("ctrl+l")
         await pilot.pause()
-        assert isinstance(app.screen, MainScreen)
+        assert isinstance(app.screen, MainScreen) and notified(app, "Nothing to answer")  # the key says why
 
 
 async def test_tool_use_on_the_anthropic_protocol_is_answered(app_factory: Callable[..., LlmwbApp]) -> None:
@@ -142,7 +152,7 @@ async def test_the_key_follows_the_shown_run(app_factory: Callable[..., LlmwbApp
 
         await run_on(pilot, "echo")  # ends in "stop": nothing to answer
         assert screen.output.status == "ok"
-        assert not answer_key_enabled(screen) and not palette_entry_available(screen)
+        assert not answer_key_enabled(screen)
         await pilot.press("ctrl+l")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)

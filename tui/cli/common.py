@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, Iterable, Sequence, TextIO
 
+from tui import format as fmt
 from tui.cli import CommandFailed, UsageError
 
 
@@ -154,34 +155,23 @@ def print_json(data: Any, out: TextIO | None = None) -> None:
     (out or sys.stdout).write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
-def fmt_ms(value: float | None) -> str | None:
-    if value is None:
-        return None
-    return f"{value / 1000:.2f} s" if value >= 10_000 else f"{value:.0f} ms"
-
-
-def fmt_cost(value: float | None) -> str | None:
-    if value is None:
-        return None
-    if value == 0:
-        return "$0"
-    return f"${value:.6f}" if value < 0.01 else f"${value:.4f}"
-
-
 def metrics_summary(metrics: dict[str, Any]) -> str:
-    """One line: ttft, total, tokens, tok/s, cost — '(estimated)' when usage was guessed."""
-    parts = [f"ttft {fmt_ms(metrics.get('ttft_ms')) or '-'}", f"total {fmt_ms(metrics.get('total_ms')) or '-'}"]
-    tokens = f"tokens {metrics.get('prompt_tokens', 0)} in / {metrics.get('completion_tokens', 0)} out"
+    """One line: ttft, total, tokens, tok/s, cost — estimated figures marked `~` as in the app."""
+    estimated = fmt.usage_estimated(metrics)
+    parts = [f"ttft {fmt.duration(metrics.get('ttft_ms'))}", f"total {fmt.duration(metrics.get('total_ms'))}"]
+    tokens = (
+        f"tokens {fmt.tokens(metrics.get('prompt_tokens', 0))} in"
+        f" / {fmt.tokens(metrics.get('completion_tokens', 0), estimated)} out"
+    )
     if metrics.get("reasoning_tokens"):
-        tokens += f" ({metrics['reasoning_tokens']} reasoning)"
+        tokens += f" ({fmt.tokens(metrics['reasoning_tokens'], metrics.get('reasoning_estimated', False))} reasoning)"
     if metrics.get("usage_note"):
-        tokens += " (estimated: the server's usage was unusable)"
-    elif metrics.get("usage_source") == "estimated":
-        tokens += " (estimated)"
+        tokens += " (~ estimated: the server's usage was unusable)"
     parts.append(tokens)
-    if metrics.get("decode_tps") is not None:
-        parts.append(f"{metrics['decode_tps']:.1f} tok/s")
-    parts.append(fmt_cost(metrics.get("cost_usd")) or "$0")
+    speed = fmt.decode_rate(metrics)
+    if speed != fmt.MISSING:
+        parts.append(speed)
+    parts.append(fmt.cost(metrics.get("cost_usd") or 0, estimated))
     if metrics.get("retries"):
         parts.append(f"{metrics['retries']} retries")
     return " · ".join(parts)

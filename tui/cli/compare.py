@@ -16,10 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tui import format as fmt
 from tui.cli import EXIT_FAILED, EXIT_OK, UsageError
-from tui.cli.common import (
-    checked_text, config_named, fmt_cost, fmt_ms, open_store, parse_params, print_table, read_prompt,
-)  # fmt: skip
+from tui.cli.common import checked_text, config_named, open_store, parse_params, print_table, read_prompt
 from tui.cli.run import with_save_outcome
 from tui.cli.signals import Termination, cancel_on_signals
 
@@ -121,7 +120,7 @@ async def _compare(specs: list[Any], store: Any, group_id: str, concurrent: bool
 
     done = [o for o in outcomes if o is not None]
     rows = summarise(done)
-    marks = best_marks(rows)
+    marks = best_marks(fmt.shown_rates(rows))
     verdicts = _stream_verdicts(done)
 
     if as_json:
@@ -180,20 +179,19 @@ def _print_summary(rows: list[Any], marks: dict[str, int]) -> None:
 
     table = []
     for i, row in enumerate(rows):
-        tps = None if row.decode_tps is None else f"{row.decode_tps:.1f}"
-        estimated = "~" if row.usage_estimated else ""
+        speed = fmt.summary_rate(row)
         table.append([
             row.label, row.mode, row.status,
-            best("ttft_ms", i, fmt_ms(row.ttft_ms)), best("total_ms", i, fmt_ms(row.total_ms)),
-            best("decode_tps", i, tps),
-            None if row.prompt_tokens is None else f"{estimated}{row.prompt_tokens}",
-            None if row.completion_tokens is None else f"{estimated}{row.completion_tokens}",
-            best("cost_usd", i, fmt_cost(row.cost_usd)), row.finish_reason, row.error,
+            best("ttft_ms", i, fmt.duration(row.ttft_ms)), best("total_ms", i, fmt.duration(row.total_ms)),
+            best("decode_tps", i, speed) if speed != fmt.MISSING else speed,
+            fmt.tokens(row.prompt_tokens, row.usage_estimated),
+            fmt.tokens(row.completion_tokens, row.usage_estimated),
+            best("cost_usd", i, fmt.cost(row.cost_usd, row.usage_estimated)), row.finish_reason, row.error,
         ])  # fmt: skip
     headers = ["model", "mode", "status", "ttft", "total", "tok/s", "in", "out", "cost", "finish", "error"]
     print_table(table, headers)
     if any(row.usage_estimated for row in rows):
-        print("~ token counts estimated (the provider sent no usage)")
+        print(fmt.ESTIMATED_MEANING)
     if marks:
         print("* best of the column")
     for row in rows:

@@ -10,7 +10,8 @@ from typing import Any
 
 from core.server_timings import server_details
 from tui.cli import EXIT_OK, UsageError
-from tui.cli.common import fmt_cost, fmt_ms, metrics_summary, open_store, print_json, print_table
+from tui import format as fmt
+from tui.cli.common import metrics_summary, open_store, print_json, print_table
 
 PREVIEW_WORDS = 8
 MAX_LIMIT = 1_000_000
@@ -117,13 +118,14 @@ def _list(store: Any, args: argparse.Namespace) -> int:
             run.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
             run.model_config_name,
             run.status,
-            fmt_ms(m.get("ttft_ms")),
-            fmt_ms(m.get("total_ms")),
-            None if tokens is None else f"{tokens}{'~' if m.get('usage_source') == 'estimated' else ''}",
-            fmt_cost(m.get("cost_usd")),
+            "stream" if run.stream else "non-stream",
+            fmt.duration(m.get("ttft_ms")),
+            fmt.duration(m.get("total_ms")),
+            fmt.tokens(tokens, fmt.usage_estimated(m)),
+            fmt.cost(m.get("cost_usd"), fmt.usage_estimated(m)),
             _preview(run),
         ))  # fmt: skip
-    print_table(rows, ("ID", "WHEN", "MODEL", "STATUS", "TTFT", "TOTAL", "TOKENS", "COST", "PROMPT"))
+    print_table(rows, ("ID", "WHEN", "MODEL", "STATUS", "MODE", "TTFT", "TOTAL", "TOKENS", "COST", "PROMPT"))
     if not runs:
         print("no runs yet; try: llmwb run --model demo-fast --prompt hi", file=sys.stderr)
     return EXIT_OK
@@ -145,17 +147,25 @@ def run_summary(run: Any) -> dict[str, Any]:
         "total_tokens": m.get("total_tokens"),
         "usage_source": m.get("usage_source"),
         "cost_usd": m.get("cost_usd"),
-        "prompt": _preview(run),
+        "prompt": _last_user_text(run),
         "parent_run_id": run.parent_run_id,
         "group_id": run.group_id,
     }
 
 
+def _last_user_text(run: Any) -> str:
+    """The run's last user message, whole (the JSON listing is for scripts: no cut)."""
+    messages = (run.request or {}).get("messages") or []
+    content = next((m.get("content") or "" for m in reversed(messages) if m.get("role") == "user"), "")
+    if isinstance(content, list):  # content parts: their text
+        return "\n".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return str(content)
+
+
 def _preview(run: Any) -> str:
     """The first words of the run's last user message, on one line."""
     messages = (run.request or {}).get("messages") or []
-    text = next((m.get("content") or "" for m in reversed(messages) if m.get("role") == "user"), "")
-    words = text.split()
+    words = _last_user_text(run).split()
     preview = " ".join(words[:PREVIEW_WORDS]) + (" …" if len(words) > PREVIEW_WORDS else "")
     if messages and messages[-1].get("role") == "tool":
         return f"[tool results] {preview}"

@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import HorizontalScroll
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -26,6 +26,8 @@ from tui.widgets.footer import WorkbenchFooter
 
 WIDGETS_CSS = Path(__file__).parent.parent / "widgets" / "compare" / "compare.tcss"
 PROMPT_PREVIEW = 60
+MIN_COLUMN_WIDTH = 36  # narrower, a column's header and figures are cut off
+MIN_ROW_HEIGHT = 10  # with more rows than fit, the grid scrolls rather than squash them
 
 
 class ModelsCompareScreen(Screen[None]):
@@ -43,8 +45,11 @@ class ModelsCompareScreen(Screen[None]):
         *,
         saved: list[tuple[Run, list[RunFrame]]] | None = None,
         group_id: str | None = None,
+        preselect: str | None = None,
     ) -> None:
+        """`preselect`: the model ticked when the picker opens (the workbench's own)."""
         super().__init__()
+        self.preselect = preselect
         self.request = request
         self.configs = configs
         self.group_id = group_id
@@ -69,7 +74,7 @@ class ModelsCompareScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="compare-title", markup=False)
-        yield HorizontalScroll(id="compare-columns")
+        yield VerticalScroll(id="compare-columns")
         yield SummaryTable(id="compare-summary")
         yield WorkbenchFooter()
 
@@ -81,7 +86,8 @@ class ModelsCompareScreen(Screen[None]):
         elif self.configs is not None:
             await self._start(self.configs)
         else:
-            self.app.push_screen(ModelPickerScreen(self.app.store.list_configs()), self._picked)
+            preselect = [self.preselect] if self.preselect else []
+            self.app.push_screen(ModelPickerScreen(self.app.store.list_configs(), preselect), self._picked)
 
     async def _picked(self, configs: list[ModelConfig] | None) -> None:
         if configs is None:
@@ -123,11 +129,23 @@ class ModelsCompareScreen(Screen[None]):
     # --- columns --------------------------------------------------------------------
 
     def _share_width(self) -> None:
-        # Inside a scrolling container `1fr` means the whole viewport; a percentage
-        # splits it, and the columns' min-width makes a narrow terminal scroll instead.
-        columns = self.columns
-        for column in columns:
-            column.styles.width = f"{100 / len(columns):.4f}%"
+        """Lay the columns out in a grid: side by side when they fit, else in balanced rows
+        (six at 160 columns: two rows of three), every column whole and visible."""
+        count = len(self.columns)
+        if not count:
+            return
+        grid = self.query_one("#compare-columns")
+        fit = max(1, (grid.size.width or self.size.width) // MIN_COLUMN_WIDTH)
+        rows = -(-count // min(count, fit))
+        per_row = -(-count // rows)
+        grid.styles.grid_size_columns = per_row
+        grid.styles.grid_size_rows = rows
+        height = grid.size.height or self.size.height
+        tall_enough = rows * MIN_ROW_HEIGHT <= height
+        grid.styles.grid_rows = "1fr" if tall_enough else str(MIN_ROW_HEIGHT)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._share_width)
 
     @property
     def columns(self) -> list[CompareColumn]:
@@ -154,8 +172,15 @@ class ModelsCompareScreen(Screen[None]):
             column.start(self.request, store=self.app.store, group_id=self.group_id)
 
     def action_cycle_sort(self) -> None:
-        key = self.query_one(SummaryTable).cycle_sort()
-        self.notify(f"Sorted by {key}" if key else "Sorted in column order", timeout=2)
+        from tui.widgets.compare.summary import sort_description
+
+        self.notify(sort_description(self.query_one(SummaryTable).cycle_sort()), timeout=2)
+
+    def on_compare_column_open_requested(self, message: CompareColumn.OpenRequested) -> None:
+        message.stop()
+        from tui.screens.compare_open import open_on_main
+
+        open_on_main(self, message.run_id)
 
     def action_back(self) -> None:
         for column in self.columns:

@@ -35,7 +35,7 @@ from core.request import ChatRequest
 from core.store.models import ModelConfig, Run, RunFrame
 from tui.widgets.compare import CompareColumn, DiffView, SummaryTable
 from tui.widgets.compare.column import yielding
-from tui.widgets.compare.figures import fmt_ms
+from tui import format as fmt
 from tui.widgets.footer import WorkbenchFooter
 
 WIDGETS_CSS = Path(__file__).parent.parent / "widgets" / "compare" / "compare.tcss"
@@ -153,6 +153,12 @@ class StreamCompareScreen(Screen[None]):
         self._update_title()
         self.notify(f"Next run: {CONCURRENT_NOTE if self.concurrent else SEQUENTIAL_NOTE} (f5 re-runs)")
 
+    def on_compare_column_open_requested(self, message: CompareColumn.OpenRequested) -> None:
+        message.stop()
+        from tui.screens.compare_open import open_on_main
+
+        open_on_main(self, message.run_id)
+
     def action_back(self) -> None:
         if self._worker is not None:
             self._worker.cancel()  # the runner saves the runs in flight as cancelled
@@ -199,9 +205,13 @@ class StreamCompareScreen(Screen[None]):
         elif streamed.status != "ok" or plain.status != "ok":
             failed = ", ".join(f"{o.mode} {o.status}" for o in outcomes if o.status != "ok")
             identical, lines = compare_outputs(streamed.response, plain.response)
-            diff.show(identical, lines, note=f"partial output: {failed}")
+            diff.show(identical, lines, note=f"partial output: {failed}", texts=_texts(streamed, plain))
         else:
-            diff.show(*compare_outputs(streamed.response, plain.response))
+            diff.show(*compare_outputs(streamed.response, plain.response), texts=_texts(streamed, plain))
+
+
+def _texts(streamed: RunOutcome, plain: RunOutcome) -> tuple[str, str]:
+    return (streamed.response.get("content") or "", plain.response.get("content") or "")
 
 
 def _headline(streamed: RunOutcome, plain: RunOutcome) -> Text:
@@ -209,15 +219,21 @@ def _headline(streamed: RunOutcome, plain: RunOutcome) -> Text:
     first = streamed.metrics.get("ttft_ms") if streamed.status == "ok" else None
     whole = plain.metrics.get("total_ms") if plain.status == "ok" else None
     if first is None or whole is None:
-        return Text("First text: stream vs non-stream — waiting for both runs…", style="dim")
+        pending = [o for o in (streamed, plain) if o.status in ("running", "waiting")]
+        failed = [o for o in (streamed, plain) if o.status not in ("ok", "running", "waiting")]
+        if pending or not failed:
+            return Text("First text: stream vs non-stream — waiting for both runs…", style="dim")
+        # Nothing left to wait for: say which side failed, so the line never hangs on "waiting".
+        what = " and ".join(f"{o.mode} {o.status}" + (f" ({o.error_type})" if o.error_type else "") for o in failed)
+        return Text(f"No comparison: {what} — see the column{'s' if len(failed) > 1 else ''} above", style="red")
     line = Text("First text: ")
-    line.append(f"stream {fmt_ms(first)}", style="bold")
+    line.append(f"stream {fmt.duration(first)}", style="bold")
     line.append(" vs ")
-    line.append(f"non-stream {fmt_ms(whole)}", style="bold")
+    line.append(f"non-stream {fmt.duration(whole)}", style="bold")
     if first > 0:
         line.append(f" ({whole / first:.1f}× sooner streamed)", style="green" if whole > first else "yellow")
     line.append(
-        f" · total {fmt_ms(streamed.metrics.get('total_ms'))} vs {fmt_ms(whole)}",
+        f" · total {fmt.duration(streamed.metrics.get('total_ms'))} vs {fmt.duration(whole)}",
         style="dim",
     )
     return line

@@ -17,7 +17,10 @@ CHOICES = (
 
 
 class CopyMenu(ModalScreen[str | None]):
-    """Dismisses with "text", "json", "curl", or None."""
+    """Dismisses with "text", "json", "curl", or None (a subclass offers other CHOICES)."""
+
+    CHOICES = CHOICES
+    BOX_TITLE = "Copy"
 
     HELP_GROUP = "Copy"
     DEFAULT_CSS = """
@@ -44,8 +47,8 @@ class CopyMenu(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = "Copy"
-            yield OptionList(*(Option(f"[b]{key}[/b]  {label}", id=what) for what, key, label in CHOICES))
+            box.border_title = self.BOX_TITLE
+            yield OptionList(*(Option(f"[b]{key}[/b]  {label}", id=what) for what, key, label in self.CHOICES))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)

@@ -105,3 +105,18 @@ class HelpScreen(ModalScreen[None]):
                     Content.assemble((keys.ljust(width), "bold"), "  ", description) for keys, description in entries
                 ]
                 yield Static(Content("\n").join(lines), classes="help-group")
+            yield Static(_legend(), classes="help-group", id="help-legend")
+
+
+def _legend() -> Content:
+    """What the marks in figures and lists mean (the keys above say what the keys do)."""
+    from tui import format as fmt
+
+    marks = [
+        ("~", fmt.ESTIMATED_MEANING.split(": ", 1)[1]),
+        (fmt.MISSING, "not known: no token arrived, a rate over too short a burst, no usage sent"),
+        ("★", "the best figure of a comparison's column"),
+    ]
+    lines = [Content.from_markup("[b $accent]Marks in figures[/]")]
+    lines += [Content.assemble((mark.ljust(3), "bold"), meaning) for mark, meaning in marks]
+    return Content("\n").join(lines)

@@ -27,7 +27,7 @@ from core.events import Event, Failed, Finished
 from core.handle import RunHandle
 from core.request import ChatRequest
 from core.runner import RunOptions, start_run
-from core.store.models import ModelConfig
+from core.store.models import ModelConfig, Run
 from core.tools import ToolError, continuation_request
 from tui.screens.copy_menu import CopyMenu
 from tui.screens.tool_results import ToolResultsScreen, calls_to_answer, next_turn
@@ -63,7 +63,7 @@ class MainScreen(Screen[None]):
             "Answer",
             tooltip="Answer the shown run's tool calls: a result for each, sent as its next turn",
         ),
-        Binding("ctrl+o", "history", "History", tooltip="The last 50 runs"),
+        Binding("ctrl+o", "history", "History", tooltip="Every run: search, filter, reopen, delete, export"),
         Binding("f9", "copy_menu", "Copy", tooltip="Copy the output, the final JSON or the request as curl"),
         Binding("ctrl+n", "cycle_view", "View", tooltip="Output view: rendered → plain → wire", group=OUTPUT_KEYS),
         Binding("ctrl+f", "toggle_reasoning", "Reasoning", tooltip="Fold or unfold the reasoning", group=OUTPUT_KEYS),
@@ -78,6 +78,7 @@ class MainScreen(Screen[None]):
         super().__init__()
         self._run_worker: Worker[None] | None = None
         self._handle: RunHandle | None = None  # the run shown in the panes
+        self._last_run: tuple[str, str] | None = None  # (model name, status) of the latest run
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -128,7 +129,7 @@ class MainScreen(Screen[None]):
         answer while a run goes. On a narrow terminal, not the output keys either, so the rest
         fit in 80 columns (F1 lists them all)."""
         bindings = super().active_bindings
-        answerable = any(a.enabled for a in bindings.values() if a.binding.action == "answer_tool_calls")
+        answerable = not self.running and self._shown_tool_calls() is not None
         hidden = "cancel" if answerable else "answer_tool_calls"
         narrow = self.has_class("-narrow")
         return {
@@ -143,7 +144,22 @@ class MainScreen(Screen[None]):
 
     @on(ModelList.Selected)
     def _model_selected(self, event: ModelList.Selected) -> None:
-        self.sub_title = event.config.name if event.config else ""
+        self._show_sub_title()
+
+    def _run_status(self, model: str, status: str) -> None:
+        self._last_run = (model, status)
+        self._show_sub_title()
+
+    def _show_sub_title(self) -> None:
+        """The header names the model ctrl+r runs, then how the latest run went, naming its
+        model too when the selection moved to another one meanwhile."""
+        selected = self.models.selected_config
+        name = selected.name if selected else ""
+        if self._last_run is None:
+            self.sub_title = name
+            return
+        model, status = self._last_run
+        self.sub_title = f"{name} · {status}" if model == name else f"{name} · last run: {model} {status}"
 
     @on(ModelList.Changed)
     def _models_changed(self) -> None:
@@ -157,7 +173,8 @@ class MainScreen(Screen[None]):
         if action == "cancel":
             return True if self.running else None  # shown dimmed while there is nothing to cancel
         if action == "answer_tool_calls":
-            return True if not self.running and self._shown_tool_calls() else None
+            # Live without tool calls too, so the key says why it has nothing to do.
+            return True if not self.running else None
         return True
 
     def action_run(self) -> None:
@@ -200,11 +217,12 @@ class MainScreen(Screen[None]):
         # The panes switch to the new run now, not when its first event is taken in.
         self.output.begin_run(handle.run_id, title or config.name, request.stream)
         self.metrics.begin_run(handle)
-        self.sub_title = f"{config.name} · running"
+        self.output.show_conversation(request.to_dict())  # a next turn: the turns before it
+        self._run_status(config.name, "running")
         try:
             await follow(self.app, handle, partial(self._show_events, handle, config))
         except asyncio.CancelledError:
-            self.sub_title = f"{config.name} · cancelled"
+            self._run_status(config.name, "cancelled")
             raise
 
     def _show_events(self, handle: RunHandle, config: ModelConfig, events: list[Event]) -> None:
@@ -216,7 +234,7 @@ class MainScreen(Screen[None]):
             metrics.feed(event)
         last = events[-1]
         if isinstance(last, (Finished, Failed)):
-            self.sub_title = f"{config.name} · {'ok' if isinstance(last, Finished) else last.error_type}"
+            self._run_status(config.name, "ok" if isinstance(last, Finished) else str(last.error_type))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is self._run_worker:
@@ -234,7 +252,13 @@ class MainScreen(Screen[None]):
 
     def action_answer_tool_calls(self) -> None:
         shown = self._shown_tool_calls()
-        if shown is None or self.running:
+        if self.running:
+            return
+        if shown is None:
+            self.notify(
+                "Nothing to answer: the shown run did not end in tool calls (demo-tools does; ctrl+o reopens a run)",
+                severity="warning",
+            )
             return
         run_id, calls = shown
         canned = {tool.name: tool.canned_result for tool in self.app.store.list_tools() if tool.canned_result}
@@ -310,46 +334,48 @@ class MainScreen(Screen[None]):
             self.notify("That run is no longer in the history", severity="error")
             return
         if choice.action == "open":
-            if self.running:
-                self.notify("A run is going: cancel it (ctrl+g) before reopening another", severity="warning")
-                return
-            self.output.show_run(saved, store.get_frames(saved.id))
-            self.refresh_bindings()  # the answer key follows the shown run
-            response = saved.response or {}
-            self.metrics.show_metrics(
-                saved.metrics, status=saved.status, finish_reason=response.get("finish_reason"),
-                server_timings=response.get("server_timings"),
-            )  # fmt: skip
-            # The header names the model ctrl+r runs; the output pane names the reopened run's.
-            selected = self.models.selected_config
-            self.sub_title = selected.name if selected else ""
+            self.open_run(saved)
         elif choice.action == "prompt":
-            self.editor.load_request(ChatRequest.from_dict(saved.request))
-            if store.get_config(saved.model_config_name) is not None:
-                self.models.reload(select=saved.model_config_name)
-            self.notify(f"Prompt of run {saved.id} loaded into the editor")
+            request = ChatRequest.from_dict(saved.request)
+            self.editor.replace_request(request, f"run {saved.id}", lambda: self._prompt_loaded(saved))
         elif choice.action == "compare" and saved.group_id:
-            self._reopen_comparison(saved.group_id)
+            from tui.screens.compare_open import reopen_comparison
 
-    def _reopen_comparison(self, group_id: str) -> None:
-        from core.compare import STREAM, group_kind, load_group
+            reopen_comparison(self, saved.group_id)
 
-        runs = load_group(self.app.store, group_id)
-        if not runs:
-            self.notify("That comparison has no saved runs left", severity="error")
+    def open_run(self, saved: Run) -> None:
+        """Show a saved run in the panes: output with its wire view, final metrics, and the
+        sparkline rebuilt from its frames (history's Enter, a compare column's `o`)."""
+        if self.running:
+            self.notify("A run is going: cancel it (ctrl+g) before reopening another", severity="warning")
             return
-        # One model run both ways is a stream-vs-non-stream comparison; anything else compares models.
-        if group_kind(runs) == STREAM:
-            from tui.screens.compare_stream import StreamCompareScreen
+        frames = self.app.store.get_frames(saved.id)
+        self.output.show_run(saved, frames)
+        self.refresh_bindings()  # the answer key follows the shown run
+        response = saved.response or {}
+        self.metrics.show_metrics(
+            saved.metrics, status=saved.status, finish_reason=response.get("finish_reason"),
+            server_timings=response.get("server_timings"),
+        )  # fmt: skip
+        self.metrics.show_saved_spark(frames)
+        # The header names the model ctrl+r runs; the output pane names the reopened run's.
+        self._last_run = None
+        self._show_sub_title()
 
-            self.app.push_screen(StreamCompareScreen.from_group(self.app.store, group_id))
-        else:
-            from tui.screens.compare_models import ModelsCompareScreen
-
-            self.app.push_screen(ModelsCompareScreen.from_group(self.app.store, group_id))
+    def _prompt_loaded(self, saved: Run) -> None:
+        if self.app.store.get_config(saved.model_config_name) is not None:
+            self.models.reload(select=saved.model_config_name)
+        self.notify(f"Prompt of run {saved.id} loaded into the editor")
 
     # --- compare ------------------------------------------------------------------------
+    def _refuse_while_running(self, what: str) -> bool:
+        if self.running:
+            self.notify(f"A run is going: ctrl+g cancels it before {what}", severity="warning")
+        return self.running
+
     def action_compare_stream(self) -> None:
+        if self._refuse_while_running("a comparison"):
+            return
         prepared = self._prepare()
         if prepared is not None:
             from tui.screens.compare_stream import StreamCompareScreen
@@ -357,6 +383,8 @@ class MainScreen(Screen[None]):
             self.app.push_screen(StreamCompareScreen(*prepared))
 
     def action_compare_models(self) -> None:
+        if self._refuse_while_running("a comparison"):
+            return
         try:
             request = self.editor.build_request()
         except PromptError as error:
@@ -364,7 +392,8 @@ class MainScreen(Screen[None]):
             return
         from tui.screens.compare_models import ModelsCompareScreen
 
-        self.app.push_screen(ModelsCompareScreen(request))
+        selected = self.models.selected_config
+        self.app.push_screen(ModelsCompareScreen(request, preselect=selected.name if selected else None))
 
     # --- panes --------------------------------------------------------------------------
     def action_toggle_models(self) -> None:
@@ -391,3 +420,4 @@ class MainScreen(Screen[None]):
 
     def action_toggle_reasoning(self) -> None:
         self.output.toggle_reasoning()
+

@@ -27,7 +27,7 @@ from core.providers.base import INTERNAL
 from core.request import ChatRequest
 from core.runner import RunOptions, start_run
 from core.store.models import ModelConfig, Run, RunFrame
-from tui.widgets.compare.figures import fmt_ms
+from tui import format as fmt
 from tui.widgets.output import OutputPane
 from tui.widgets.output.flush_clock import follow
 from tui.widgets.output.pacing import yielding
@@ -46,6 +46,11 @@ class CompareColumn(Vertical, can_focus=True):
         # f5, not r: the OutputPane inside binds r (reasoning) and would win when focused.
         Binding("f5", "rerun", "Re-run column"),
         Binding("m", "toggle_mode", "Stream/non-stream"),
+        # The pane's own keys, from the column itself: no tabbing into the inner pane first.
+        Binding("v", "cycle_view", "View", show=False),
+        Binding("r", "toggle_reasoning", "Reasoning", show=False),
+        Binding("y", "copy_output", "Copy", tooltip="Copy this column's answer text"),
+        Binding("o", "open_on_main", "Open", tooltip="Open this column's run on the workbench (closes the comparison)"),
     ]
 
     class Ended(Message):
@@ -57,6 +62,14 @@ class CompareColumn(Vertical, can_focus=True):
             self.outcome = outcome
 
     class Started(Message):
+        def __init__(self, column: "CompareColumn", run_id: str) -> None:
+            super().__init__()
+            self.column = column
+            self.run_id = run_id
+
+    class OpenRequested(Message):
+        """The user asked to see this column's run on the main screen."""
+
         def __init__(self, column: "CompareColumn", run_id: str) -> None:
             super().__init__()
             self.column = column
@@ -88,6 +101,26 @@ class CompareColumn(Vertical, can_focus=True):
     def compose(self) -> ComposeResult:
         yield Static(self._header(), classes="column-header", markup=False)
         yield self.output
+
+    def action_copy_output(self) -> None:
+        text = self.output.text
+        if not text:
+            self.notify(f"{self.label}: no answer text to copy yet", severity="warning")
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied {self.label}'s answer ({len(text)} characters)")
+
+    def action_open_on_main(self) -> None:
+        if self.running or self.status == "waiting" or self.run_id is None:
+            self.notify(f"{self.label}: the run is not over yet; o opens it once it is", severity="warning")
+            return
+        self.post_message(self.OpenRequested(self, self.run_id))
+
+    def action_cycle_view(self) -> None:
+        self.output.cycle_view()
+
+    def action_toggle_reasoning(self) -> None:
+        self.output.toggle_reasoning()
 
     @property
     def running(self) -> bool:
@@ -192,10 +225,10 @@ class CompareColumn(Vertical, can_focus=True):
             header.append(f" {self.outcome.http_status}", style="red")
         figures = []
         if self._ttft_ms is not None and self.stream:
-            figures.append(f"TTFT {fmt_ms(self._ttft_ms)}")
+            figures.append(f"TTFT {fmt.duration(self._ttft_ms)}")
         total = self.outcome.metrics.get("total_ms") if self.outcome else None
         if total is not None:
-            figures.append(f"total {fmt_ms(total)}")
+            figures.append(f"total {fmt.duration(total)}")
         header.append("\n" + (" · ".join(figures) if figures else " "))
         return header
 

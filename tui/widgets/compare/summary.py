@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from core.compare import HIGHER_IS_BETTER, SummaryRow, best_marks
-from tui.widgets.compare.figures import fmt_cost, fmt_ms, fmt_tokens, fmt_tps
+from tui import format as fmt
 
 ERROR_WIDTH = 60  # the column shows the whole message; the table stays scannable
 
@@ -23,18 +23,36 @@ COLUMNS: list[tuple[str, str, Callable[[SummaryRow], str]]] = [
     ("label", "model", lambda r: r.label),
     ("mode", "mode", lambda r: r.mode),
     ("status", "status", lambda r: r.status),
-    ("ttft_ms", "TTFT", lambda r: fmt_ms(r.ttft_ms)),
-    ("total_ms", "total", lambda r: fmt_ms(r.total_ms)),
-    ("decode_tps", "tok/s", lambda r: fmt_tps(r.decode_tps)),
-    ("prompt_tokens", "in", lambda r: fmt_tokens(r.prompt_tokens, r.usage_estimated)),
-    ("completion_tokens", "out", lambda r: fmt_tokens(r.completion_tokens, r.usage_estimated)),
-    ("cost_usd", "cost", lambda r: fmt_cost(r.cost_usd)),
-    ("finish_reason", "finish", lambda r: r.finish_reason or "–"),
+    ("ttft_ms", "TTFT", lambda r: fmt.duration(r.ttft_ms)),
+    ("total_ms", "total", lambda r: fmt.duration(r.total_ms)),
+    ("decode_tps", "speed", fmt.summary_rate),
+    ("prompt_tokens", "in", lambda r: fmt.tokens(r.prompt_tokens, r.usage_estimated)),
+    ("completion_tokens", "out", lambda r: fmt.tokens(r.completion_tokens, r.usage_estimated)),
+    ("cost_usd", "cost", lambda r: fmt.cost(r.cost_usd, r.usage_estimated)),
+    ("finish_reason", "finish", lambda r: r.finish_reason or fmt.MISSING),
     ("error", "error", lambda r: _shorten(r.error or "", ERROR_WIDTH)),
 ]
 SORT_KEYS = [key for key, _, _ in COLUMNS]
 # Shown only when a run's server reported its own timings (Ollama, llama.cpp): beside llmwb's figures.
 SERVER_COLUMN: tuple[str, str, Callable[[SummaryRow], str]] = ("server_says", "server says", lambda r: r.server_says or "–")
+LABELS = {key: label for key, label, _ in COLUMNS}
+TEXT_KEYS = ("label", "mode", "status", "finish_reason", "error")
+
+
+def sort_arrow(key: str) -> str:
+    """▼: largest on top (decode speed, best first); ▲: smallest on top (times, cost, A→Z)."""
+    return "▼" if key in HIGHER_IS_BETTER else "▲"
+
+
+def sort_description(key: str | None) -> str:
+    """How a toast says the order: "Sorted by TTFT ▲ (lowest first)"."""
+    if key is None:
+        return "Sorted in column order"
+    if key in TEXT_KEYS:
+        order = "A to Z"
+    else:
+        order = "highest first" if key in HIGHER_IS_BETTER else "lowest first"
+    return f"Sorted by {LABELS[key]} {sort_arrow(key)} ({order})"
 _STATUS_STYLE = {"ok": "green", "error": "red", "cancelled": "yellow", "running": "cyan"}
 
 
@@ -103,9 +121,9 @@ class SummaryTable(DataTable[Text]):
         for key, label, _ in columns:
             title = Text(label)
             if key == self.sort_key:
-                title.append(" ▼", style="bold")
+                title.append(f" {sort_arrow(key)}", style="bold")
             self.add_column(title, key=key)
-        marks = best_marks(self.rows_data)
+        marks = best_marks(fmt.shown_rates(self.rows_data))
         for index in self._order():
             row = self.rows_data[index]
             cells = []

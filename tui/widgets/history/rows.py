@@ -6,55 +6,55 @@ from datetime import datetime, timezone
 from typing import Any
 
 from core.store.models import Run
+from tui import format as fmt
 
-COLUMNS = ("when", "model", "status", "ttft", "total", "tokens", "cost", "prompt")
+COLUMNS = ("when", "model", "mode", "status", "ttft", "total", "tokens", "cost", "part of", "prompt")
 PROMPT_WORDS = 8
 
 
 def when(created_at: datetime, now: datetime | None = None) -> str:
-    """Local time; the date only when it is not today."""
+    """Local time alone today; with the date otherwise (and the year when it is not this one)."""
     moment = created_at if created_at.tzinfo else created_at.replace(tzinfo=timezone.utc)
     local = moment.astimezone()
     today = (now or datetime.now().astimezone()).date()
-    return local.strftime("%H:%M:%S") if local.date() == today else local.strftime("%m-%d %H:%M")
-
-
-def milliseconds(value: Any) -> str:
-    if not isinstance(value, (int, float)):
-        return "–"
-    return f"{value:.0f} ms" if value < 10_000 else f"{value / 1000:.1f} s"
-
-
-def tokens(metrics: dict[str, Any]) -> str:
-    prompt, completion = metrics.get("prompt_tokens"), metrics.get("completion_tokens")
-    if prompt is None and completion is None:
-        return "–"
-    mark = "~" if metrics.get("usage_source") == "estimated" else ""
-    return f"{mark}{prompt or 0}+{completion or 0}"
-
-
-def cost(metrics: dict[str, Any]) -> str:
-    value = metrics.get("cost_usd")
-    if not isinstance(value, (int, float)):
-        return "–"
-    if value == 0:
-        return "$0"
-    # Demo and small calls cost fractions of a cent: keep two significant digits visible.
-    return f"${value:.6f}" if value < 0.01 else f"${value:.4f}" if value < 1 else f"${value:.2f}"
+    if local.date() == today:
+        return local.strftime("%H:%M:%S")
+    if local.year == today.year:
+        return local.strftime("%b %d %H:%M")
+    return local.strftime("%Y-%m-%d %H:%M")
 
 
 def status(run: Run) -> str:
-    label = run.status if run.status != "error" else (run.error_type or "error")
-    return f"{label} ⇄" if run.group_id else label  # ⇄: part of a comparison
+    return run.status if run.status != "error" else (run.error_type or "error")
+
+
+def mode(run: Run) -> str:
+    # A non-streamed run's TTFT is its total: without this column it reads as a slow stream.
+    return "stream" if run.stream else "non-stream"
+
+
+def part_of(run: Run) -> str:
+    """What the run belongs to: a comparison (`c` reopens it) or a tool conversation."""
+    if run.group_id:
+        return "comparison"
+    if run.parent_run_id:
+        return "tool turn"
+    return ""
+
+
+def user_text(request: dict[str, Any]) -> str:
+    """The request's last user message (the text of its parts, when it has parts)."""
+    for message in reversed(request.get("messages") or []):
+        if message.get("role") == "user":
+            content = message.get("content") or ""
+            if isinstance(content, list):
+                return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+            return str(content)
+    return ""
 
 
 def prompt_words(request: dict[str, Any]) -> str:
-    text = ""
-    for message in reversed(request.get("messages") or []):
-        if message.get("role") == "user":
-            text = str(message.get("content") or "")
-            break
-    words = text.split()
+    words = user_text(request).split()
     head = " ".join(words[:PROMPT_WORDS])
     return head + ("…" if len(words) > PROMPT_WORDS else "")
 
@@ -64,10 +64,12 @@ def row(run: Run) -> tuple[str, ...]:
     return (
         when(run.created_at),
         run.model_config_name,
+        mode(run),
         status(run),
-        milliseconds(metrics.get("ttft_ms")),
-        milliseconds(metrics.get("total_ms")),
-        tokens(metrics),
-        cost(metrics),
+        fmt.duration(metrics.get("ttft_ms")),
+        fmt.duration(metrics.get("total_ms")),
+        fmt.run_tokens(metrics),
+        fmt.cost(metrics.get("cost_usd"), fmt.usage_estimated(metrics)),
+        part_of(run),
         prompt_words(run.request or {}),
     )

@@ -24,11 +24,17 @@ from core.events import (
 )  # fmt: skip
 from core.handle import RunHandle
 from core.server_timings import server_rows
+from core.store.models import RunFrame
 from tui.widgets.metrics.figures import final_rows, live_rows, render_rows
 
 REFRESH_HZ = 4
 BUCKET_MS = 1000 / REFRESH_HZ
 SPARK_BUCKETS = 30 * REFRESH_HZ  # the last 30 seconds
+
+
+class _FiguresScroll(VerticalScroll, can_focus=False):
+    """Scrolls with the mouse wheel on a short terminal, but is no Tab stop: it has no keys
+    of its own, and a focus nobody can see made Tab seem to do nothing."""
 
 
 class MetricsSidebar(Widget):
@@ -47,7 +53,7 @@ class MetricsSidebar(Widget):
         self._final: dict[str, Any] | None = None
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="metrics-scroll"):
+        with _FiguresScroll(id="metrics-scroll"):
             yield Static(id="metrics-figures")
             yield Static(id="metrics-server")
             yield Static(f"tokens / {BUCKET_MS:.0f} ms", id="metrics-spark-caption")
@@ -94,6 +100,12 @@ class MetricsSidebar(Widget):
             )
         elif isinstance(event, RunStarted) and not self._live:
             self.begin_run(stream=event.stream)
+
+    def show_saved_spark(self, frames: list[RunFrame]) -> None:
+        """A reopened run's sparkline, from its saved frames' arrival times (after show_metrics)."""
+        from tui.widgets.metrics.spark import ticks_from_frames
+
+        self.query_one("#metrics-spark", Sparkline).data = ticks_from_frames(frames, BUCKET_MS)
 
     def show_metrics(
         self,
@@ -162,6 +174,7 @@ class MetricsSidebar(Widget):
             ttft_ms=figures["ttft_ms"] if figures else None, chunks=figures["chunks"] if figures else 0,
             tokens=figures["tokens"] if figures else 0, tps=figures["tps"] if figures else None,
             ttfb_ms=figures["ttfb_ms"] if figures else None, phase=self._phase_line(figures),
+            decode_ms=_decode_ms(figures),
         )  # fmt: skip
         self.query_one("#metrics-figures", Static).update(render_rows(rows))
         return figures
@@ -179,3 +192,10 @@ class MetricsSidebar(Widget):
 
     def _show_idle(self) -> None:
         self.query_one("#metrics-figures", Static).update(render_rows([("", "#Metrics"), ("", "no run yet")]))
+
+
+def _decode_ms(figures: dict[str, Any] | None) -> float | None:
+    """Time since the first token: with the chunk count, whether a live rate means anything."""
+    if not figures or figures.get("ttft_ms") is None or figures.get("elapsed_ms") is None:
+        return None
+    return max(figures["elapsed_ms"] - figures["ttft_ms"], 0.0)

@@ -18,8 +18,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, LoadingIndicator, OptionList, Static
 
 from core.discovery import list_models
+from core.metrics import clock
 from core.providers.base import ProviderError
 from core.store.models import ModelConfig
+from tui import format as fmt
 
 
 class ConnectionTestScreen(ModalScreen[str | None]):
@@ -58,33 +60,41 @@ class ConnectionTestScreen(ModalScreen[str | None]):
         self.run_worker(self._discover(), group="discover", exclusive=True, exit_on_error=False)
 
     async def _discover(self) -> None:
+        started = clock()
         try:
             ids = await list_models(self.config)
         except ProviderError as error:
-            self._failed(error)
+            self._failed(error, (clock() - started) * 1000)
         except Exception as error:  # a bug of ours: say it, never take the app down
-            self._failed(ProviderError(f"internal error: {type(error).__name__}: {error}", "internal"))
+            message = f"internal error: {type(error).__name__}: {error}"
+            self._failed(ProviderError(message, "internal"), (clock() - started) * 1000)
         else:
-            self._listed(ids)
+            self._listed(ids, (clock() - started) * 1000)
 
-    def _failed(self, error: ProviderError) -> None:
+    def _failed(self, error: ProviderError, took_ms: float) -> None:
         self.error = error
         self.set_class(False, "-busy")
         self.set_class(True, "-failed")
-        self._status(f"✗ {error.message}")
+        self._status(f"✗ {error.message} (after {fmt.duration(took_ms)})")
 
-    def _listed(self, ids: list[str]) -> None:
+    def _listed(self, ids: list[str], took_ms: float) -> None:
         self.model_ids = ids
         self.set_class(False, "-busy")
         options = self.query_one(OptionList)
+        took = f"answered in {fmt.duration(took_ms)}"
         if not ids:
-            self._status("✓ Connected, but the server lists no models.")
+            self._status(f"✓ Connected ({took}), but the server lists no models: cannot tell whether "
+                         f"“{self.config.model}” is served.")  # fmt: skip
             return
         count = f"{len(ids)} model{'s' if len(ids) != 1 else ''}"
-        if self.pick:
-            self._status(f"✓ Connected: {count}. Enter puts the highlighted id in the form.")
+        if self.config.model in ids:
+            served = f"✓ “{self.config.model}” is served."
         else:
-            self._status(f"✓ Connected: {count}.")
+            served = f"✗ “{self.config.model}” is not in the list: a run will likely fail with model not found."
+        lines = f"✓ Connected ({took}): {count}.\n{served}"
+        if self.pick:
+            lines += "\nEnter puts the highlighted id in the form."
+        self._status(lines)
         options.add_options(ids)
         if self.config.model in ids:
             options.highlighted = ids.index(self.config.model)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
+from textual import events
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
@@ -30,6 +31,7 @@ KEY_STATUS_LOOK = {
     "not needed": ("○", "not needed", "$text-muted"),
 }
 EMPTY_HINT = "No models yet: press a to add one."
+RELOAD_EVERY_S = 3.0  # configs added with `llmwb models add` in a shell show up by themselves
 _NOTHING_ANNOUNCED = object()
 
 
@@ -44,6 +46,11 @@ class ModelList(OptionList):
         Binding("c", "duplicate", "Duplicate", tooltip="Copy the highlighted config under a new name"),
         Binding("d,delete", "delete", "Delete", key_display="d", tooltip="Delete the highlighted config (asks first)"),
         Binding("t", "test_connection", "Test", tooltip="Test the connection: list the endpoint's models"),
+        # Not in the footer (it is full at 80 columns); F1 lists it.
+        Binding(
+            "slash", "filter", "Filter", key_display="/", show=False,
+            tooltip="Type to filter the list by name (Esc clears)",
+        ),
     ]
 
     class Selected(Message):
@@ -61,10 +68,68 @@ class ModelList(OptionList):
         self.configs: list[ModelConfig] = []
         self._announced: object = _NOTHING_ANNOUNCED
         self._laid_out_for = 0  # the text width the prompts were last laid out for
+        self._stored: list[ModelConfig] = []  # every config; `configs` is the filtered part shown
+        self.filter_text = ""
+        self._filtering = False  # typed letters go to the filter, not to the bindings
 
     def on_mount(self) -> None:
         self.border_title = "Models"
         self.reload()
+        self.set_interval(RELOAD_EVERY_S, self._pick_up_outside_changes)
+
+    def _pick_up_outside_changes(self) -> None:
+        """Reload when the stored configs differ from the shown ones (another process —
+        the CLI, a second window — added, edited or deleted one). One small query."""
+        if not self.screen.is_current:
+            return
+        try:
+            stored = self.app.store.list_configs()
+        except Exception:  # a busy or vanished database: try again at the next tick
+            return
+        if [_signature(c) for c in stored] != [_signature(c) for c in self._stored]:
+            self.reload()
+            self.post_message(self.Changed())
+
+    # --- filter -------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        self._filtering = True
+        self._show_filter()
+
+    def _show_filter(self) -> None:
+        if self._filtering or self.filter_text:
+            shown = f"{len(self.configs)} of {len(self._stored)}"
+            self.border_subtitle = f"/{self.filter_text}{'▏' if self._filtering else ''} · {shown}"
+        else:
+            self.border_subtitle = ""
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self.reload()
+
+    def on_key(self, event: events.Key) -> None:
+        if not self._filtering and not (self.filter_text and event.key == "escape"):
+            return
+        event.stop()
+        event.prevent_default()
+        if event.key == "escape":
+            self._filtering = False
+            self.set_filter("")
+        elif event.key in ("enter", "tab", "down", "up"):
+            self._filtering = False
+            self._show_filter()
+            if event.key in ("down", "up"):
+                self.action_cursor_down() if event.key == "down" else self.action_cursor_up()
+        elif event.key == "backspace":
+            self.set_filter(self.filter_text[:-1])
+        elif event.is_printable and event.character:
+            self.set_filter(self.filter_text + event.character)
+
+    def action_reload(self) -> None:
+        """Re-read the configs now (the palette's "Reload model configs")."""
+        self.reload()
+        self.post_message(self.Changed())
+        self.notify(f"{len(self.configs)} model configs loaded")
 
     @property
     def selected_config(self) -> ModelConfig | None:
@@ -78,12 +143,16 @@ class ModelList(OptionList):
         wanted = select or (current.name if current else None)
         previous_index = self.highlighted or 0
         try:
-            self.configs = self.app.store.list_configs()
+            self._stored = self.app.store.list_configs()
         except Exception as error:  # keep showing what we had rather than end the app
             self.notify(f"Could not read the model configs: {type(error).__name__}: {error}", severity="error")
             return
+        needle = self.filter_text.lower()
+        self.configs = [c for c in self._stored if fuzzy_match(needle, c.name.lower())]
+        self._show_filter()
         if not self.configs:
-            self.set_options([Option(EMPTY_HINT, disabled=True)])
+            hint = f"No model matches “{self.filter_text}”: Esc clears the filter." if self._stored else EMPTY_HINT
+            self.set_options([Option(hint, disabled=True)])
         else:
             self._laid_out_for = self._text_width()
             self.set_options([Option(describe(config, self._laid_out_for)) for config in self.configs])
@@ -110,6 +179,18 @@ class ModelList(OptionList):
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()  # the screen listens for ModelList.Selected, not the OptionList internals
         self._announce()
+
+    async def _on_click(self, event: events.Click) -> None:
+        """A click selects the model (the next run uses it); a double click, Enter or `e` edits it.
+        OptionList's own click would "select" the option, which here opens the form."""
+        event.stop()
+        event.prevent_default()  # not OptionList._on_click, which would open the form
+        clicked: int | None = event.style.meta.get("option")
+        if clicked is None or self._options[clicked].disabled:
+            return
+        self.highlighted = clicked
+        if event.chain >= 2:
+            self.action_edit()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -181,6 +262,21 @@ class ModelList(OptionList):
         if config is None:
             self.notify(f"No model to {verb}: press a to add one.", severity="warning")
         return config
+
+
+def fuzzy_match(needle: str, haystack: str) -> bool:
+    """Every character of `needle` in `haystack`, in order ("dcl" finds "demo-claude")."""
+    position = 0
+    for character in needle:
+        position = haystack.find(character, position) + 1
+        if not position:
+            return False
+    return True
+
+
+def _signature(config: ModelConfig) -> list[tuple[str, str]]:
+    """Everything a config shows or runs with, comparable."""
+    return sorted((key, repr(value)) for key, value in config.model_dump(exclude={"created_at"}).items())
 
 
 def unique_copy_name(name: str, taken: set[str]) -> str:

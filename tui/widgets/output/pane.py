@@ -25,6 +25,7 @@ from core.events import (
 from core.events import to_wire_dict
 from core.store.models import Run, RunFrame
 from tui.widgets.output.cards import RunOutcomeBox, ToolCallCard, error_box_content, refusal_box_content
+from tui.widgets.output.conversation import earlier_turns
 from tui.widgets.output.flush_clock import flush_clock
 from tui.widgets.output.markdown_stream import StreamingMarkdown
 from tui.widgets.output.wire_header import phase_lines, saved_lines, wire_line
@@ -77,6 +78,7 @@ class OutputPane(Widget):
         yield Static(id="output-header")
         with ContentSwitcher(initial="rendered", id="output-views"):
             with VerticalScroll(id="rendered"), Vertical(id="rendered-body"):
+                yield Static(id="conversation")
                 with Collapsible(title="Reasoning", collapsed=False, id="reasoning"):
                     yield WrappedText(auto_scroll=False, id="reasoning-text")
                 yield StreamingMarkdown(id="answer")
@@ -90,6 +92,7 @@ class OutputPane(Widget):
     def on_mount(self) -> None:
         self.query_one("#rendered", VerticalScroll).anchor()
         self.query_one("#reasoning").display = False
+        self.query_one("#conversation").display = False
         self._flush_clock = flush_clock(self.app)
         self._update_header()
 
@@ -121,6 +124,13 @@ class OutputPane(Widget):
         self._run_id, self._model_name, self._stream = run_id, model_name, stream
         self._status = "streaming"
         self._update_header()
+
+    def show_conversation(self, request: dict[str, Any]) -> None:
+        """Above this run's answer, the turns before it (a tool-call conversation's next turn)."""
+        earlier = earlier_turns(request)
+        conversation = self.query_one("#conversation", Static)
+        conversation.update(earlier or "")
+        conversation.display = earlier is not None
 
     def feed(self, event: Event) -> None:
         """Buffer one core event; drawn at the next flush. Cheap by design."""
@@ -163,6 +173,7 @@ class OutputPane(Widget):
         self.query_one("#tool-cards").remove_children()
         self.query_one("#outcome").remove_children()
         self.query_one(StreamingMarkdown).clear()
+        self.query_one("#conversation").display = False
         self._update_header()
 
     def show_run(self, run: Run, frames: list[RunFrame]) -> None:
@@ -171,6 +182,7 @@ class OutputPane(Widget):
         self._run_id, self._model_name, self._stream = run.id, run.model_config_name, run.stream
         response = run.response or {}
         self._text_parts = [response.get("content") or ""]
+        self.show_conversation(run.request or {})
         reasoning = response.get("reasoning") or ""
         if response.get("refusal"):
             self._refusal_parts, self._refusal_pending = [str(response["refusal"])], True
@@ -296,19 +308,31 @@ class OutputPane(Widget):
             self._status = "ok"
         self._update_header()
 
+    def on_descendant_focus(self) -> None:
+        # A class, not `:focus-within` in the CSS: the header is not the focused widget's
+        # ancestor, and Textual did not restyle it when the pane's focus-within changed.
+        self.query_one("#output-header").add_class("-focused")
+
+    def on_descendant_blur(self) -> None:
+        self.query_one("#output-header").remove_class("-focused")
+
     def _update_header(self) -> None:
+        """Most telling first — the model, how the run went, the view — so a narrow pane cuts
+        the run id and the mode at its end, never the status or the view."""
+        view = Content.assemble(("view: ", "dim"), (self._view, "bold"), (" (^n)", "dim"))
         if self._run_id is None and self._status == "idle":
-            header = Content.styled("No run yet", "dim")
+            header = Content.assemble(("No run yet: ctrl+r runs the prompt", "dim"), ("  ·  ", "dim"), view)
         else:
             header = Content.assemble(
                 (self._model_name, "bold"),
-                (f"  run {self._run_id}" if self._run_id else "", "dim"),
-                ("  " + ("stream" if self._stream else "no stream"), "dim"),
-                ("  · ", "dim"),
+                (" · ", "dim"),
                 (self._status, f"bold {_STATUS_STYLE.get(self._status, '')}"),
+                (" · ", "dim"),
+                view,
+                (" · " + ("stream" if self._stream else "non-stream"), "dim"),
+                (f" · run {self._run_id}" if self._run_id else "", "dim"),
             )
-        view = Content.assemble(("   view: ", "dim"), (self._view, "bold"), (" (^n)", "dim"))
-        self.query_one("#output-header", Static).update(header + view)
+        self.query_one("#output-header", Static).update(header)
 
 
 _STATUS_STYLE = {"ok": "green", "error": "red", "cancelled": "yellow", "streaming": "cyan"}

@@ -7,7 +7,7 @@ its title summarises what is set, so nothing hides behind the fold.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from textual import on
 from textual.app import ComposeResult
@@ -92,6 +92,10 @@ class PromptEditor(Vertical):
     def stream(self, value: bool) -> None:
         self._stream.value = value
 
+    @property
+    def prompt_text(self) -> str:
+        return self._prompt.text
+
     def build_request(self) -> ChatRequest:
         """The request as typed. Raises PromptError (and unfolds the params when that is
         where the problem is)."""
@@ -129,6 +133,28 @@ class PromptEditor(Vertical):
                 stream=request.stream,
             )
         )
+
+    def replace_request(self, request: ChatRequest, source: str, loaded: Callable[[], None]) -> None:
+        """Load `request` (from `source`, e.g. "run 1a2b…"), asking first when a prompt typed
+        here would be lost; `loaded` is called once it is in."""
+        typed = self.prompt_text
+        if not typed.strip() or typed == request.last_user_text:
+            self.load_request(request)
+            loaded()
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        flat = " ".join(typed.split())
+        shown = flat if len(flat) <= 60 else flat[:59] + "…"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.load_request(request)
+                loaded()
+
+        question = f"Replace the prompt being edited with the one of {source}?"
+        hint = f"Now in the editor: “{shown}” — it is not saved anywhere else."
+        self.app.push_screen(ConfirmScreen(question, hint, confirm_label="Replace"), answered)
 
     def save_draft(self) -> None:
         if self._draft_path:

@@ -1,0 +1,13 @@
+"""The summary's sort: readable names in the toast, and the arrow pointing the way it sorts."""
+
+from __future__ import annotations
+
+from tui.widgets.compare.summary import sort_arrow, sort_description
+
+
+def test_sort_toasts_name_the_column_as_shown_and_its_direction() -> None:
+    assert sort_description("ttft_ms") == "Sorted by TTFT ▲ (lowest first)"
+    assert sort_description("decode_tps") == "Sorted by speed ▼ (highest first)"
+    assert sort_description("label") == "Sorted by model ▲ (A to Z)"
+    assert sort_description(None) == "Sorted in column order"
+    assert sort_arrow("cost_usd") == "▲" and sort_arrow("decode_tps") == "▼"
