@@ -8,6 +8,7 @@ leading `~`, everywhere; the help screen explains it. A missing figure is `—`.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 MISSING = "—"
@@ -21,8 +22,11 @@ MIN_RATE_DECODE_MS = 100.0
 
 
 def _number(value: Any) -> float | None:
-    # bool is an int: a stray True must not read as "1 ms".
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    # bool is an int: a stray True must not read as "1 ms"; NaN and infinities (old or
+    # hostile rows) are not figures either.
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        return None
+    return float(value)
 
 
 def _mark(estimated: bool) -> str:

@@ -14,6 +14,7 @@ def test_durations_read_the_same_everywhere() -> None:
     assert fmt.duration(12_345.0) == "12.3 s"
     assert fmt.duration(247_000) == "4 m 07 s"
     assert fmt.duration(None) == fmt.duration("fast") == fmt.duration(True) == "—"
+    assert fmt.duration(float("nan")) == fmt.tokens(float("inf")) == fmt.cost(float("nan")) == "—"
 
 
 def test_costs_keep_sub_cent_digits_and_mark_estimates() -> None:
