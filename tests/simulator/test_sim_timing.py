@@ -23,7 +23,10 @@ from .helpers import add, collect_openai_stream, finished, user
 
 FIRST_TOKEN_MS = 120
 GAP_MS = 10
-SERVER_LATE_MS = 6  # server-recorded time vs the script (timer granularity is ~1 ms)
+# Server-recorded time vs the script: never early; late by up to this on a loaded 2-core
+# machine (a busy loop wakes late). What the client measures is compared with the
+# server's record, which is the truth, not with the script.
+SERVER_LATE_MS = 60
 CLIENT_VS_SERVER_MS = 10  # client-measured TTFT vs the server's record (request build + transit)
 ATTEMPTS = 3
 

@@ -28,10 +28,11 @@ def figures(app: OutputHost) -> str:
 async def test_live_figures_are_the_cores_and_live_ttft_is_the_final_ttft() -> None:
     """No widget clock: the live TTFT is the core's stamp, so it is the final TTFT exactly."""
     config = ModelConfig(name="sim", provider="simulator", model="demo-long")
-    handle = start_run(config, ChatRequest.from_prompt("go"), RunOptions(phases=True))
     app = OutputHost()
     async with app.run_test(size=(110, 40)) as pilot:
         sidebar = app.query_one(MetricsSidebar)
+        # Started once the app is up (its start-up can outlast the scripted first-token delay).
+        handle = start_run(config, ChatRequest.from_prompt("go"), RunOptions(phases=True))
         sidebar.begin_run(handle)
         assert "waiting" in figures(app)  # TTFT not known yet
         live_ttft = None
