@@ -50,6 +50,12 @@ async def end_runs_and_exit(app: App[int], signum: int) -> None:
     waits = [asyncio.ensure_future(_finished(worker)) for worker in workers]
     if waits:
         await asyncio.wait(waits, timeout=SAVE_WAIT_S)
+    # The runs themselves go on on the I/O thread (core.iothread): a cancelled worker only
+    # stopped drawing them. Cancel them and wait for their saves, so the reason below
+    # lands on rows already saved as cancelled.
+    from core.handle import settle
+
+    await asyncio.to_thread(settle, SAVE_WAIT_S)
     reason = REASONS.get(signal.Signals(signum), "terminated")
     if store is not None:
         for run_id in own:
