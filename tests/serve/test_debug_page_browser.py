@@ -81,7 +81,11 @@ def test_an_answer_streams_into_the_page_and_the_metrics_fill_in(browser: Browse
     assert partial["metrics"]["ttft"].endswith(" ms") and partial["metrics"]["total"].startswith("last chunk at ")
     assert partial["metrics"]["tokens"] == "—" and partial["metrics"]["run"] == "—"
 
-    done = read_when(browser, lambda page: page["status"].startswith(("Done", "Failed")), "the end of the run")
+    # The status turns "Done." on the final event; the stream's `[DONE]` line follows it.
+    done = read_when(
+        browser, lambda page: page["status"].startswith(("Done", "Failed")) and page["raw"].rstrip().endswith("[DONE]"),
+        "the end of the run and its [DONE] line",
+    )
     browser.screenshot(ARTIFACTS / "debug-page.png", tmp_path / "debug-page.png")
     sim.wait_finished(exchange)
     assert done["error"] is None and done["status"] == "Done."
