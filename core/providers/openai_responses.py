@@ -18,6 +18,7 @@ import orjson
 from core.events import DeltaEvent, ReasoningDelta, RefusalDelta, TextDelta, ToolCallDelta
 from core.providers import base
 from core.providers.base import Frame, ProviderError, SendLog, require_text
+from core.providers.bounds import before_deadline
 from core.providers.http import SdkExchange, map_sdk_error, sdk_client
 from core.providers.openai_responses_request import build_body
 from core.providers.payload_errors import payload_error
@@ -321,7 +322,7 @@ class OpenAIResponsesAdapter:
                 extra_body={k: v for k, v in body.items() if k not in known},
             )
             try:
-                response = await manager.__aenter__()
+                response = await before_deadline(manager.__aenter__(), send_log)
             except Exception as exc:
                 raise map_sdk_error(exc, self.endpoint(config), send_log=send_log) from exc
             try:
