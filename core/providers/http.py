@@ -175,12 +175,17 @@ class SdkExchange:
             return
         # Kept as a frame without data (so no decoder reads it), then said plainly.
         yield Frame(at=clock(), raw=text, event=None, data="")
-        expected = "an event stream" if self._stream else "JSON"
-        first_line = next((line.strip() for line in text.splitlines() if line.strip()), "an empty body")
-        raise ProviderError(
-            f"the server answered with {self._content_type or 'no content type'}, not {expected}: {first_line[:200]}",
-            base.MALFORMED,
-        )
+        raise not_what_was_asked(self._content_type, text, "an event stream" if self._stream else "JSON")
+
+
+def not_what_was_asked(content_type: str, body: str, expected: str) -> ProviderError:
+    """A body that is not the format asked for (a proxy's or a login portal's page),
+    named by its label and its first line so the user sees who answered."""
+    first_line = next((line.strip() for line in body.splitlines() if line.strip()), "an empty body")
+    return ProviderError(
+        f"the server answered with {content_type or 'no content type'}, not {expected}: {first_line[:200]}",
+        base.MALFORMED,
+    )
 
 
 def _read_timeout_of(http_response: Any) -> float | None:

@@ -20,7 +20,14 @@ from core.metrics import clock
 from core.providers import base
 from core.providers.base import Frame, ProviderError, SendLog, limits_of, require_text
 from core.providers.bounds import before_deadline, read_capped, until_deadline
-from core.providers.http import load_sdk, map_sdk_error, map_transport_error, status_error, timed_http_client
+from core.providers.http import (
+    load_sdk,
+    map_sdk_error,
+    map_transport_error,
+    not_what_was_asked,
+    status_error,
+    timed_http_client,
+)
 from core.providers.ndjson import iter_ndjson
 from core.providers.ollama_request import build_body, max_retries
 from core.redact import scrubber
@@ -146,6 +153,7 @@ class NdjsonExchange:
         self._stream = stream
         self.status_code: int = response.status_code
         self.request_id: str | None = response.headers.get("x-request-id")
+        self._content_type: str = response.headers.get("content-type", "")
         self.send_log = send_log
         self.retries = send_log.retries
         self._read_timeout = read_timeout
@@ -158,6 +166,11 @@ class NdjsonExchange:
             chunks = until_deadline(chunks, self.send_log.deadline_at)
         scrub = self._scrub
         try:
+            if "html" in self._content_type.lower():  # a proxy's or a portal's page, not Ollama
+                page = (await read_capped(chunks, limits.max_response_bytes)).decode("utf-8", errors="replace")
+                page = scrub(page) if scrub else page
+                yield Frame(at=clock(), raw=page, event=None, data="")  # kept for the wire view
+                raise not_what_was_asked(self._content_type, page, "an NDJSON stream" if self._stream else "JSON")
             if self._stream:
                 async for frame in iter_ndjson(chunks, limits):
                     if scrub and scrub(frame.raw) is not frame.raw:  # a key in it: rare
