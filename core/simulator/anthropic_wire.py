@@ -143,11 +143,15 @@ class AnthropicWire:
         # message_delta's usage is cumulative and overrides message_start's.
         delta = {
             "type": "message_delta",
-            "delta": {"stop_reason": STOP_REASONS[plan.finish_reason], "stop_sequence": None},
+            "delta": {"stop_reason": self._stop_reason(), "stop_sequence": None},
             "usage": usage_object(plan.usage, plan.usage.completion_tokens),
         }
         yield _event(b"message_delta", delta), META
         yield b'event: message_stop\ndata: {"type":"message_stop"}\n\n', META
+
+    def _stop_reason(self) -> str:
+        # Claude says it declined through the stop reason; the text is sent as text.
+        return "refusal" if self.plan.refusal else STOP_REASONS[self.plan.finish_reason]
 
     def malformed_frame(self) -> bytes:
         return (
@@ -174,7 +178,7 @@ class AnthropicWire:
                 "role": "assistant",
                 "model": self.model,
                 "content": content,
-                "stop_reason": STOP_REASONS[plan.finish_reason],
+                "stop_reason": self._stop_reason(),
                 "stop_sequence": None,
                 "usage": usage_object(plan.usage, plan.usage.completion_tokens),
             }

@@ -106,10 +106,11 @@ class OpenAIWire:
         # The real API opens with the role and an empty content string; it carries no content.
         yield self._chunk({"role": "assistant", "content": ""}), META
         calls = plan.tool_calls
+        text_key = b'{"refusal":' if plan.refusal else b'{"content":'
         for step in plan.steps:
             kind = step.kind
             if kind == TEXT:
-                yield prefix + b'{"content":' + dumps(step.text) + b"}" + suffix, CONTENT
+                yield prefix + text_key + dumps(step.text) + b"}" + suffix, CONTENT
             elif kind == REASONING:
                 yield prefix + b'{"reasoning_content":' + dumps(step.text) + b"}" + suffix, CONTENT
             elif kind == TOOL_START:
@@ -143,6 +144,8 @@ class OpenAIWire:
     def nonstream_body(self) -> bytes:
         plan = self.plan
         message: dict[str, Any] = {"role": "assistant", "content": plan.text or None, "refusal": None}
+        if plan.refusal:
+            message["content"], message["refusal"] = None, plan.text
         if plan.reasoning:
             message["reasoning_content"] = plan.reasoning
         if plan.tool_calls:

@@ -109,8 +109,14 @@ class ResponsesWire:
         parts = [{"type": "summary_text", "text": summary}] if summary else []
         return {"id": self._ids["reasoning"], "type": "reasoning", "summary": parts}
 
+    def _text_part(self, text: str) -> dict[str, Any]:
+        """The message's content part: the answer, or the model declining."""
+        if self.plan.refusal:
+            return {"type": "refusal", "refusal": text}
+        return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+
     def _message_item(self, text: str | None, status: str) -> dict[str, Any]:
-        content = [] if text is None else [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}]
+        content = [] if text is None else [self._text_part(text)]
         return {"id": self._ids["message"], "type": "message", "status": status, "role": "assistant", "content": content}
 
     def _call_item(self, index: int, arguments: str, status: str) -> dict[str, Any]:
@@ -149,7 +155,10 @@ class ResponsesWire:
                     continue
                 yield opened, META
                 yield from self._open_part(kind, output_index)
-            if kind == TEXT:
+            if kind == TEXT and plan.refusal:
+                fields = {"item_id": self._ids["message"], "output_index": output_index, "content_index": 0}
+                yield self._event("response.refusal.delta", {**fields, "delta": step.text}), CONTENT
+            elif kind == TEXT:
                 fields = {"item_id": self._ids["message"], "output_index": output_index, "content_index": 0}
                 yield self._event("response.output_text.delta", {**fields, "delta": step.text, "logprobs": []}), CONTENT
             elif kind == REASONING:
@@ -180,8 +189,7 @@ class ResponsesWire:
             yield self._event("response.reasoning_summary_part.added", {**fields, "part": {"type": "summary_text", "text": ""}}), META
         elif kind == TEXT:
             fields = {"item_id": self._ids["message"], "output_index": output_index, "content_index": 0}
-            part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
-            yield self._event("response.content_part.added", {**fields, "part": part}), META
+            yield self._event("response.content_part.added", {**fields, "part": self._text_part("")}), META
 
     def _close(self, kind: int, output_index: int, tool_index: int) -> Iterator[Frame]:
         plan = self.plan
@@ -193,9 +201,11 @@ class ResponsesWire:
             item = self._reasoning_item(plan.reasoning)
         elif kind == TEXT:
             fields = {"item_id": self._ids["message"], "output_index": output_index, "content_index": 0}
-            yield self._event("response.output_text.done", {**fields, "text": plan.text, "logprobs": []}), META
-            part = {"type": "output_text", "text": plan.text, "annotations": [], "logprobs": []}
-            yield self._event("response.content_part.done", {**fields, "part": part}), META
+            if plan.refusal:
+                yield self._event("response.refusal.done", {**fields, "refusal": plan.text}), META
+            else:
+                yield self._event("response.output_text.done", {**fields, "text": plan.text, "logprobs": []}), META
+            yield self._event("response.content_part.done", {**fields, "part": self._text_part(plan.text)}), META
             item = self._message_item(plan.text, "completed")
         elif kind == TOOL_START:
             arguments = plan.tool_calls[tool_index].arguments

@@ -85,6 +85,8 @@ class Scenario:
     description: str = ""
     text: str = ""
     reasoning: str = ""
+    # The model declines: `text` is then a refusal, sent as each protocol sends one.
+    refusal: bool = False
     echo: bool = False
     tool_calls: list[ToolCallScript] = field(default_factory=list)
     chunking: Chunking = field(default_factory=Chunking)
@@ -226,7 +228,7 @@ def _parse_fault(where: str, raw: Any) -> Fault:
 
 
 SCENARIO_KEYS = (
-    "name", "api", "description", "text", "reasoning", "echo", "generate", "tool_calls",
+    "name", "api", "description", "text", "refusal", "reasoning", "echo", "generate", "tool_calls",
     "chunking", "timing", "usage", "finish_reason", "nonstream_text", "after_tool_results", "fault",
 )  # fmt: skip
 
@@ -244,10 +246,14 @@ def scenario_from_dict(data: Mapping[str, Any], *, source: Path | None = None, d
     scenario.description = _str(f"{where}.description", data.get("description", ""))
     scenario.reasoning = _str(f"{where}.reasoning", data.get("reasoning") or "")
     scenario.echo = bool(data.get("echo", False))
-    sources_of_text = [key for key in ("text", "echo", "generate") if data.get(key)]
+    sources_of_text = [key for key in ("text", "refusal", "echo", "generate") if data.get(key)]
     if len(sources_of_text) > 1:
-        raise ScenarioError(f"{where}: use only one of text, echo, generate (got {', '.join(sources_of_text)})")
+        raise ScenarioError(f"{where}: use only one of text, refusal, echo, generate (got {', '.join(sources_of_text)})")
     scenario.text = _str(f"{where}.text", data.get("text") or "")
+    if data.get("refusal"):
+        if data.get("tool_calls"):
+            raise ScenarioError(f"{where}: a refusal calls no tools (drop tool_calls or refusal)")
+        scenario.text, scenario.refusal = _str(f"{where}.refusal", data["refusal"]), True
     if data.get("generate"):
         gen = _mapping(f"{where}.generate", data["generate"])
         _check_keys(f"{where}.generate", gen, ("kind", "tokens", "seed"))

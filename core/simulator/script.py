@@ -65,6 +65,7 @@ class Plan:
     steps: list[Step]
     finish_reason: str  # OpenAI's word: stop | length | tool_calls | content_filter
     usage: ResolvedUsage
+    refusal: bool = False  # `text` is the model declining (see Scenario.refusal)
 
 
 def cut_fixed(text: str, size: int) -> list[str]:
@@ -183,7 +184,8 @@ def build_plan(scenario: Scenario, body: Mapping[str, Any], *, streamed: bool, t
 
     arguments_chars = sum(len(call.arguments) for call in tool_calls)
     usage = resolve_usage(scenario, body, reasoning, text, arguments_chars)
-    return cut_to_max_tokens(Plan(reasoning, text, tool_calls, steps, scenario.resolved_finish_reason, usage), body)
+    plan = Plan(reasoning, text, tool_calls, steps, scenario.resolved_finish_reason, usage, scenario.refusal)
+    return cut_to_max_tokens(plan, body)
 
 
 def content_gaps(timing: Timing) -> Iterator[float]:
@@ -250,4 +252,4 @@ def cut_to_max_tokens(plan: Plan, body: Mapping[str, Any]) -> Plan:
     usage = ResolvedUsage(
         plan.usage.prompt_tokens, budget, min(plan.usage.reasoning_tokens, budget), plan.usage.cached_tokens
     )
-    return Plan(reasoning, text, calls, kept, "length", usage)
+    return Plan(reasoning, text, calls, kept, "length", usage, plan.refusal)
