@@ -100,3 +100,14 @@ async def test_a_frame_still_growing_past_the_cap_stops_the_read(cap):
     said = "1000 bytes" if cap == 1000 else "2 MB"
     assert caught.value.error_type == "too_large"
     assert caught.value.message == f"one frame passed {said} (max_frame_bytes): stopped reading; what arrived before is kept"
+
+
+async def test_a_cut_last_frame_past_the_frame_count_is_refused_too():
+    # The stream was cut after frame 3's bytes (no blank line): it still counts.
+    seen, error = await read_all([b"data: 1\n\ndata: 2\n\ndata: 3"], Limits(max_frames=2))
+    assert seen == ["1", "2"]
+    assert error is not None and error.message == (
+        "the number of frames passed 2 (max_frames): stopped reading; what arrived before is kept"
+    )
+    seen, error = await read_all([b"data: 1\n\ndata: 2"], Limits(max_frames=2))
+    assert (seen, error) == (["1", "2"], None)

@@ -40,3 +40,27 @@ async def test_an_lf_after_a_split_crlf_is_dropped_once_only():
     # The CR ended read 1; read 2's LF is its other half. Read 3's LF is a blank line.
     out = await frames_with_reads_pulled([b"data: 1\r", b"\n", b"\ndata: 2\n\n"])
     assert out == [("1", 3), ("2", 3)]
+
+
+async def test_a_cut_streams_last_frame_is_stamped_after_the_frames_before_it():
+    async def chunks():
+        yield b"data: 1\n\n"
+        yield b"data: cut"
+
+    stamps = [frame.at async for frame in iter_sse(chunks())]
+    assert len(stamps) == 2 and isinstance(stamps[1], float) and stamps[1] >= stamps[0]
+
+
+async def test_every_kind_of_frame_carries_its_reads_stamp():
+    # Anthropic's frames have an `event:` line, keep-alives are comments: the wire view's
+    # timeline needs each one's arrival time, not only the plain `data:` frames'.
+    async def chunks():
+        yield b"data: 1\n\n"
+        yield b"event: ping\ndata: {}\n\n: keep-alive\n\ndata: a\ndata: b\n\n"
+        yield b"data: 2\n\n"
+
+    frames = [frame async for frame in iter_sse(chunks())]
+    assert [f.event for f in frames] == [None, "ping", "comment", None, None]
+    first, *middle, last = (f.at for f in frames)
+    assert all(isinstance(at, float) and first <= at <= last for at in middle)
+    assert len(set(middle)) == 1  # one read, one stamp
