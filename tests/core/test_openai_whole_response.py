@@ -37,12 +37,14 @@ def test_a_response_without_choices_says_so(body):
         ({"content": "ok", "refusal": ["no"]}, "refusal is list, not a string"),
         ({"content": None, "tool_calls": [{"id": "c", "function": {"name": "f", "arguments": {"a": 1}}}]},
          "tool call arguments is dict, not a string"),
+        ({"content": "ok"}, "finish_reason is int, not a string"),
     ],
 )
 def test_a_field_of_the_wrong_type_is_a_malformed_chunk_naming_it(message, said):
     decoder = OpenAIChatDecoder(stream=False)
+    finish_reason = 1 if "finish_reason" in said else "stop"
     with pytest.raises(ProviderError) as caught:
-        decoder.feed(body_frame(completion(message)))
+        decoder.feed(body_frame(completion(message, finish_reason)))
     assert caught.value.error_type == "malformed_chunk"
     assert caught.value.message.startswith(f"malformed chunk ({said}): ")
 
@@ -56,3 +58,11 @@ def test_a_whole_completion_answering_a_stream_request_is_whole_even_without_fin
     decoder.finish()  # not a stream_cut
     final = decoder.response.snapshot()
     assert (final["content"], final["id"], final["model"]) == ("All of it.", "chatcmpl-1", "m")
+
+
+def test_a_tool_call_without_arguments_has_empty_raw_arguments():
+    decoder = OpenAIChatDecoder(stream=False)
+    decoder.feed(body_frame(completion({"content": None, "tool_calls": [{"id": "c1", "type": "function",
+                                                                         "function": {"name": "now"}}]}, "tool_calls")))  # fmt: skip
+    [call] = decoder.response.snapshot()["tool_calls"]
+    assert (call["id"], call["name"], call["arguments_raw"]) == ("c1", "now", "")
