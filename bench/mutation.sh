@@ -3,60 +3,113 @@
 #
 #   bench/mutation.sh                         every configured module, the whole fast lane
 #   bench/mutation.sh core/metrics.py tests/core/test_metrics.py
-#                                             one module, only the tests named after it
+#                                             one module, only the tests named (any pytest
+#                                             args: --deselect a wall-clock-bound test)
+#   bench/mutation.sh --recheck core/metrics.py tests/core/test_new.py
+#                                             after writing tests: copy the tests into that
+#                                             module's scratch copy and re-run its survivors only
 #
-# It works in a scratch copy (.mutation/, git-ignored) so the worktree never holds
-# mutants/, and narrows [tool.mutmut] there when a module is given: on a loaded 2-core
-# machine the whole fast lane per mutant is too slow for one module at a time.
-# Prints "killed/total (score %)" per module; survivors are listed by
-# `cd .mutation && ../.venv/bin/mutmut results` and shown by `mutmut show NAME`.
+# It works in a scratch copy per module (.mutation/<module>/, git-ignored) so the worktree
+# never holds mutants/ and one module's verdicts survive the next module's run. The test
+# selection is narrowed there: on a loaded 2-core machine the whole fast lane per mutant
+# is too slow. mutmut itself runs, per mutant, only the selected tests that call the
+# mutated function, fastest first, stopping at the first failure.
+# Prints "killed/total (score %)" per module, then each survivor and its diff line.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-work=${MUTATION_DIR:-$root/.mutation}
 py=${PYTHON:-$root/.venv/bin/python}
+mutmut="$(dirname "$py")/mutmut"
+recheck=0
+if [ "${1:-}" = "--recheck" ]; then recheck=1; shift; fi
 module=${1:-}
 [ $# -gt 0 ] && shift
 tests=("$@")
+slug=${module:-all}
+slug=${slug//\//_}
+work=${MUTATION_DIR:-$root/.mutation/${slug%.py}}
 
-mkdir -p "$work"
-rm -rf "$work/mutants"
-for part in core tui tests pyproject.toml; do
-  rm -rf "${work:?}/$part"
-  cp -r "$root/$part" "$work/$part"
-done
-find "$work" -name __pycache__ -prune -exec rm -rf {} +
-
-"$py" - "$work/pyproject.toml" "$module" "${tests[@]}" <<'PY'
+select_tests() {  # $1: pyproject.toml; $2: "replace" or "add"; then the module and the tests
+"$py" - "$@" <<'PY'
 import json, re, sys
-path, module, tests = sys.argv[1], sys.argv[2], sys.argv[3:]
+path, mode, module, tests = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 text = open(path, encoding="utf-8").read()
 if module:
     text = re.sub(r"^only_mutate = .*$", "only_mutate = " + json.dumps([module]), text, flags=re.M)
 if tests:
-    text = re.sub(r"^pytest_add_cli_args_test_selection = .*$",
-                  "pytest_add_cli_args_test_selection = " + json.dumps(tests), text, flags=re.M)
+    line = re.search(r"^pytest_add_cli_args_test_selection = (.*)$", text, flags=re.M)
+    chosen = tests if mode == "replace" else json.loads(line.group(1)) + tests
+    text = text.replace(line.group(0), "pytest_add_cli_args_test_selection = " + json.dumps(chosen))
 open(path, "w", encoding="utf-8").write(text)
 PY
+}
 
-cd "$work"
-"$(dirname "$py")/mutmut" run --max-children "${MUTMUT_CHILDREN:-2}" > mutmut-run.log 2>&1 || {
-  echo "mutmut run failed; see $work/mutmut-run.log" >&2; tail -n 20 mutmut-run.log >&2; exit 1; }
-
-# Each mutated file's verdicts sit in mutants/<path>.meta as {"exit_code_by_key": {name: code}};
-# mutmut counts exit code 1 or 3 as killed, and a timeout (36, ±24, 152, 255) as killed too
-# (the mutant made the tests hang, which fails them under pytest-timeout in a real run).
-"$py" - <<'PY'
-import json, pathlib
+verdicts() {  # $1: "names" prints the survivors' names only
+"$py" - "$1" <<'PY'
+import json, pathlib, sys
 KILLED = {1, 3}
+# mutmut counts a timeout (36, ±24, 152, 255) as killed too: the mutant made the tests
+# hang, which pytest-timeout fails in a real run.
 TIMEOUT = {36, 24, -24, 152, 255}
 for meta in sorted(pathlib.Path("mutants").rglob("*.py.meta")):
     codes = json.loads(meta.read_text())["exit_code_by_key"]
     if not codes:
         continue
+    survivors = [name for name, code in codes.items() if code == 0]
+    if sys.argv[1] == "names":
+        print("\n".join(survivors))
+        continue
     killed = sum(1 for c in codes.values() if c in KILLED or c in TIMEOUT)
-    survived = sum(1 for c in codes.values() if c == 0)
-    other = len(codes) - killed - survived
+    other = len(codes) - killed - len(survivors)
     module = str(meta.relative_to("mutants"))[: -len(".meta")]
     print(f"{module:45} {killed:4}/{len(codes):<4} killed ({100 * killed / len(codes):5.1f} %)"
-          f"  {survived} survived, {other} no tests/not checked")
+          f"  {len(survivors)} survived, {other} no tests/not checked")
 PY
+}
+
+if [ "$recheck" = 1 ]; then
+  [ -d "$work/mutants" ] || { echo "no earlier run in $work: run without --recheck first" >&2; exit 1; }
+  for test in "${tests[@]}"; do
+    case $test in -*) continue ;; esac
+    mkdir -p "$work/$(dirname "$test")"
+    cp "$root/$test" "$work/$test"
+  done
+  select_tests "$work/pyproject.toml" add "$module" "${tests[@]}"
+  cd "$work"
+  mapfile -t survivors < <(verdicts names)
+  # A changed test selection makes mutmut forget every verdict; new tests cannot revive a
+  # killed mutant, so the earlier verdicts are put back for the mutants not re-run.
+  find mutants -name '*.py.meta' -exec cp {} {}.before \;
+  if [ ${#survivors[@]} -gt 0 ]; then
+    "$mutmut" run --max-children "${MUTMUT_CHILDREN:-2}" "${survivors[@]}" > mutmut-recheck.log 2>&1 || {
+      echo "mutmut run failed; see $work/mutmut-recheck.log" >&2; exit 1; }
+  fi
+  "$py" - <<'PY'
+import json, pathlib
+for before in pathlib.Path("mutants").rglob("*.py.meta.before"):
+    meta = before.with_suffix("")
+    now = json.loads(meta.read_text())
+    for name, code in json.loads(before.read_text())["exit_code_by_key"].items():
+        if now["exit_code_by_key"].get(name) is None:
+            now["exit_code_by_key"][name] = code
+    meta.write_text(json.dumps(now))
+    before.unlink()
+PY
+else
+  mkdir -p "$work"
+  rm -rf "$work/mutants"
+  for part in core tui tests pyproject.toml; do
+    rm -rf "${work:?}/$part"
+    cp -r "$root/$part" "$work/$part"
+  done
+  find "$work" -name __pycache__ -prune -exec rm -rf {} +
+  select_tests "$work/pyproject.toml" replace "$module" "${tests[@]}"
+  cd "$work"
+  "$mutmut" run --max-children "${MUTMUT_CHILDREN:-2}" > mutmut-run.log 2>&1 || {
+    echo "mutmut run failed; see $work/mutmut-run.log" >&2; tail -n 20 mutmut-run.log >&2; exit 1; }
+fi
+
+verdicts score
+for name in $(verdicts names); do
+  echo "  survived: $name"
+  "$mutmut" show "$name" 2>/dev/null | grep -E '^[-+][^-+]' | sed 's/^/      /'
+done
