@@ -89,7 +89,9 @@ async def test_ttft_matches_the_servers_clock_and_the_scripted_delay(simulator):
         head_to_content_ms = (exchange.first_content_at - exchange.head_written_at) * 1000.0
         excess_ms.append(abs(metrics["ttft_ms"] - metrics["ttfb_ms"] - head_to_content_ms))
 
-        assert 80.0 <= truth_ms <= metrics["ttft_ms"] < 80.0 + 25.0
+        # Never early; how late the simulator itself is depends on the machine's load,
+        # so only the stamps' agreement with its record (excess_ms) is bounded.
+        assert 80.0 <= truth_ms <= metrics["ttft_ms"]
         assert metrics["ttfb_ms"] < metrics["ttft_ms"]
         assert metrics["chunks"] == exchange.content_frames == 10
         server_gaps = [(b - a) * 1000.0 for a, b in zip(exchange.content_times, exchange.content_times[1:])]
