@@ -180,9 +180,24 @@ def phase_dict(event: Phase) -> dict[str, Any]:
 # json.dumps' default separators keep the lines byte-compatible with the original API;
 # one encoder, built once, because this runs for every chunk.
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
+# The JSON string literal of a str, exactly as _ENCODER writes it (the C encoder's).
+_quote = json.encoder.encode_basestring
+
+# The per-chunk events, formatted directly: the same bytes as _ENCODER's, in a fifth of
+# the time (no dict, no generic encoder walk). tests/core/test_events_json.py holds them equal.
+_SIMPLE_DELTAS = {
+    TextDelta: ('{"content": ', "content"),
+    ReasoningDelta: ('{"reasoning": ', "reasoning"),
+    RefusalDelta: ('{"refusal": ', "refusal"),
+}
 
 
 def to_json_line(event: Event) -> str | None:
+    simple = _SIMPLE_DELTAS.get(type(event))
+    if simple is not None:
+        text = getattr(event, simple[1])
+        if type(text) is str:  # decoders check it; anything else takes the general path
+            return simple[0] + _quote(text) + ', "done": false}'
     payload = to_wire_dict(event)
     if payload is None:
         return None

@@ -4,7 +4,7 @@ Plain output: the answer's text goes to stdout as it arrives (so it pipes cleanl
 reasoning goes to stderr in a block headed `[reasoning]` (dimmed on a terminal);
 complete tool calls are printed to stdout after the text; a one-line metrics
 summary (or the one-line error) ends on stderr. `--json` prints the event
-protocol instead, one object per line, flushed per event. Every run is saved.
+protocol instead, one object per line, flushed as the events arrive. Every run is saved.
 
 Exit codes: 0 success, 1 the run failed (saved, with its partial output) or could
 not be saved (kept in the data dir's unsaved/ folder, saved at the next start),
@@ -21,7 +21,7 @@ import json
 import math
 import os
 import sys
-from typing import Any, Callable, Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 from core.events import (
     Event, Failed, Finished, Phase, ReasoningDelta, RefusalDelta, RunStarted, TextDelta, WireFrame, to_json_line,
@@ -102,18 +102,20 @@ def handle(args: argparse.Namespace) -> int:
     return EXIT_OK if sink.succeeded else EXIT_FAILED
 
 
-async def _drive(
-    config: Any, request: Any, options: Any, sink: Callable[[Event], None], termination: Termination
-) -> None:
-    from core.runner import run
+async def _drive(config: Any, request: Any, options: Any, sink: _Sink, termination: Termination) -> None:
+    from core.runner import start_run
 
     with cancel_on_signals(termination):
-        events = run(config, request, options)
+        handle = start_run(config, request, options)
         try:
-            async for event in events:
-                sink(event)
+            # Everything that arrived while the last batch was written, in one go: a
+            # flat-out stream is written in a few large writes, a paced one line by line.
+            async for batch in handle.batches():
+                sink.take(batch)
         finally:
-            await events.aclose()
+            if not handle.finished:  # Ctrl-C, a signal: the run is saved as cancelled
+                handle.cancel()
+            await handle.wait()
 
 
 # building the request: every check happens here, before anything is saved --------
@@ -209,13 +211,16 @@ class _Sink(Protocol):
     succeeded: bool
     unsaved: dict[str, str]  # the store's: run id -> why its save failed
 
-    def __call__(self, event: Event) -> None: ...
+    def take(self, events: list[Event]) -> None: ...
 
     def cancelled(self, store: Any) -> None: ...
 
 
 class JsonSink:
-    """One protocol object per line, flushed per event: the hot path, so nothing else."""
+    """One protocol object per line; each batch of events written and flushed at once,
+    so a reader sees every line as soon as the consumer has it. The hot path: per-line
+    flushes cost a system call each and handed the interpreter lock to the I/O thread
+    and back every time (~40% of a 20,000-chunk run's wall time)."""
 
     def __init__(self, out: TextIO) -> None:
         self._out = out
@@ -223,18 +228,23 @@ class JsonSink:
         self.succeeded = False
         self.unsaved: dict[str, str] = {}
 
-    def __call__(self, event: Event) -> None:
-        kind = type(event)
-        if kind is Finished or kind is Failed:
-            event = with_save_outcome(event, self.unsaved)
-            self.succeeded = type(event) is Finished
-        line = to_json_line(event)
-        if line is None:  # RunStarted: outside the protocol
-            if kind is RunStarted:
-                self.run_id = event.run_id
+    def take(self, events: list[Event]) -> None:
+        lines = []
+        for event in events:
+            kind = type(event)
+            if kind is Finished or kind is Failed:
+                event = with_save_outcome(event, self.unsaved)  # type: ignore[arg-type]
+                self.succeeded = type(event) is Finished
+            line = to_json_line(event)
+            if line is not None:
+                lines.append(line)
+            elif kind is RunStarted:  # outside the protocol
+                self.run_id = event.run_id  # type: ignore[union-attr]
+        if not lines:
             return
+        lines.append("")  # the last line's newline
         try:
-            self._out.write(line + "\n")
+            self._out.write("\n".join(lines))
             self._out.flush()
         except BrokenPipeError:
             # The reader went away (`| head`): let the run end and be saved anyway.
@@ -268,6 +278,10 @@ class PlainSink:
         self._refused = False
         self._out_needs_newline = False
         self.unsaved: dict[str, str] = {}
+
+    def take(self, events: list[Event]) -> None:
+        for event in events:
+            self(event)
 
     def __call__(self, event: Event) -> None:
         if type(event) is Finished or type(event) is Failed:
