@@ -7,7 +7,13 @@ Starts `llmwb simulate --port 0` as its own process, then times, alternately:
              with a temporary LLMWB_HOME (the run is saved, frames included).
 Prints the median wall time of each, the ratio llmwb/sdk (target <= 0.3; issue 9),
 checks the last run was saved with all its chunks, and times `llmwb models list`
-(target <= 0.25 s), in the same run.
+(target <= 0.25 s) and `python -c pass` (the interpreter's own start, for scale), in
+the same run.
+
+The children run in a user's usual environment: PYTHONDONTWRITEBYTECODE and
+PYTHONUNBUFFERED are dropped if the calling shell sets them (with the first, llmwb's
+own modules, installed editable, would be compiled from source on every start, which
+no installed copy does; with the second, every write to a pipe is a system call).
 
     .venv/bin/python bench/core_overhead.py [--runs 5] [--scenario bench-20k]
 """
@@ -85,6 +91,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="llmwb-bench-") as home:
         env = {**os.environ, "LLMWB_HOME": home}
+        for setting in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"):
+            env.pop(setting, None)
         simulator, root = start_simulator(env)
         try:
             sdk_script = Path(home) / "sdk_loop.py"
@@ -96,12 +104,15 @@ def main() -> None:
             )  # fmt: skip
             sdk_argv = [sys.executable, str(sdk_script), f"{root}/v1", args.scenario]
             llmwb_argv = [LLMWB, "run", "--model", "bench", "--prompt", "x", "--json"]
-            timed(sdk_argv, env), timed(llmwb_argv, env)  # warm-up: page cache, .pyc
-            sdk_times, llmwb_times, list_times = [], [], []
+            list_argv, bare_argv = [LLMWB, "models", "list"], [sys.executable, "-c", "pass"]
+            for argv in (sdk_argv, llmwb_argv, list_argv):  # warm-up: page cache, .pyc
+                timed(argv, env)
+            sdk_times, llmwb_times, list_times, bare_times = [], [], [], []
             for _ in range(args.runs):
                 sdk_times.append(timed(sdk_argv, env))
                 llmwb_times.append(timed(llmwb_argv, env))
-                list_times.append(timed([LLMWB, "models", "list"], env))
+                list_times.append(timed(list_argv, env))
+                bare_times.append(timed(bare_argv, env))
             listed = subprocess.run(
                 [LLMWB, "history", "list", "--json", "--limit", "1"], env=env, capture_output=True, text=True, check=True
             )
@@ -126,8 +137,12 @@ def main() -> None:
     print(f"  ratio llmwb / sdk: wall {ratio:.2f}, cpu {core_cpu / sdk_cpu:.2f}"
           f"  (target <= {RATIO_TARGET:.2f} wall: {'met' if ratio <= RATIO_TARGET else 'MISSED'})")
     list_wall = statistics.median(t[0] for t in list_times)
+    bare_wall = statistics.median(t[0] for t in bare_times)
     print(f"  llmwb models list: {list_wall:.3f} s wall median, {statistics.median(t[1] for t in list_times):.3f} s cpu"
           f"  (target <= {LIST_TARGET_S} s: {'met' if list_wall <= LIST_TARGET_S else 'MISSED'})")
+    print(f"  python -c pass:    {bare_wall:.3f} s wall median, {statistics.median(t[1] for t in bare_times):.3f} s cpu"
+          f"  (models list = {list_wall / bare_wall:.1f}x the bare interpreter's start)")
+    print(f"  load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     metrics = saved["metrics"]
     print(
         f"  last run saved: id {saved['id']}, status {saved['status']}, {metrics['chunks']} chunks, "

@@ -192,9 +192,9 @@ def settle_gc() -> None:
 def _warm_up_sdks() -> None:
     """Import the provider SDKs (~1 s each) in the background, so the first run neither
     waits for them nor counts their import in its timings."""
-    import openai  # noqa: F401  (first: most configs speak its protocol)
+    from core.providers.http import import_sdks
 
-    import anthropic  # noqa: F401
+    import_sdks("openai", "anthropic")  # openai first: most configs speak its protocol
 
 
 def create_app(data_dir: Path | None = None) -> LlmwbApp:

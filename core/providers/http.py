@@ -43,12 +43,25 @@ def _tls_context() -> Any:
 _TRANSPORT_MODULES = ("anyio._backends._asyncio",)
 
 
+# The SDKs import their optional aiohttp transport whenever aiohttp is installed (it is:
+# textual-serve needs it) — ~0.1 s of every run's start, for a transport llmwb never
+# uses. Marked absent, each SDK takes the path it has for "aiohttp not installed".
+_UNUSED_SDK_MODULES = ("openai._vendor.httpx_aiohttp", "anthropic._vendor.httpx_aiohttp")
+
+
 def _import_all(names: tuple[str, ...]) -> None:
+    for unused in _UNUSED_SDK_MODULES:
+        sys.modules.setdefault(unused, None)  # type: ignore[arg-type]
     for name in names:
         try:
             importlib.import_module(name)
         except ImportError:
             pass
+
+
+def import_sdks(*names: str) -> None:
+    """Import provider SDKs now, as `load_sdk` would (the app warms them up)."""
+    _import_all(names)
 
 
 async def load_sdk(module_name: str, *also: str) -> Any:

@@ -104,6 +104,10 @@ class Store:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    def close(self) -> None:
+        """Close the pooled connections (the last one to close folds the WAL into the file)."""
+        self.engine.dispose()
+
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
 

@@ -12,6 +12,14 @@ from tui import format as fmt
 from tui.cli import CommandFailed, UsageError
 
 
+_opened: list[Any] = []  # stores opened by this process's command, closed by close_stores()
+
+
+def close_stores() -> None:
+    while _opened:
+        _opened.pop().close()
+
+
 def open_store():  # type: ignore[no-untyped-def]  (-> core.store.Store; imported lazily)
     """The store under LLMWB_HOME (or the user data dir), seeded on first start,
     with every config's key variable registered for log redaction."""
@@ -37,6 +45,7 @@ def open_store():  # type: ignore[no-untyped-def]  (-> core.store.Store; importe
     except (SQLAlchemyError, OSError) as error:  # unreadable, disk full, locked for too long
         reason = getattr(error, "orig", None) or error
         raise CommandFailed(f"cannot open the database {default_db_path()}: {reason}") from None
+    _opened.append(store)
     for notice in store.notices:
         print(f"llmwb: note: {notice}", file=sys.stderr)
     store.on_wait = lambda message: print(f"llmwb: {message}…", file=sys.stderr, flush=True)
