@@ -26,13 +26,16 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml  # export only: loading goes through core.safe_yaml
-
-from core.store.models import PROVIDER_KINDS, ModelConfig, ToolDefinition
-from core.safe_yaml import YamlRefused, load_yaml
+from core.store.kinds import PROVIDER_KINDS
 from core.validation import base_url_problem, env_name_problem, params_problem
+
+if TYPE_CHECKING:
+    from core.store.models import ModelConfig, ToolDefinition
+
+# YAML and the table classes (SQLAlchemy) are imported where a file is read or written
+# or a config built: `llmwb models list --json` needs only model_to_dict.
 
 MODEL_KEYS = ("name", "provider", "model", "base_url", "api_key_env", "params", "prices", "timeout")
 PRICE_KEYS = ("input", "cached_input", "output")
@@ -69,6 +72,8 @@ class ImportReport:
 # parsing ----------------------------------------------------------------------
 def parse_config(source: str, *, origin: str = "config") -> ConfigFile:
     """Validate YAML text; raises ConfigError naming `origin` and the bad entry."""
+    from core.safe_yaml import YamlRefused, load_yaml
+
     try:
         data = load_yaml(source)
     except YamlRefused as error:
@@ -142,6 +147,8 @@ def model_from_dict(entry: Any, where: str = "model") -> ModelConfig:
     if timeout is not None:
         timeout = _positive_number(timeout, "timeout", where)
     cached = prices.get("cached_input")
+    from core.store.models import ModelConfig
+
     return ModelConfig(
         name=name,
         provider=provider,
@@ -302,4 +309,6 @@ def export_config(store) -> str:  # type: ignore[no-untyped-def]
     tools = store.list_tools()
     if tools:
         data["tools"] = [tool_to_dict(t) for t in tools]
+    import yaml  # export only: loading goes through core.safe_yaml
+
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)

@@ -12,6 +12,7 @@ import os
 import stat
 from pathlib import Path
 
+DB_FILE = "llmwb.db"  # the database, in the data dir
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 

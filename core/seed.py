@@ -12,9 +12,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import insert, text
 
+from core.store.migrations import SEEDED_KEY
 from core.store.models import ModelConfig, ToolDefinition
-
-SEEDED_KEY = "seeded_at"
 
 # Illustrative prices (USD per million tokens) so cost shows; they bill nothing.
 _SMALL = {"price_input": 0.15, "price_cached_input": 0.075, "price_output": 0.60}

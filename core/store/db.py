@@ -20,7 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, col, create_engine, delete, select, update
 
-from core.paths import data_dir, private_file, tighten_file
+from core.paths import DB_FILE, data_dir, private_file, tighten_file
 from core.store import migrations, recovery
 from core.store.models import ModelConfig, Run, RunFrame, ToolDefinition, utcnow
 from core.store.safety import check_existing, dumps_finite
@@ -32,7 +32,7 @@ SAVE_ATTEMPTS = 3  # a finished run's save waits up to this many lock waits befo
 
 
 def default_db_path() -> Path:
-    return data_dir() / "llmwb.db"
+    return data_dir() / DB_FILE
 
 
 def lock_wait_from_env() -> float:

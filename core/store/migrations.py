@@ -6,9 +6,13 @@ next number; never edit one that has shipped.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from sqlalchemy import Connection, text
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+# SQLAlchemy is imported by the steps, not here: LATEST is read by commands that never
+# open the store with it (core.store.peek).
 
 class NewerSchema(Exception):
     """The file was written by a newer llmwb; it is left untouched."""
@@ -41,10 +45,15 @@ def _initial_schema(conn: Connection) -> None:
 
 @migration(2)
 def _meta_table(conn: Connection) -> None:
+    from sqlalchemy import text
+
     # Small facts about the file itself, e.g. that first-start seeding already happened
     # (so models a user deleted are not put back).
     conn.execute(text("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY NOT NULL, value VARCHAR NOT NULL)"))
 
+
+# The `meta` row that says first-start seeding happened (core.seed).
+SEEDED_KEY = "seeded_at"
 
 # PRAGMA application_id of llmwb files ("llmw"): tells an llmwb database from another
 # program's SQLite file before anything is written to it.
@@ -53,6 +62,8 @@ APPLICATION_ID = 0x6C6C6D77
 
 @migration(3)
 def _run_owner(conn: Connection) -> None:
+    from sqlalchemy import text
+
     # Who streams a run, so a run left `running` by a dead process can be told from a live one.
     # A fresh file got these columns from migration 1 (the table classes as they are now).
     columns = {row[1] for row in conn.execute(text("PRAGMA table_info(run)"))}
@@ -68,11 +79,15 @@ LATEST = max(MIGRATIONS)
 
 
 def current_version(conn: Connection) -> int:
+    from sqlalchemy import text
+
     return int(conn.execute(text("PRAGMA user_version")).scalar() or 0)
 
 
 def upgrade(conn: Connection) -> int:
     """Apply every migration newer than the file; returns the resulting version."""
+    from sqlalchemy import text
+
     version = current_version(conn)
     if version > LATEST:
         raise NewerSchema(version)

@@ -6,7 +6,6 @@ ever a column.
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import datetime, timezone
 from typing import Any, Optional
@@ -14,34 +13,9 @@ from typing import Any, Optional
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
+from core.store import kinds
+from core.store.kinds import KEYLESS_KINDS, LOCAL_BASE_URLS, PROVIDER_KINDS  # noqa: F401  (imported from here too)
 from core.store.owner import current_owner
-
-PROVIDER_KINDS = (
-    "openai",
-    "openai-compatible",
-    "openai-responses",
-    "anthropic",
-    "simulator",
-    "ollama",
-    "llamacpp",
-    "vllm",
-    "lmstudio",
-    "ollama-native",
-)
-
-# Local servers listen at these addresses unless told otherwise; all speak the OpenAI
-# protocol but `ollama-native`, Ollama's own /api/chat at the server's root.
-LOCAL_BASE_URLS = {
-    "ollama": "http://localhost:11434/v1",
-    "llamacpp": "http://localhost:8080/v1",
-    "vllm": "http://localhost:8000/v1",
-    "lmstudio": "http://localhost:1234/v1",
-    "ollama-native": "http://localhost:11434",
-}
-
-# Kinds that work without a key; an openai-compatible server often needs none either
-# (a proxy, a local server), so it counts as keyless unless the config names a variable.
-KEYLESS_KINDS = {"simulator", "openai-compatible", *LOCAL_BASE_URLS}
 
 
 def utcnow() -> datetime:
@@ -70,12 +44,10 @@ class ModelConfig(SQLModel, table=True):
 
     def key_status(self) -> str:
         """'not needed', 'set' or 'missing' — never the key itself."""
-        if not self.api_key_env:
-            return "not needed" if self.provider in KEYLESS_KINDS else "missing"
-        return "set" if os.environ.get(self.api_key_env) else "missing"
+        return kinds.key_status(self.provider, self.api_key_env)
 
     def effective_base_url(self) -> Optional[str]:
-        return self.base_url or LOCAL_BASE_URLS.get(self.provider)
+        return kinds.effective_base_url(self.provider, self.base_url)
 
 
 class ToolDefinition(SQLModel, table=True):

@@ -66,18 +66,15 @@ def _command_of(argv: list[str]) -> str | None:
 def _quick_exit(code: int) -> None:
     """End the process without the interpreter's teardown, which frees every object of
     every module one by one: with SQLAlchemy and an SDK loaded, ~20% of a short
-    command's CPU (measured: bench/core_overhead.py). Only once all work is done: the
-    stores are closed (SQLite folds its WAL back into the file), logs and output flushed.
-    A non-daemon thread still going gets the normal exit, which waits for it."""
+    command's CPU (measured: bench/core_overhead.py). Only once all work is done (`main`
+    closed the stores): logs and output are flushed first, and a non-daemon thread still
+    going gets the normal exit, which waits for it."""
     import logging
     import threading
 
     main_thread = threading.main_thread()
     if any(t is not main_thread and not t.daemon and t.is_alive() for t in threading.enumerate()):
         sys.exit(code)
-    common = sys.modules.get("tui.cli.common")
-    if common is not None:
-        common.close_stores()
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -132,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as error:  # noqa: BLE001  (the last line of defence: one line, never a traceback)
         return _unexpected(args.command, error)
+    finally:
+        common = sys.modules.get("tui.cli.common")
+        if common is not None:
+            common.close_stores()  # SQLite folds its WAL back into the file
 
 
 def _never_fail_on_output_encoding() -> None:

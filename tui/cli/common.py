@@ -12,7 +12,7 @@ from tui import format as fmt
 from tui.cli import CommandFailed, UsageError
 
 
-_opened: list[Any] = []  # stores opened by this process's command, closed by close_stores()
+_opened: list[Any] = []  # stores opened by the command running, closed when it ends (tui.cli.main)
 
 
 def close_stores() -> None:
