@@ -1,14 +1,20 @@
-"""The reader process's side (`python -m core.readerchild`, started by core.readerproc).
+"""The reader processes' side (core.readerproc is the app's).
 
-It runs the app's runs, one at a time, exactly as the CLI does (core.runner.start_run:
-the exchange on an I/O thread, stamped where the bytes arrive, checkpointed and saved
-to the same SQLite file), and sends the events back over its stdout pipe in pickled
-batches. Its interpreter lock is its own: the app drawing, collecting garbage or
-being descheduled holding its lock delays when the events are seen, never the stamps.
+`python -m core.readerchild` is the forker: a single-threaded process that imports
+what a run needs once (the runner, the store, the OpenAI SDK, the transport, a TLS
+context), then forks a worker whenever the app asks (the app sends it one end of a
+socket pair). A worker so starts in milliseconds with all of that loaded, and a fork
+of a process that never started a thread is safe.
 
-Protocol (multiprocessing.connection framing, pickled tuples):
-  app → here   ("run", job dict) · ("cancel", run_id) · end of file: finish and exit
-  here → app   ("events", [Event, …], live figures, t0) · ("done", run_id)
+A worker runs the app's runs, one at a time, exactly as the CLI does
+(core.runner.start_run: the exchange on an I/O thread, stamped where the bytes arrive,
+checkpointed and saved to the same SQLite file), and sends the events back in pickled
+batches. Its interpreter lock is its own: the app drawing, collecting garbage or being
+descheduled holding its lock delays when the events are seen, never the stamps.
+
+Worker protocol (multiprocessing.connection framing, pickled tuples):
+  app → worker   ("run", job dict) · ("cancel", run_id) · end of file: finish and exit
+  worker → app   ("events", [Event, …], live figures, t0) · ("done", run_id)
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ import os
 import pickle
 import queue
 import signal
-import sys
+import socket
+import struct
 import threading
 from multiprocessing.connection import Connection
 from typing import Any
@@ -29,6 +36,8 @@ log = logging.getLogger("llmwb")
 # Events per message: pickling holds this process's lock, and the run's reads wait
 # for it; a few thousand events pickle in a millisecond or two.
 MAX_BATCH = 2000
+FORKER_FD_ENV = "LLMWB_READER_FD"  # the forker's end of its socket to the app
+LOG_ENV = "LLMWB_READER_LOG"  # the app's log file, if it has one
 EXIT_AFTER_EOF_S = 30.0  # the app is gone: a run still saving gets this long, then the process ends
 
 
@@ -59,7 +68,9 @@ class _Control:
         if handle is not None:
             self.cancel(handle.run_id)
         self.jobs.put(None)
-        threading.Timer(EXIT_AFTER_EOF_S, os._exit, args=(1,)).start()
+        timer = threading.Timer(EXIT_AFTER_EOF_S, os._exit, args=(1,))
+        timer.daemon = True
+        timer.start()
 
     def cancel(self, run_id: str) -> None:
         with self.lock:
@@ -80,21 +91,19 @@ class _Control:
             self.current = None
 
 
-def _warm_up(control: _Control) -> None:
-    """While idle: what the first run would otherwise import or start before it sends
-    (several seconds of CPU on a loaded 2-core machine). Step by step, stopping when a
-    run arrives: an import going on beside a run would hold the lock its reads need."""
-    from core.providers.http import load_sdk
+def _preload() -> None:
+    """What the first run would otherwise import before it sends (seconds of CPU on a
+    loaded 2-core machine), without starting a thread: the forker must stay forkable."""
+    import core.runner  # noqa: F401
+    import core.simulator.embedded  # noqa: F401
+    import core.store  # noqa: F401
+    from core.providers import http
+    from core.providers.registry import adapter_for
 
-    steps = (
-        lambda: __import__("core.runner"),
-        lambda: asyncio.run(load_sdk("openai", "openai.resources.chat")),  # most configs, the simulator too
-        _start_simulator,
-    )  # not anthropic: 3 s of CPU, seldom needed first; a run for it imports it then
-    for step in steps:
-        if not control.jobs.empty():
-            return
-        step()
+    adapter_for("openai")
+    http._import_all(("openai", "openai.resources.chat", *http._TRANSPORT_MODULES))  # most configs, the simulator too
+    if not http._shared_tls:
+        http._shared_tls.append(http._tls_context())
 
 
 def _start_simulator() -> None:
@@ -140,7 +149,7 @@ def _run_one(job: dict[str, Any], control: _Control, outbound: Connection, store
     from core.store.models import ModelConfig
     from core.store.owner import adopt_owner
 
-    os.environ.update(job["env"])  # the key as the app has it now
+    _take_environ(job["environ"])
     register_key_env(job["key_envs"])
     adopt_owner(*job["owner"])  # the row belongs to the app: its SIGTERM handling finds it
     options = RunOptions(store=store_at(job["store"]), **job["options"])
@@ -152,38 +161,86 @@ def _run_one(job: dict[str, Any], control: _Control, outbound: Connection, store
         control.ended()
 
 
+def _take_environ(environ: dict[str, str]) -> None:
+    """The app's environment as it is now: this worker may have started long before."""
+    from core.simulator.embedded import SCENARIO_DIR_ENV, shutdown_embedded
+
+    if environ == os.environ:
+        return
+    scenarios_changed = environ.get(SCENARIO_DIR_ENV) != os.environ.get(SCENARIO_DIR_ENV)
+    os.environ.clear()
+    os.environ.update(environ)
+    if scenarios_changed:
+        shutdown_embedded()  # started again, on the app's scenario files, when a run needs it
+
+
 def _log_to(path: str | None) -> None:
     if not path:
         return
+    from core.redact import redact
+
+    class _Redacted(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:  # keys never reach the file, as in the app's log
+            return redact(super().format(record), rescan=False)
+
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s reader[{os.getpid()}] %(message)s"))
+    handler.setFormatter(_Redacted("%(asctime)s %(levelname)s reader[%(process)d] %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
 
 
-def main() -> None:
-    # The protocol owns fds 0 and 1; anything printed goes to stderr instead.
-    inbound = Connection(os.dup(0), writable=False)
-    outbound = Connection(os.dup(1), readable=False)
-    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-    os.dup2(2, 1)
-    # The app ends its runs on ctrl+c itself (cancel, save); a SIGINT sent to a whole
-    # process group must not kill a run under it first.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _log_to(os.environ.get("LLMWB_READER_LOG"))
-    control = _Control(inbound)
+def _worker(fd: int) -> None:
+    connection = Connection(fd)
+    control = _Control(connection)
     if control.jobs.empty():
         try:
-            _warm_up(control)
-        except Exception:  # noqa: BLE001 - a run will meet the same trouble and report it
-            log.exception("reader process: warm-up failed")
+            _start_simulator()
+        except Exception:  # noqa: BLE001 - a run on it will meet the same trouble and report it
+            log.exception("reader process: could not start the simulator")
     store_at = _stores()
     while (job := control.jobs.get()) is not None:
         try:
-            _run_one(job, control, outbound, store_at)
-        except (BrokenPipeError, OSError):
+            _run_one(job, control, connection, store_at)
+        except OSError:
             break  # the app is gone
-    sys.exit(0)
+
+
+def _serve_forks(requests: socket.socket) -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel
+    while True:
+        try:
+            message, fds, _flags, _address = socket.recv_fds(requests, 16, 1)
+        except OSError:
+            return
+        if not message:
+            return  # the app is gone: workers end on their own sockets
+        if not fds:
+            continue
+        pid = os.fork()
+        if pid == 0:
+            requests.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            try:
+                _worker(fds[0])
+            finally:
+                os._exit(0)  # never the forker's exit path
+        os.close(fds[0])
+        requests.sendall(struct.pack("!q", pid))
+
+
+def main() -> None:
+    requests = socket.socket(fileno=int(os.environ.pop(FORKER_FD_ENV)))
+    # The app ends its runs on ctrl+c itself (cancel, save); a SIGINT sent to a whole
+    # process group must not kill a run under it first.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _log_to(os.environ.get(LOG_ENV))
+    try:
+        _preload()
+    except Exception:  # noqa: BLE001 - a run will meet the same trouble and report it
+        log.exception("reader forker: preloading failed")
+    if threading.active_count() != 1:
+        log.warning("reader forker: %d threads after preloading; forks may inherit a held lock", threading.active_count())
+    _serve_forks(requests)
 
 
 if __name__ == "__main__":

@@ -5,17 +5,18 @@ shares the interpreter lock with the thread that draws, and a render pass, a gar
 collection or the UI thread being descheduled while holding the lock all made stamps
 late by tens to hundreds of ms (the README's design notes have the figures). In a
 process of its own the run is read, stamped, checkpointed and saved exactly as the
-CLI does it; its events come back over a pipe in pickled batches, and are pushed
+CLI does it; its events come back over a socket in pickled batches, and are pushed
 into the same RunHandle a thread run has, so the screens cannot tell the difference.
 
-Workers are `python -m core.readerchild` (spawned, never forked from this threaded
-process), in a session of their own (a closed terminal's SIGHUP reaches the app,
-which ends the runs and has them saved). One spare is kept started and warm, so
-ctrl+r does not wait for an interpreter to start; a worker whose run is over waits
-for the next one. Closing the pipe ends a worker: at exit, and if the app dies.
+Workers are forked by the forker, `python -m core.readerchild`: spawned once (never a
+fork of this threaded process), it preloads what a run needs and forks a worker in
+milliseconds. The forker and its workers live in a session of their own (a closed
+terminal's SIGHUP reaches the app, which ends the runs and has them saved). One spare
+worker waits ready, so ctrl+r never waits for one; a worker whose run is over waits
+for the next. A worker ends when its socket does: at exit, and if the app dies.
 
-A worker that dies mid-run (killed, crashed) is noticed at once (its pipe ends): the
-run is saved with what streamed — the events that reached the app, or the worker's
+A worker that dies mid-run (killed, crashed) is noticed at once (its socket ends):
+the run is saved with what streamed — the events that reached the app, or the worker's
 last checkpoint if that holds more — and ends with a Failed event saying so.
 """
 
@@ -25,10 +26,12 @@ import atexit
 import logging
 import os
 import pickle
-import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -37,6 +40,7 @@ from core.events import Event, Failed, Phase, ReasoningDelta, RefusalDelta, Text
 from core.handle import RunHandle
 from core.metrics import MetricsRecorder, clock
 from core.providers.base import INTERRUPTED
+from core.readerchild import FORKER_FD_ENV, LOG_ENV
 from core.redact import registered_key_envs
 from core.request import ChatRequest
 from core.response import ResponseBuilder
@@ -54,46 +58,112 @@ MAX_IDLE = 2  # workers kept after their run, for the next ones
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
-class _Worker:
+class _Forker:
+    """The forker process (`python -m core.readerchild`): started once, it forks workers."""
+
     def __init__(self) -> None:
-        to_child, self._to_child_w = os.pipe()
-        self._from_child_r, from_child = os.pipe()
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (_PACKAGE_ROOT, os.environ.get("PYTHONPATH"))))}
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._requests: socket.socket | None = None
+
+    def _start(self) -> None:
+        ours, theirs = socket.socketpair()
+        env = {**os.environ, FORKER_FD_ENV: str(theirs.fileno())}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, (_PACKAGE_ROOT, os.environ.get("PYTHONPATH"))))
         log_path = _log_path()
         if log_path:
-            env["LLMWB_READER_LOG"] = log_path
+            env[LOG_ENV] = log_path
         try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "core.readerchild"], stdin=to_child, stdout=from_child,
-                stderr=_stderr(log_path), start_new_session=True, close_fds=True, env=env,
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "core.readerchild"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=_stderr(log_path), pass_fds=(theirs.fileno(),), start_new_session=True, env=env,
             )  # fmt: skip
         finally:
-            os.close(to_child)
-            os.close(from_child)
-        self._out = Connection(self._to_child_w, readable=False)
-        self._in = Connection(self._from_child_r, writable=False)
+            theirs.close()
+        self._requests = ours
+
+    def start(self) -> None:
+        with self._lock:
+            if self._requests is None:
+                self._start()
+
+    def fork(self) -> tuple[int, int]:
+        """A new worker: (its pid, the app's end of its socket). Waits for the forker to
+        have preloaded (only the first time: seconds, on a loaded machine)."""
+        with self._lock:
+            for attempt in (1, 2):
+                if self._requests is None or (self._process is not None and self._process.poll() is not None):
+                    self._start()
+                assert self._requests is not None
+                ours, theirs = socket.socketpair()
+                try:
+                    socket.send_fds(self._requests, [b"f"], [theirs.fileno()])
+                    pid = struct.unpack("!q", _receive_exactly(self._requests, 8))[0]
+                    return pid, ours.detach()
+                except OSError:
+                    ours.close()
+                    self._requests.close()
+                    self._requests = None  # it died: a new one, once
+                    if attempt == 2:
+                        raise
+                finally:
+                    theirs.close()
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._requests is not None:
+                self._requests.close()  # the forker exits; its workers end on their own sockets
+                self._requests = None
+
+
+def _receive_exactly(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        part = sock.recv(size - len(data))
+        if not part:
+            raise ConnectionResetError("the reader forker ended")
+        data += part
+    return data
+
+
+class _Worker:
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid = pid
+        self._fd = fd
+        self._connection = Connection(fd)
         self._send_lock = threading.Lock()
         self.handle: ReaderRunHandle | None = None
         self.gone = False
-        threading.Thread(target=self._read, name=f"llmwb-reader-{self.process.pid}", daemon=True).start()
+        self.ended = threading.Event()  # its socket ended: the worker exited (or closed it, dying)
+        threading.Thread(target=self._read, name=f"llmwb-reader-{pid}", daemon=True).start()
 
     def send(self, message: tuple[str, Any]) -> bool:
-        try:
-            with self._send_lock:
-                self._out.send(message)
-        except (OSError, ValueError):  # the worker is gone, or closed: its pipe's end says so
-            return False
+        with self._send_lock:
+            if self.gone:
+                return False
+            try:
+                self._connection.send(message)
+            except OSError:  # the worker is gone, or told to end: its socket's end says so
+                return False
         return True
 
     def close(self) -> None:
-        """End the worker: it sees the end of its pipe, finishes (and saves) a run still
-        going, and exits."""
+        """End the worker: it sees the end of its socket, finishes (and saves) a run still
+        going, and exits. Only writes are shut: the thread reading it still owns the fd."""
         with self._send_lock:
-            if not self._out.closed:
-                self._out.close()
+            if self.gone:
+                return
+            sock = socket.socket(fileno=self._fd)
+            try:
+                sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+            finally:
+                sock.detach()
 
     def _read(self) -> None:
-        receive, loads = self._in.recv_bytes, pickle.loads
+        receive, loads = self._connection.recv_bytes, pickle.loads
         while True:
             try:
                 message = loads(receive())
@@ -108,30 +178,13 @@ class _Worker:
                 self.handle = None
                 handle._close()
                 _pool.release(self)
-        self.gone = True
-        self._in.close()
+        with self._send_lock:
+            self.gone = True
+            self._connection.close()
         handle, self.handle = self.handle, None
-        code = _exit_code(self.process)
         if handle is not None:
-            handle.reader_died(_describe_exit(code))
-        self.close()
-
-
-def _exit_code(process: subprocess.Popen[bytes]) -> int | None:
-    try:
-        return process.wait(timeout=5)
-    except subprocess.TimeoutExpired:  # its pipe closed, yet it lives on: no use to anyone
-        process.kill()
-        return process.wait()
-
-
-def _describe_exit(code: int | None) -> str:
-    if code is not None and code < 0:
-        try:
-            return f"was killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"was killed by signal {-code}"
-    return f"exited (status {code})"
+            handle.reader_died(f"the reader process (pid {self.pid}) ended mid-run; what streamed before it is kept")
+        self.ended.set()
 
 
 def _log_path() -> str | None:
@@ -156,31 +209,35 @@ def _stderr(log_path: str | None) -> Any:
 class _Pool:
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._forker = _Forker()
         self._idle: list[_Worker] = []
         self._starting = 0
         self._closed = False
         self._everyone: list[_Worker] = []
 
-    def take(self) -> _Worker:
+    def take_idle(self) -> _Worker | None:
+        """A worker waiting ready, if there is one; never waits. Spares are topped up."""
         with self._lock:
             worker = None
             while self._idle and worker is None:
                 candidate = self._idle.pop()
-                if not candidate.gone and candidate.process.poll() is None:
+                if not candidate.gone:
                     worker = candidate
-        if worker is None:
-            worker = self._spawn()
         self.top_up()
         return worker
 
-    def _spawn(self) -> _Worker:
-        worker = _Worker()
+    def fork(self) -> _Worker:
+        """A new worker (waits for the forker's preloading the first time)."""
+        worker = _Worker(*self._forker.fork())
         with self._lock:
             self._everyone = [w for w in self._everyone if not w.gone] + [worker]
+            closed = self._closed
+        if closed:
+            worker.close()
         return worker
 
     def top_up(self) -> None:
-        """Start spares in the background until SPARES wait ready."""
+        """Fork spares in the background until SPARES wait ready."""
         with self._lock:
             wanted = SPARES - len(self._idle) - self._starting
             if self._closed or wanted <= 0:
@@ -191,7 +248,7 @@ class _Pool:
 
     def _start_spare(self) -> None:
         try:
-            worker = self._spawn()
+            worker = self.fork()
         except OSError:
             log.exception("could not start a reader process")
             with self._lock:
@@ -214,12 +271,14 @@ class _Pool:
             worker.close()
 
     def close(self) -> None:
-        """Every worker's pipe closed: idle ones exit at once, busy ones once their run is saved."""
+        """Every socket shut: idle workers exit at once, busy ones once their run is saved,
+        the forker at once."""
         with self._lock:
             self._closed = True
             everyone, self._idle = self._everyone, []
         for worker in everyone:
             worker.close()
+        self._forker.close()
 
 
 _pool = _Pool()
@@ -231,25 +290,58 @@ def prewarm() -> bool:
     stream on threads of this process (LLMWB_READER=thread): then nothing is started."""
     if os.environ.get(READER_ENV) == "thread":
         return False
-    _pool.top_up()
+    threading.Thread(target=_pool.top_up, name="llmwb-reader-prewarm", daemon=True).start()
     return True
 
 
 class ReaderRunHandle(RunHandle):
     """A RunHandle whose run streams in a reader process."""
 
-    def __init__(self, config: ModelConfig, request: ChatRequest, options: RunOptions, worker: _Worker) -> None:
-        super().__init__(options.run_id or new_run_id(), config.name, request.stream, self._live_figures)
+    def __init__(self, config: ModelConfig, request: ChatRequest, options: RunOptions) -> None:
+        assert options.run_id is not None
+        super().__init__(options.run_id, config.name, request.stream, self._live_figures)
         self._config, self._request, self._options = config, request, options
-        self._worker = worker
+        self._worker: _Worker | None = None
+        self._cancel_asked = False
         self._figures: dict[str, Any] | None = None
         self._t0: float | None = None
         self._created_at = clock()
         self._seen: list[Event] = []  # what reached the app, kept for a worker that dies
         self._started = True
 
+    @property
+    def reader_pid(self) -> int | None:
+        """The worker streaming this run (None until one is assigned)."""
+        worker = self._worker
+        return worker.pid if worker is not None else None
+
+    def attach(self, worker: _Worker) -> None:
+        """Hand the run to `worker` (any thread)."""
+        worker.handle = self
+        with self._lock:
+            self._worker = worker
+            cancel = self._cancel_asked
+        if not worker.send(("run", self._job())):
+            return  # its thread reading the socket ends the run as the worker's death
+        if cancel:
+            worker.send(("cancel", self.run_id))
+
+    def _job(self) -> dict[str, Any]:
+        options = self._options
+        return {
+            "config": self._config.model_dump(),
+            "request": self._request,
+            "store": str(options.store.path) if options.store is not None else None,
+            "options": {key: value for key, value in vars(options).items() if key != "store"},
+            # The environment as this process has it now (a key set since the worker
+            # started, a scenario directory), and every name whose value is hidden.
+            "environ": dict(os.environ),
+            "key_envs": registered_key_envs(),
+            "owner": current_owner(),
+        }
+
     def receive(self, events: list[Event], figures: dict[str, Any], t0: float) -> None:
-        """A batch from the worker (on the thread reading its pipe)."""
+        """A batch from the worker (on the thread reading its socket)."""
         self._seen.extend(events)
         self._figures, self._t0 = figures, t0
         self.push_batch(events)
@@ -267,12 +359,16 @@ class ReaderRunHandle(RunHandle):
     def cancel(self) -> None:
         """The worker cancels the run's task, which closes the connection at once; the
         run is saved as cancelled and ends with a Failed event, as on a thread."""
-        if not self.finished:
-            self._worker.send(("cancel", self.run_id))
+        if self.finished:
+            return
+        with self._lock:
+            self._cancel_asked = True
+            worker = self._worker
+        if worker is not None:
+            worker.send(("cancel", self.run_id))
 
-    def reader_died(self, how: str) -> None:
+    def reader_died(self, message: str) -> None:
         """The worker ended mid-run: save what streamed, with the reason, and end the run."""
-        message = f"the reader process {how} mid-run; what streamed before it is kept"
         log.error("run %s: %s", self.run_id, message)
         failed = _salvage(self._config, self._request, self._options, self.run_id, self._seen, message)
         self.push_batch([failed])
@@ -290,29 +386,28 @@ def start_app_run(config: ModelConfig, request: ChatRequest, options: RunOptions
 
 def start_run_in_reader(config: ModelConfig, request: ChatRequest, options: RunOptions | None = None) -> RunHandle:
     """`core.runner.start_run`, streamed by a reader process: the same events, stamps and
-    saves; the handle is returned at once, its run id known."""
+    saves. Returns at once with the run id known: a waiting spare takes the run now;
+    without one, a worker is forked on a thread (the caller's loop never waits for it)."""
     options = options or RunOptions()
-    worker = _pool.take()
-    options = RunOptions(**{**vars(options), "run_id": options.run_id or new_run_id()})
-    handle = ReaderRunHandle(config, request, options, worker)
-    worker.handle = handle
+    options = replace(options, run_id=options.run_id or new_run_id())
+    handle = ReaderRunHandle(config, request, options)
     handle._track()
-    store = options.store
-    job = {
-        "config": config.model_dump(),
-        "request": request,
-        "store": str(store.path) if store is not None else None,
-        "options": {key: value for key, value in vars(options).items() if key != "store"},
-        # The key as this process has it now, and every name whose value is hidden.
-        "env": {config.api_key_env: os.environ[config.api_key_env]}
-        if config.api_key_env and config.api_key_env in os.environ
-        else {},
-        "key_envs": registered_key_envs(),
-        "owner": current_owner(),
-    }
-    if not worker.send(("run", job)):
-        handle.reader_died(_describe_exit(_exit_code(worker.process)))
+    worker = _pool.take_idle()
+    if worker is not None:
+        handle.attach(worker)
+    else:
+        threading.Thread(target=_fork_for, args=(handle,), name="llmwb-reader-fork", daemon=True).start()
     return handle
+
+
+def _fork_for(handle: ReaderRunHandle) -> None:
+    try:
+        worker = _pool.fork()
+    except OSError as error:
+        log.exception("could not start a reader process")
+        handle.reader_died(f"could not start a reader process for the run: {error}")
+        return
+    handle.attach(worker)
 
 
 def _salvage(
