@@ -8,12 +8,9 @@ process of its own the run is read, stamped, checkpointed and saved exactly as t
 CLI does it; its events come back over a socket in pickled batches, and are pushed
 into the same RunHandle a thread run has, so the screens cannot tell the difference.
 
-Workers are forked by the forker, `python -m core.readerchild`: spawned once (never a
-fork of this threaded process), it preloads what a run needs and forks a worker in
-milliseconds. The forker and its workers live in a session of their own (a closed
-terminal's SIGHUP reaches the app, which ends the runs and has them saved). One spare
-worker waits ready, so ctrl+r never waits for one; a worker whose run is over waits
-for the next. A worker ends when its socket does: at exit, and if the app dies.
+Workers are forked by a preloaded forker process, one spare waits ready, and a worker
+whose run is over waits for the next (core.readerpool), so ctrl+r never waits for an
+interpreter to start.
 
 A worker that dies mid-run (killed, crashed) is noticed at once (its socket ends):
 the run is saved with what streamed — the events that reached the app, or the worker's
@@ -22,25 +19,17 @@ last checkpoint if that holds more — and ends with a Failed event saying so.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
-import pickle
-import socket
-import struct
-import subprocess
-import sys
 import threading
 from dataclasses import replace
-from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 from core.events import Event, Failed, Phase, ReasoningDelta, RefusalDelta, TextDelta, ToolCallDelta, WireFrame
 from core.handle import RunHandle
 from core.metrics import MetricsRecorder, clock
 from core.providers.base import INTERRUPTED
-from core.readerchild import FORKER_FD_ENV, LOG_ENV
+from core.readerpool import Worker, pool
 from core.redact import registered_key_envs
 from core.request import ChatRequest
 from core.response import ResponseBuilder
@@ -53,236 +42,6 @@ log = logging.getLogger("llmwb")
 # "thread" runs the app's runs on I/O threads of its own process instead (core.runner.start_run),
 # for comparing the two (bench/tui_truth.py) or where processes cannot be started.
 READER_ENV = "LLMWB_READER"
-SPARES = 1  # started ahead, warm, waiting for a run
-MAX_IDLE = 2  # workers kept after their run, for the next ones
-_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
-
-
-class _Forker:
-    """The forker process (`python -m core.readerchild`): started once, it forks workers."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._process: subprocess.Popen[bytes] | None = None
-        self._requests: socket.socket | None = None
-
-    def _start(self) -> None:
-        ours, theirs = socket.socketpair()
-        env = {**os.environ, FORKER_FD_ENV: str(theirs.fileno())}
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, (_PACKAGE_ROOT, os.environ.get("PYTHONPATH"))))
-        log_path = _log_path()
-        if log_path:
-            env[LOG_ENV] = log_path
-        try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "core.readerchild"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=_stderr(log_path), pass_fds=(theirs.fileno(),), start_new_session=True, env=env,
-            )  # fmt: skip
-        finally:
-            theirs.close()
-        self._requests = ours
-
-    def start(self) -> None:
-        with self._lock:
-            if self._requests is None:
-                self._start()
-
-    def fork(self) -> tuple[int, int]:
-        """A new worker: (its pid, the app's end of its socket). Waits for the forker to
-        have preloaded (only the first time: seconds, on a loaded machine)."""
-        with self._lock:
-            for attempt in (1, 2):
-                if self._requests is None or (self._process is not None and self._process.poll() is not None):
-                    self._start()
-                assert self._requests is not None
-                ours, theirs = socket.socketpair()
-                try:
-                    socket.send_fds(self._requests, [b"f"], [theirs.fileno()])
-                    pid = struct.unpack("!q", _receive_exactly(self._requests, 8))[0]
-                    return pid, ours.detach()
-                except OSError:
-                    ours.close()
-                    self._requests.close()
-                    self._requests = None  # it died: a new one, once
-                    if attempt == 2:
-                        raise
-                finally:
-                    theirs.close()
-        raise AssertionError("unreachable")
-
-    def close(self) -> None:
-        with self._lock:
-            if self._requests is not None:
-                self._requests.close()  # the forker exits; its workers end on their own sockets
-                self._requests = None
-
-
-def _receive_exactly(sock: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        part = sock.recv(size - len(data))
-        if not part:
-            raise ConnectionResetError("the reader forker ended")
-        data += part
-    return data
-
-
-class _Worker:
-    def __init__(self, pid: int, fd: int) -> None:
-        self.pid = pid
-        self._fd = fd
-        self._connection = Connection(fd)
-        self._send_lock = threading.Lock()
-        self.handle: ReaderRunHandle | None = None
-        self.gone = False
-        self.ended = threading.Event()  # its socket ended: the worker exited (or closed it, dying)
-        threading.Thread(target=self._read, name=f"llmwb-reader-{pid}", daemon=True).start()
-
-    def send(self, message: tuple[str, Any]) -> bool:
-        with self._send_lock:
-            if self.gone:
-                return False
-            try:
-                self._connection.send(message)
-            except OSError:  # the worker is gone, or told to end: its socket's end says so
-                return False
-        return True
-
-    def close(self) -> None:
-        """End the worker: it sees the end of its socket, finishes (and saves) a run still
-        going, and exits. Only writes are shut: the thread reading it still owns the fd."""
-        with self._send_lock:
-            if self.gone:
-                return
-            sock = socket.socket(fileno=self._fd)
-            try:
-                sock.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
-            finally:
-                sock.detach()
-
-    def _read(self) -> None:
-        receive, loads = self._connection.recv_bytes, pickle.loads
-        while True:
-            try:
-                message = loads(receive())
-            except (EOFError, OSError):
-                break
-            handle = self.handle
-            if handle is None:
-                continue
-            if message[0] == "events":
-                handle.receive(message[1], message[2], message[3])
-            else:  # ("done", run_id): saved
-                self.handle = None
-                handle._close()
-                _pool.release(self)
-        with self._send_lock:
-            self.gone = True
-            self._connection.close()
-        handle, self.handle = self.handle, None
-        if handle is not None:
-            handle.reader_died(f"the reader process (pid {self.pid}) ended mid-run; what streamed before it is kept")
-        self.ended.set()
-
-
-def _log_path() -> str | None:
-    for logger in (log, logging.getLogger()):
-        for handler in logger.handlers:
-            path = getattr(handler, "baseFilename", None)
-            if path:
-                return str(path)
-    return None
-
-
-def _stderr(log_path: str | None) -> Any:
-    """A crash's traceback goes to the log file: the terminal belongs to the app."""
-    if log_path:
-        try:
-            return open(log_path, "ab")  # noqa: SIM115 - handed to the child; ours closes with GC
-        except OSError:
-            pass
-    return subprocess.DEVNULL
-
-
-class _Pool:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._forker = _Forker()
-        self._idle: list[_Worker] = []
-        self._starting = 0
-        self._closed = False
-        self._everyone: list[_Worker] = []
-
-    def take_idle(self) -> _Worker | None:
-        """A worker waiting ready, if there is one; never waits. Spares are topped up."""
-        with self._lock:
-            worker = None
-            while self._idle and worker is None:
-                candidate = self._idle.pop()
-                if not candidate.gone:
-                    worker = candidate
-        self.top_up()
-        return worker
-
-    def fork(self) -> _Worker:
-        """A new worker (waits for the forker's preloading the first time)."""
-        worker = _Worker(*self._forker.fork())
-        with self._lock:
-            self._everyone = [w for w in self._everyone if not w.gone] + [worker]
-            closed = self._closed
-        if closed:
-            worker.close()
-        return worker
-
-    def top_up(self) -> None:
-        """Fork spares in the background until SPARES wait ready."""
-        with self._lock:
-            wanted = SPARES - len(self._idle) - self._starting
-            if self._closed or wanted <= 0:
-                return
-            self._starting += wanted
-        for _ in range(wanted):
-            threading.Thread(target=self._start_spare, name="llmwb-reader-spare", daemon=True).start()
-
-    def _start_spare(self) -> None:
-        try:
-            worker = self.fork()
-        except OSError:
-            log.exception("could not start a reader process")
-            with self._lock:
-                self._starting -= 1
-            return
-        with self._lock:
-            self._starting -= 1
-            keep = not self._closed
-            if keep:
-                self._idle.append(worker)
-        if not keep:
-            worker.close()
-
-    def release(self, worker: _Worker) -> None:
-        with self._lock:
-            keep = not self._closed and len(self._idle) < MAX_IDLE
-            if keep:
-                self._idle.append(worker)
-        if not keep:
-            worker.close()
-
-    def close(self) -> None:
-        """Every socket shut: idle workers exit at once, busy ones once their run is saved,
-        the forker at once."""
-        with self._lock:
-            self._closed = True
-            everyone, self._idle = self._everyone, []
-        for worker in everyone:
-            worker.close()
-        self._forker.close()
-
-
-_pool = _Pool()
-atexit.register(_pool.close)
 
 
 def prewarm() -> bool:
@@ -290,7 +49,7 @@ def prewarm() -> bool:
     stream on threads of this process (LLMWB_READER=thread): then nothing is started."""
     if os.environ.get(READER_ENV) == "thread":
         return False
-    threading.Thread(target=_pool.top_up, name="llmwb-reader-prewarm", daemon=True).start()
+    threading.Thread(target=pool.top_up, name="llmwb-reader-prewarm", daemon=True).start()
     return True
 
 
@@ -301,7 +60,7 @@ class ReaderRunHandle(RunHandle):
         assert options.run_id is not None
         super().__init__(options.run_id, config.name, request.stream, self._live_figures)
         self._config, self._request, self._options = config, request, options
-        self._worker: _Worker | None = None
+        self._worker: Worker | None = None
         self._cancel_asked = False
         self._figures: dict[str, Any] | None = None
         self._t0: float | None = None
@@ -315,7 +74,7 @@ class ReaderRunHandle(RunHandle):
         worker = self._worker
         return worker.pid if worker is not None else None
 
-    def attach(self, worker: _Worker) -> None:
+    def attach(self, worker: Worker) -> None:
         """Hand the run to `worker` (any thread)."""
         worker.handle = self
         with self._lock:
@@ -392,7 +151,7 @@ def start_run_in_reader(config: ModelConfig, request: ChatRequest, options: RunO
     options = replace(options, run_id=options.run_id or new_run_id())
     handle = ReaderRunHandle(config, request, options)
     handle._track()
-    worker = _pool.take_idle()
+    worker = pool.take_idle()
     if worker is not None:
         handle.attach(worker)
     else:
@@ -402,7 +161,7 @@ def start_run_in_reader(config: ModelConfig, request: ChatRequest, options: RunO
 
 def _fork_for(handle: ReaderRunHandle) -> None:
     try:
-        worker = _pool.fork()
+        worker = pool.fork()
     except OSError as error:
         log.exception("could not start a reader process")
         handle.reader_died(f"could not start a reader process for the run: {error}")

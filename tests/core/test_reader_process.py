@@ -12,7 +12,8 @@ import time
 
 from core.events import Failed, Finished, RunStarted, TextDelta, WireFrame
 from core.providers.base import INTERRUPTED
-from core.readerproc import _pool, start_run_in_reader
+from core.readerpool import pool
+from core.readerproc import start_run_in_reader
 from core.request import ChatRequest
 from core.runner import RunOptions
 
@@ -108,7 +109,7 @@ async def test_a_reader_killed_mid_stream_keeps_what_streamed(store) -> None:
 
 
 def test_a_worker_ends_when_the_app_lets_go_of_it() -> None:
-    worker = _pool.fork()
+    worker = pool.fork()
     worker.close()
     assert worker.ended.wait(60)  # its socket's end: only the worker's exit closes it
     assert worker.gone
