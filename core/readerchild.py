@@ -38,6 +38,7 @@ log = logging.getLogger("llmwb")
 MAX_BATCH = 2000
 FORKER_FD_ENV = "LLMWB_READER_FD"  # the forker's end of its socket to the app
 LOG_ENV = "LLMWB_READER_LOG"  # the app's log file, if it has one
+APP_GONE = "the app ended mid-run; its reader process saved what streamed"
 EXIT_AFTER_EOF_S = 30.0  # the app is gone: a run still saving gets this long, then the process ends
 
 
@@ -50,6 +51,7 @@ class _Control:
         self.lock = threading.Lock()
         self.current: Any = None  # the RunHandle streaming now
         self.cancelled: set[str] = set()
+        self.app_gone = False
         threading.Thread(target=self._read, name="llmwb-reader-control", daemon=True).start()
 
     def _read(self) -> None:
@@ -64,6 +66,7 @@ class _Control:
                 self.cancel(payload)
         # The app is gone (or done with us): stop the run going, let it save, then exit.
         with self.lock:
+            self.app_gone = True
             handle = self.current
         if handle is not None:
             self.cancel(handle.run_id)
@@ -157,8 +160,18 @@ def _run_one(job: dict[str, Any], control: _Control, outbound: Connection, store
     control.began(handle)
     try:
         asyncio.run(_forward(handle, outbound))
+    except OSError:  # a send broke: the app is gone (its socket's end may not have been read yet)
+        control.app_gone = True
+        handle.cancel()
+        raise
     finally:
         control.ended()
+        # The app gone (its socket ended, or broke under a send): the run was cancelled;
+        # this process ends only once it is saved, saying why.
+        if control.app_gone:
+            handle.wait_blocking(EXIT_AFTER_EOF_S)
+            if options.store is not None:
+                options.store.note_cancel_reason(handle.run_id, APP_GONE)
 
 
 def _take_environ(environ: dict[str, str]) -> None:

@@ -112,6 +112,7 @@ class Worker:
         self._send_lock = threading.Lock()
         self.handle: ReaderRunHandle | None = None
         self.gone = False
+        self.closing = False  # told to end: takes no more runs
         self.ended = threading.Event()  # its socket ended: the worker exited (or closed it, dying)
         threading.Thread(target=self._read, name=f"llmwb-reader-{pid}", daemon=True).start()
 
@@ -129,6 +130,7 @@ class Worker:
         """End the worker: it sees the end of its socket, finishes (and saves) a run still
         going, and exits. Only writes are shut: the thread reading it still owns the fd."""
         with self._send_lock:
+            self.closing = True
             if self.gone:
                 return
             sock = socket.socket(fileno=self._fd)
@@ -198,7 +200,7 @@ class Pool:
             worker = None
             while self._idle and worker is None:
                 candidate = self._idle.pop()
-                if not candidate.gone:
+                if not candidate.gone and not candidate.closing:
                     worker = candidate
         self.top_up()
         return worker
@@ -241,7 +243,7 @@ class Pool:
 
     def release(self, worker: Worker) -> None:
         with self._lock:
-            keep = not self._closed and len(self._idle) < MAX_IDLE
+            keep = not self._closed and not worker.closing and len(self._idle) < MAX_IDLE
             if keep:
                 self._idle.append(worker)
         if not keep:

@@ -12,6 +12,7 @@ import time
 
 from core.events import Failed, Finished, RunStarted, TextDelta, WireFrame
 from core.providers.base import INTERRUPTED
+from core.readerchild import APP_GONE
 from core.readerpool import pool
 from core.readerproc import start_run_in_reader
 from core.request import ChatRequest
@@ -113,3 +114,18 @@ def test_a_worker_ends_when_the_app_lets_go_of_it() -> None:
     worker.close()
     assert worker.ended.wait(60)  # its socket's end: only the worker's exit closes it
     assert worker.gone
+
+
+async def test_a_reader_whose_app_lets_go_mid_run_saves_the_run_and_says_why(store) -> None:
+    with threaded_simulator() as (server, _loop):
+        handle = start_run_in_reader(slow_config(server), ChatRequest.from_prompt("go"), RunOptions(store=store))
+        events = []
+        async for event in handle.events():
+            events.append(event)
+            if isinstance(event, TextDelta) and handle._worker is not None:
+                handle._worker.close()  # what the app's exit does to its workers' sockets
+        assert handle._worker.ended.wait(60)  # the worker exits once the run is saved
+    last = events[-1]
+    assert isinstance(last, Failed) and last.status == "cancelled"
+    row = store.get_run(handle.run_id)
+    assert row.status == "cancelled" and row.error == APP_GONE and row.response["content"].startswith("w0")
