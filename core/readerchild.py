@@ -14,7 +14,8 @@ descheduled holding its lock delays when the events are seen, never the stamps.
 
 Worker protocol (multiprocessing.connection framing, pickled tuples):
   app → worker   ("run", job dict) · ("cancel", run_id) · end of file: finish and exit
-  worker → app   ("events", [Event, …], live figures, t0) · ("done", run_id)
+  worker → app   ("events", [Event, …], live figures, t0) · ("done", run_id) ·
+                 ("news", "wait" | "save_failed", …): the store's word for the user
 """
 
 from __future__ import annotations
@@ -115,7 +116,25 @@ def _start_simulator() -> None:
     embedded_root_url()  # the default model's simulator, here: beside the reader, not the UI
 
 
-def _stores() -> Any:
+_sending = threading.Lock()  # events go from the main thread, the store's news from its saving threads
+
+
+def _send(outbound: Connection, message: tuple[Any, ...]) -> None:
+    payload = pickle.dumps(message, -1)
+    with _sending:
+        outbound.send_bytes(payload)
+
+
+def _tell(outbound: Connection, message: tuple[Any, ...]) -> None:
+    try:
+        _send(outbound, message)
+    except OSError:
+        pass  # the app is gone: nobody to tell
+
+
+def _stores(outbound: Connection) -> Any:
+    """The store at a path, opened once; what it has to tell a user (a save waiting on a
+    lock, a save given up and kept in unsaved/) goes to the app, which shows it."""
     from core.store import Store
 
     opened: dict[str, Store] = {}
@@ -124,7 +143,9 @@ def _stores() -> Any:
         if path is None:
             return None
         if path not in opened:
-            opened[path] = Store(path)
+            store = opened[path] = Store(path)
+            store.on_wait = lambda message: _tell(outbound, ("news", "wait", message))
+            store.on_save_failed = lambda run_id, message: _tell(outbound, ("news", "save_failed", run_id, message))
         return opened[path]
 
     return store_at
@@ -135,9 +156,9 @@ async def _forward(handle: Any, outbound: Connection) -> None:
         for start in range(0, len(batch), MAX_BATCH):
             live = handle.live()
             t0 = _clock() - live["elapsed_ms"] / 1000.0
-            outbound.send_bytes(pickle.dumps(("events", batch[start : start + MAX_BATCH], live, t0), -1))
+            _send(outbound, ("events", batch[start : start + MAX_BATCH], live, t0))
     await handle.wait()
-    outbound.send_bytes(pickle.dumps(("done", handle.run_id), -1))
+    _send(outbound, ("done", handle.run_id))
 
 
 def _clock() -> float:
@@ -210,7 +231,7 @@ def _worker(fd: int) -> None:
             _start_simulator()
         except Exception:  # noqa: BLE001 - a run on it will meet the same trouble and report it
             log.exception("reader process: could not start the simulator")
-    store_at = _stores()
+    store_at = _stores(connection)
     while (job := control.jobs.get()) is not None:
         try:
             _run_one(job, control, connection, store_at)

@@ -153,6 +153,8 @@ class Worker:
                 continue
             if message[0] == "events":
                 handle.receive(message[1], message[2], message[3])
+            elif message[0] == "news":
+                handle.store_news(message[1], *message[2:])
             else:  # ("done", run_id): saved
                 self.handle = None
                 handle._close()

@@ -105,6 +105,21 @@ class ReaderRunHandle(RunHandle):
         self._figures, self._t0 = figures, t0
         self.push_batch(events)
 
+    def store_news(self, kind: str, *args: str) -> None:
+        """What the worker's store had to say, told by the app's store as if it had saved."""
+        store = self._options.store
+        if store is None:
+            return
+        if kind == "wait":
+            log.warning(args[0])
+            if store.on_wait is not None:
+                store.on_wait(args[0])
+        elif kind == "save_failed":
+            run_id, message = args
+            store.unsaved[run_id] = message
+            if store.on_save_failed is not None:
+                store.on_save_failed(run_id, message)
+
     def _live_figures(self) -> dict[str, Any]:
         figures, t0 = self._figures, self._t0
         if figures is None or t0 is None:
