@@ -1,7 +1,7 @@
 """Are the workbench's figures the wire's while it draws? The app's error against the
 simulator's write times, next to the CLI's at the same moment.
 
-    .venv/bin/python bench/tui_truth.py [--repeats 5] [--no-hog]
+    .venv/bin/python bench/tui_truth.py [--repeats 5] [--no-hog] [--reader process|thread|both]
 
 Cases, each with and without a CPU hog (one busy process per core):
   compare  the real app's several-models compare view: a 300 ms / 20 ms-gap model
@@ -15,6 +15,10 @@ Per run: TTFT−TTFB error = (saved ttft_ms − ttfb_ms) − (first content writ
 written), and worst-gap error = saved itl_max_ms − the largest gap between content
 writes. Printed: p50 / p95 over the repeats, app beside CLI. Goal: app p95 ≤ 2 ms on
 TTFT−TTFB and ≤ 5 ms on the worst gap, i.e. no worse than the CLI.
+
+`--reader`: where the app's runs stream — in reader processes (the default,
+core.readerproc) or on I/O threads of the app's process (LLMWB_READER=thread); `both`
+alternates the two within each repeat, so they meet the same load.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 HOME = tempfile.mkdtemp(prefix="llmwb-truth-")
 os.environ["LLMWB_HOME"] = HOME
 
+from core.readerproc import READER_ENV  # noqa: E402
 from core.request import ChatRequest  # noqa: E402
 from core.store.models import ModelConfig  # noqa: E402
 from simserver import ServerProcess  # noqa: E402
@@ -130,7 +135,7 @@ def hog(on: bool) -> list[subprocess.Popen[bytes]]:
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 2)]
 
 
-async def main(repeats: int, with_hog: bool, cases: list[str]) -> None:
+async def main(repeats: int, with_hog: bool, cases: list[str], readers: list[str]) -> None:
     app_server, cli_server, flood_server = ServerProcess(TRUTH), ServerProcess(TRUTH), ServerProcess(FLOOD)
     store = create_app(Path(HOME)).store
     store.save_config(config("truth-app", app_server, "truth"))
@@ -138,18 +143,20 @@ async def main(repeats: int, with_hog: bool, cases: list[str]) -> None:
     store.save_config(config("flood", flood_server, "flood"))
     print(f"tui_truth: {TRUTH['timing']} × {WORDS} words; compare beside {FLOOD['generate']['tokens']:,} chunks flat out;"
           f" {repeats} repeats; {os.cpu_count()} cores")  # fmt: skip
-    print(f"  {'case':<16} {'':>5}  {'TTFT−TTFB err p50/p95 ms':>26}  {'worst-gap err p50/p95 ms':>26}")
+    print(f"  {'case':<16} {'':>11}  {'TTFT−TTFB err p50/p95 ms':>26}  {'worst-gap err p50/p95 ms':>26}")
     try:
         for case in cases:
             for hogged in (False, True) if with_hog else (False,):
-                found: dict[str, list[tuple[float, float]]] = {"app": [], "cli": []}
+                found: dict[str, list[tuple[float, float]]] = {f"app·{r}": [] for r in readers} | {"cli": []}
                 for _ in range(repeats):
                     hogs = hog(hogged)
                     try:
-                        cli = start_cli()
-                        metrics = await app_case(case, store)
-                        found["app"].append(errors(metrics, app_server))
-                        found["cli"].append(errors(cli_metrics(cli), cli_server))
+                        for reader in readers:
+                            os.environ[READER_ENV] = reader
+                            cli = start_cli()
+                            metrics = await app_case(case, store)
+                            found[f"app·{reader}"].append(errors(metrics, app_server))
+                            found["cli"].append(errors(cli_metrics(cli), cli_server))
                     finally:
                         for process in hogs:
                             process.kill()
@@ -158,7 +165,7 @@ async def main(repeats: int, with_hog: bool, cases: list[str]) -> None:
                     gap = [v[1] for v in values]
                     label = f"{case}{' + hog' if hogged else ''}"
                     print(
-                        f"  {label:<16} {who:>5}  {pct(ttft, 0.5):>12.1f} / {pct(ttft, 0.95):<11.1f}"
+                        f"  {label:<16} {who:>11}  {pct(ttft, 0.5):>12.1f} / {pct(ttft, 0.95):<11.1f}"
                         f"  {pct(gap, 0.5):>12.1f} / {pct(gap, 0.95):<11.1f}"
                     )
     finally:
@@ -171,5 +178,7 @@ if __name__ == "__main__":
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-hog", action="store_true", help="skip the cases with a CPU hog")
     parser.add_argument("--case", action="append", choices=("compare", "main"), help="only this case (repeatable)")
+    parser.add_argument("--reader", choices=("process", "thread", "both"), default="process")
     args = parser.parse_args()
-    asyncio.run(main(args.repeats, not args.no_hog, args.case or ["compare", "main"]))
+    readers = ["process", "thread"] if args.reader == "both" else [args.reader]
+    asyncio.run(main(args.repeats, not args.no_hog, args.case or ["compare", "main"], readers))

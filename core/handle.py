@@ -1,6 +1,8 @@
-"""A run going on its I/O loop (core.iothread), seen from any thread.
+"""A run going on its I/O loop (core.iothread) or in a reader process (core.readerproc),
+seen from any thread.
 
-The runner pushes events here from the I/O loop; a consumer takes them in batches,
+The runner pushes events here from the I/O loop (or the reader process's events
+are pushed here, batch by batch, by the thread that reads its pipe); a consumer takes them in batches,
 either awaiting them (`batches()`, `events()`: the CLI, comparisons, tests) or
 draining what has arrived without waiting (`drain()`: the UI, on its flush clock).
 Either way the consumer's pace changes when events are seen, never their stamps.
@@ -39,10 +41,13 @@ class RunHandle:
     # --- the runner's side (I/O loop) ------------------------------------------------
 
     def start(self, produce: Coroutine[Any, Any, None]) -> None:
-        _running.add(self)
-        self._done.add_done_callback(lambda _: _running.discard(self))
+        self._track()
         loop = self._loop = start_io_loop()
         loop.call_soon_threadsafe(self._create_task, loop, produce)
+
+    def _track(self) -> None:
+        _running.add(self)
+        self._done.add_done_callback(lambda _: _running.discard(self))
 
     def _create_task(self, loop: asyncio.AbstractEventLoop, produce: Coroutine[Any, Any, None]) -> None:
         self._task = loop.create_task(self._main(produce))
@@ -54,17 +59,31 @@ class RunHandle:
         except asyncio.CancelledError:
             pass  # the runner saved the run as cancelled and pushed its last event
         finally:
-            with self._lock:
-                self._pushed_last = True
-                waiter, self._waiter = self._waiter, None
-            if waiter is not None:
-                _wake(waiter)
-            self._done.set_result(None)
+            self._close()
             asyncio.get_running_loop().stop()  # this run's loop: its thread ends
+
+    def _close(self) -> None:
+        """The last event is pushed and the run is saved."""
+        with self._lock:
+            self._pushed_last = True
+            waiter, self._waiter = self._waiter, None
+        if waiter is not None:
+            _wake(waiter)
+        if not self._done.done():
+            self._done.set_result(None)
 
     def push(self, event: Event) -> None:
         with self._lock:
             self._buffer.append(event)
+            waiter = self._waiter
+            if waiter is not None:
+                self._waiter = None
+        if waiter is not None:
+            _wake(waiter)
+
+    def push_batch(self, events: list[Event]) -> None:
+        with self._lock:
+            self._buffer.extend(events)
             waiter = self._waiter
             if waiter is not None:
                 self._waiter = None

@@ -42,6 +42,11 @@ def register_key_env(names: Iterable[str | None]) -> None:
     _named_key_envs.update(name for name in names if name)
 
 
+def registered_key_envs() -> list[str]:
+    """The names `register_key_env` was given (a reader process is told them too)."""
+    return sorted(_named_key_envs)
+
+
 def secret_values(extra_names: Iterable[str | None] = (), *, rescan: bool = True) -> tuple[str, ...]:
     """The key values in the environment now, longest first (so a key that contains
     another is hidden whole). Values are read when asked; `rescan=False` reuses the

@@ -35,6 +35,7 @@ class RunOptions:
     parent_run_id: str | None = None  # a tool-result continuation's first turn
     wire_frames: bool = True  # yield WireFrame events (the wire view wants them; the CLI usually not)
     phases: bool = False  # yield Phase events: connecting, sent, headers, retrying (the UI wants them)
+    run_id: str | None = None  # chosen by the caller (core.readerproc knows it before its process starts the run)
 
 
 # While a run streams, what arrived is written to its row this often, so a process
@@ -81,7 +82,7 @@ class _RunState:
         self._checkpointer: asyncio.Task[None] | None = None
         self._writing: tuple[asyncio.Future[bool], int] | None = None  # a checkpoint write, up to frame n
         self.row = Run(
-            id=new_run_id(),
+            id=options.run_id or new_run_id(),
             model_config_name=config.name,
             provider=config.provider,
             model=config.model,

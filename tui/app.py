@@ -190,8 +190,14 @@ def settle_gc() -> None:
 
 
 def _warm_up_sdks() -> None:
-    """Import the provider SDKs (~1 s each) in the background, so the first run neither
+    """Start the reader process the first run streams in (core.readerproc), which imports
+    what a run needs while idle. Runs on this process's threads instead (LLMWB_READER=thread):
+    import the provider SDKs (~1 s each) in the background, so the first run neither
     waits for them nor counts their import in its timings."""
+    from core.readerproc import prewarm
+
+    if prewarm():
+        return
     from core.providers.http import import_sdks
 
     import_sdks("openai", "anthropic")  # openai first: most configs speak its protocol

@@ -35,11 +35,23 @@ def process_marker(pid: int) -> str | None:
 
 
 _own: tuple[int, str | None] | None = None
+_adopted: tuple[int, str | None] | None = None
+
+
+def adopt_owner(pid: int, marker: str | None) -> None:
+    """Record another process as the owner of the runs this one writes: a reader process
+    (core.readerchild) streams the app's runs, and the app is the process that answers
+    for them (its SIGTERM handling looks for its own; if it dies, they are interrupted)."""
+    global _adopted
+    _adopted = (pid, marker)
 
 
 def current_owner() -> tuple[int, str | None]:
-    """This process's (pid, marker); computed once per process (again after a fork)."""
+    """This process's (pid, marker), or the one it adopted; computed once per process
+    (again after a fork)."""
     global _own
+    if _adopted is not None:
+        return _adopted
     pid = os.getpid()
     if _own is None or _own[0] != pid:
         _own = (pid, process_marker(pid))

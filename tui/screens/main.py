@@ -26,7 +26,8 @@ from textual.worker import Worker, WorkerState
 from core.events import Event, Failed, Finished
 from core.handle import RunHandle
 from core.request import ChatRequest
-from core.runner import RunOptions, start_run
+from core.readerproc import start_app_run
+from core.runner import RunOptions
 from core.store.models import ModelConfig, Run
 from core.tools import ToolError, continuation_request
 from tui.screens.copy_menu import CopyMenu
@@ -213,7 +214,7 @@ class MainScreen(Screen[None]):
         """Stream one run into the panes; `parent_run_id` makes it that run's next turn,
         `title` names it in the output header (default: the model)."""
         options = RunOptions(store=self.app.store, parent_run_id=parent_run_id, wire_frames=True, phases=True)
-        handle = self._handle = start_run(config, request, options)
+        handle = self._handle = start_app_run(config, request, options)
         # The panes switch to the new run now, not when its first event is taken in.
         self.output.begin_run(handle.run_id, title or config.name, request.stream)
         self.metrics.begin_run(handle)

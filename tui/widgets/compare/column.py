@@ -25,7 +25,8 @@ from core.events import (
 )  # fmt: skip
 from core.providers.base import INTERNAL
 from core.request import ChatRequest
-from core.runner import RunOptions, start_run
+from core.readerproc import start_app_run
+from core.runner import RunOptions
 from core.store.models import ModelConfig, Run, RunFrame
 from tui import format as fmt
 from tui.widgets.output import OutputPane
@@ -140,8 +141,8 @@ class CompareColumn(Vertical, can_focus=True):
 
         async def drive() -> None:
             try:
-                # The run streams on the core's I/O thread; its events come in on the flush clock.
-                handle = start_run(config, run_request, options)
+                # The run streams in a reader process (core.readerproc); its events come in on the flush clock.
+                handle = start_app_run(config, run_request, options)
                 await follow(self.app, handle, self.feed_batch)
             except Exception as error:  # the runner does not raise for provider trouble; this is ours
                 message = f"internal error: {type(error).__name__}: {error}"
