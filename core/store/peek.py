@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from core.paths import DB_FILE, DataDirError, data_dir
+from core.paths import DB_FILE, DataDirError, data_dir, tighten_file
 from core.store import kinds
 from core.store.migrations import APPLICATION_ID, LATEST, SEEDED_KEY
 from core.store.safety import DatabaseRefused, check_existing
@@ -59,6 +59,8 @@ def peek_configs(path: Path | None = None) -> list[ConfigView] | None:
         if not path.is_file():
             return None
         check_existing(path)
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            tighten_file(file)  # as the store does on opening (files from before llmwb made them private)
         conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=5)
     except (DataDirError, DatabaseRefused, OSError, sqlite3.Error):
         return None
