@@ -100,7 +100,7 @@ def _preload() -> None:
     loaded 2-core machine), without starting a thread: the forker must stay forkable."""
     import core.runner  # noqa: F401
     import core.simulator.embedded  # noqa: F401
-    import core.store  # noqa: F401
+    import core.store.db  # noqa: F401  (SQLAlchemy: core.store alone loads it lazily)
     from core.providers import http
     from core.providers.registry import adapter_for
 

@@ -32,6 +32,7 @@ log = logging.getLogger("llmwb")
 
 SPARES = 1  # started ahead, warm, waiting for a run
 MAX_IDLE = 2  # workers kept after their run, for the next ones
+CLOSE_WAIT_S = 0.1  # closing at exit waits no longer than this for a lock
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
@@ -88,10 +89,30 @@ class _Forker:
         raise AssertionError("unreachable")
 
     def close(self) -> None:
-        with self._lock:
+        """The forker exits; its workers end on their own sockets. Never waits long: a
+        fork request stuck on a forker that does not answer is woken instead."""
+        if not self._lock.acquire(timeout=CLOSE_WAIT_S):
+            requests = self._requests
+            if requests is not None:
+                _shut(requests.fileno(), socket.SHUT_RDWR)  # the stuck request fails; it closes the socket
+            return
+        try:
             if self._requests is not None:
-                self._requests.close()  # the forker exits; its workers end on their own sockets
+                self._requests.close()
                 self._requests = None
+        finally:
+            self._lock.release()
+
+
+def _shut(fd: int, how: int) -> None:
+    """shutdown(2) on a socket fd that stays open (its owner closes it)."""
+    sock = socket.socket(fileno=fd)
+    try:
+        sock.shutdown(how)
+    except OSError:
+        pass
+    finally:
+        sock.detach()
 
 
 def _receive_exactly(sock: socket.socket, size: int) -> bytes:
@@ -128,18 +149,18 @@ class Worker:
 
     def close(self) -> None:
         """End the worker: it sees the end of its socket, finishes (and saves) a run still
-        going, and exits. Only writes are shut: the thread reading it still owns the fd."""
-        with self._send_lock:
-            self.closing = True
-            if self.gone:
-                return
-            sock = socket.socket(fileno=self._fd)
-            try:
-                sock.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
-            finally:
-                sock.detach()
+        going, and exits. Only writes are shut: the thread reading it still owns the fd.
+        Never waits long: a send stuck on a worker that reads nothing is broken instead
+        (the fd stays open meanwhile: the reading thread closes it under the same lock)."""
+        self.closing = True
+        if not self._send_lock.acquire(timeout=CLOSE_WAIT_S):
+            _shut(self._fd, socket.SHUT_RDWR)
+            return
+        try:
+            if not self.gone:
+                _shut(self._fd, socket.SHUT_WR)
+        finally:
+            self._send_lock.release()
 
     def _read(self) -> None:
         receive, loads = self._connection.recv_bytes, pickle.loads
