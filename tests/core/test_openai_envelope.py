@@ -53,3 +53,47 @@ def test_a_stream_that_stops_short_says_what_is_missing():
     assert (caught.value.error_type, caught.value.message) == (
         "stream_cut", "stream ended before [DONE] and before a finish_reason: the response is incomplete"
     )
+
+
+def test_llama_servers_own_timings_become_server_timings_figures():
+    # The `timings` object llama-server appends to its last chunk (fields as it sends them).
+    timings = {"prompt_n": 11, "prompt_ms": 40.25, "prompt_per_token_ms": 3.66, "prompt_per_second": 273.29,
+               "predicted_n": 20, "predicted_ms": 400.5, "predicted_per_token_ms": 20.03, "predicted_per_second": 49.94}  # fmt: skip
+    decoder = OpenAIChatDecoder(stream=True)
+    decoder.feed(data_frame(text_chunk("x", id="c", model="gemma")))
+    decoder.feed(data_frame({"id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "timings": timings}))
+    final = decoder.response.snapshot()
+    assert final["timings"] == timings
+    assert final["server_timings"] == {
+        "source": "llama.cpp", "prompt_tokens": 11, "prompt_ms": 40.25, "prompt_tps": 273.29,
+        "decode_tokens": 20, "decode_ms": 400.5, "decode_tps": 49.94, "total_ms": 440.75,
+    }  # fmt: skip
+
+
+def test_an_x_groq_that_is_not_an_object_costs_nothing():
+    decoder = OpenAIChatDecoder(stream=True)
+    decoder.feed(data_frame(text_chunk("kept", id="c", model="m", x_groq="req_01")))
+    assert decoder.response.snapshot()["content"] == "kept"
+    assert decoder.response.usage is None
+
+
+def test_a_done_line_makes_a_stream_without_finish_reason_whole():
+    decoder = OpenAIChatDecoder(stream=True)
+    decoder.feed(data_frame(text_chunk("all", id="c", model="m")))
+    assert decoder.feed(Frame(at=0.0, raw="data: [DONE]", event=None, data="[DONE]")) == ()
+    decoder.finish()  # not a stream_cut
+
+
+def test_frames_without_data_carry_nothing():
+    decoder = OpenAIChatDecoder(stream=True)
+    assert list(decoder.feed(Frame(at=0.0, raw="event: ping", event="ping", data=""))) == []
+    assert list(decoder.feed(Frame(at=0.0, raw=": OPENROUTER PROCESSING", event="comment", data=""))) == []
+
+
+@pytest.mark.parametrize("body", ["upstream exploded", "<html>502 Bad Gateway</html>"])
+def test_an_error_event_whose_body_is_not_json_is_the_servers_error_not_a_malformed_chunk(body):
+    decoder = OpenAIChatDecoder(stream=True)
+    with pytest.raises(ProviderError) as caught:
+        decoder.feed(Frame(at=0.0, raw=f"event: error\ndata: {body}", event="error", data=body))
+    assert caught.value.error_type != "malformed_chunk"
+    assert body in caught.value.message
