@@ -97,3 +97,23 @@ def test_an_error_event_whose_body_is_not_json_is_the_servers_error_not_a_malfor
         decoder.feed(Frame(at=0.0, raw=f"event: error\ndata: {body}", event="error", data=body))
     assert caught.value.error_type != "malformed_chunk"
     assert body in caught.value.message
+
+
+@pytest.mark.parametrize(("stream", "where"), [(True, "provider error in stream"), (False, "provider error in response")])
+@pytest.mark.parametrize("data", ["upstream exploded", '"Overloaded"', "503"])
+def test_an_error_event_says_where_the_error_came_and_quotes_it(stream, where, data):
+    decoder = OpenAIChatDecoder(stream=stream)
+    with pytest.raises(ProviderError) as caught:
+        decoder.feed(Frame(at=0.0, raw=f"event: error\ndata: {data}", event="error", data=data))
+    assert caught.value.error_type != "malformed_chunk"
+    assert caught.value.message.startswith(where)
+    assert data.strip('"') in caught.value.message
+
+
+@pytest.mark.parametrize(("data", "said"), [("{not json" + "x" * 300, "not JSON"), ("[" + "1," * 200 + "1]", "not an object")])
+def test_a_malformed_chunk_quotes_its_first_120_characters(data, said):
+    decoder = OpenAIChatDecoder(stream=True)
+    with pytest.raises(ProviderError) as caught:
+        decoder.feed(Frame(at=0.0, raw="data: " + data, event=None, data=data))
+    assert caught.value.error_type == "malformed_chunk"
+    assert caught.value.message == f"malformed chunk ({said}): {data[:120]!r}"
