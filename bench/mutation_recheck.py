@@ -7,7 +7,10 @@ of the cost. Like mutmut: pytest is imported and the tests collected once, then 
 mutant runs in a forked child with MUTANT_UNDER_TEST set (mutmut's trampolines read it).
 A killed survivor's verdict is written back to mutmut's `.meta` file as killed (1).
 
-    python bench/mutation_recheck.py WORK_DIR TEST_FILE...
+    python bench/mutation_recheck.py [--unchecked] WORK_DIR TEST_FILE...
+
+--unchecked also runs the mutants a cut-short mutmut run never reached; one that
+survives every test given is then recorded as survived (0).
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ import sys
 from pathlib import Path
 
 
-def survivors(mutants: Path) -> dict[Path, list[str]]:
+def survivors(mutants: Path, unchecked: bool) -> dict[Path, list[str]]:
+    wanted = {0, None} if unchecked else {0}
     found: dict[Path, list[str]] = {}
     for meta in sorted(mutants.rglob("*.py.meta")):
-        names = [name for name, code in json.loads(meta.read_text())["exit_code_by_key"].items() if code == 0]
+        names = [name for name, code in json.loads(meta.read_text())["exit_code_by_key"].items() if code in wanted]
         if names:
             found[meta] = names
     return found
@@ -45,9 +49,11 @@ def run_one(name: str, pytest_args: list[str]) -> int:
 
 def main() -> None:
     root = Path(__file__).resolve().parent.parent
-    work, tests = Path(sys.argv[1]).resolve(), sys.argv[2:]
+    unchecked = sys.argv[1] == "--unchecked"
+    arguments = sys.argv[2:] if unchecked else sys.argv[1:]
+    work, tests = Path(arguments[0]).resolve(), arguments[1:]
     mutants = work / "mutants"
-    for test in tests:  # the new tests, into the copy the mutants run from
+    for test in (t for t in tests if t.endswith(".py")):  # the new tests, into the copy the mutants run from
         (mutants / test).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(root / test, mutants / test)
     os.chdir(mutants)
@@ -67,15 +73,15 @@ def main() -> None:
     assert str(mutants) in (core.__file__ or ""), f"core imported from {core.__file__}, not the mutants"
     if run_one("", args) != 0:
         sys.exit("the new tests fail without any mutant: fix them first")
-    for meta, names in survivors(mutants).items():
+    for meta, names in survivors(mutants, unchecked).items():
         data = json.loads(meta.read_text())
         for name in names:
             code = run_one(name, args)
             verdict = "killed" if code == 1 else "survived" if code == 0 else f"exit {code}"
             print(f"{verdict:9} {name}", flush=True)
-            if code == 1:
-                data["exit_code_by_key"][name] = 1
-        meta.write_text(json.dumps(data))
+            if code in (0, 1):
+                data["exit_code_by_key"][name] = code
+            meta.write_text(json.dumps(data))
 
 
 if __name__ == "__main__":
