@@ -117,3 +117,13 @@ def test_a_malformed_chunk_quotes_its_first_120_characters(data, said):
         decoder.feed(Frame(at=0.0, raw="data: " + data, event=None, data=data))
     assert caught.value.error_type == "malformed_chunk"
     assert caught.value.message == f"malformed chunk ({said}): {data[:120]!r}"
+
+
+def test_an_error_event_whose_body_is_the_error_object_itself_is_an_error():
+    # `event: error` + `data: {"message": …}` (no "error" key): the body is the error.
+    decoder = OpenAIChatDecoder(stream=True)
+    data = '{"message": "Overloaded", "type": "overloaded_error"}'
+    with pytest.raises(ProviderError) as caught:
+        decoder.feed(Frame(at=0.0, raw="event: error\ndata: " + data, event="error", data=data))
+    assert caught.value.error_type == "overloaded"
+    assert "Overloaded" in caught.value.message
