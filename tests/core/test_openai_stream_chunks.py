@@ -53,3 +53,9 @@ def test_a_finish_reason_of_the_wrong_type_is_a_malformed_chunk():
     with pytest.raises(ProviderError) as caught:
         decoder.feed(chunk_frame([{"index": 0, "delta": {"content": "x"}, "finish_reason": 7}]))
     assert caught.value.message.startswith("malformed chunk (finish_reason is int, not a string): ")
+
+
+def test_reasoning_is_shown_before_the_text_of_the_same_chunk():
+    decoder = OpenAIChatDecoder(stream=True)
+    events = decoder.feed(chunk_frame([{"index": 0, "delta": {"content": "Answer.", "reasoning_content": "Thought."}}]))
+    assert [type(e).__name__ for e in events] == ["ReasoningDelta", "TextDelta"]
