@@ -6,8 +6,8 @@
 #                                             one module, only the tests named (any pytest
 #                                             args: --deselect a wall-clock-bound test)
 #   bench/mutation.sh --recheck core/metrics.py tests/core/test_new.py
-#                                             after writing tests: copy the tests into that
-#                                             module's scratch copy and re-run its survivors only
+#                                             after writing tests: run only those tests against
+#                                             that module's survivors (bench/mutation_recheck.py)
 #
 # It works in a scratch copy per module (.mutation/<module>/, git-ignored) so the worktree
 # never holds mutants/ and one module's verdicts survive the next module's run. The test
@@ -28,7 +28,7 @@ slug=${module:-all}
 slug=${slug//\//_}
 work=${MUTATION_DIR:-$root/.mutation/${slug%.py}}
 
-select_tests() {  # $1: pyproject.toml; $2: "replace" or "add"; then the module and the tests
+select_tests() {  # $1: pyproject.toml; $2: "replace"; then the module and the tests
 "$py" - "$@" <<'PY'
 import json, re, sys
 path, mode, module, tests = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
@@ -68,32 +68,9 @@ PY
 
 if [ "$recheck" = 1 ]; then
   [ -d "$work/mutants" ] || { echo "no earlier run in $work: run without --recheck first" >&2; exit 1; }
-  for test in "${tests[@]}"; do
-    case $test in -*) continue ;; esac
-    mkdir -p "$work/$(dirname "$test")"
-    cp "$root/$test" "$work/$test"
-  done
-  select_tests "$work/pyproject.toml" add "$module" "${tests[@]}"
+  # Only the new tests, against only the survivors: see bench/mutation_recheck.py.
+  "$py" "$root/bench/mutation_recheck.py" "$work" "${tests[@]}"
   cd "$work"
-  mapfile -t survivors < <(verdicts names)
-  # A changed test selection makes mutmut forget every verdict; new tests cannot revive a
-  # killed mutant, so the earlier verdicts are put back for the mutants not re-run.
-  find mutants -name '*.py.meta' -exec cp {} {}.before \;
-  if [ ${#survivors[@]} -gt 0 ]; then
-    "$mutmut" run --max-children "${MUTMUT_CHILDREN:-2}" "${survivors[@]}" > mutmut-recheck.log 2>&1 || {
-      echo "mutmut run failed; see $work/mutmut-recheck.log" >&2; exit 1; }
-  fi
-  "$py" - <<'PY'
-import json, pathlib
-for before in pathlib.Path("mutants").rglob("*.py.meta.before"):
-    meta = before.with_suffix("")
-    now = json.loads(meta.read_text())
-    for name, code in json.loads(before.read_text())["exit_code_by_key"].items():
-        if now["exit_code_by_key"].get(name) is None:
-            now["exit_code_by_key"][name] = code
-    meta.write_text(json.dumps(now))
-    before.unlink()
-PY
 else
   mkdir -p "$work"
   rm -rf "$work/mutants"
