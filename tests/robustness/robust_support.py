@@ -9,27 +9,13 @@ import select
 import sqlite3
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from inprocess_cli import Result
 from waiting import DEADLINE_S
 
 LLMWB = str(Path(sys.executable).with_name("llmwb"))
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def one_line_error(self) -> str:
-        """The stderr of a refused command: exactly one line, no traceback."""
-        assert "Traceback" not in self.err, self.err
-        lines = self.err.strip().splitlines()
-        assert len(lines) == 1, self.err
-        return lines[0]
 
 
 def process_env(home: Path, **extra: str) -> dict[str, str]:
