@@ -1,12 +1,17 @@
 """Fixtures every test directory may use: a store in a temp LLMWB_HOME, and a
-scripted simulator on 127.0.0.1 (port 0)."""
+scripted simulator on 127.0.0.1 (port 0); and the pace of the embedded simulator."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
+import yaml
 
+from core.simulator import embedded
+from core.simulator.scenario import BUILTIN_DIR
 from core.store import Store
 
 
@@ -41,3 +46,41 @@ def pytest_collection_modifyitems(config, items) -> None:  # type: ignore[no-unt
         path = str(item.path)[len(root) + 1 :] if str(item.path).startswith(root) else str(item.path)
         if path.startswith(_TUI_TEST_PATHS) or "snap_compare" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.tui)
+
+
+# --- the embedded simulator's pace -------------------------------------------
+# The `tui` tests drive the app on its demo models, which the embedded simulator answers at
+# a human pace (demo-fast: 150 ms, then 225 chunks 15 ms apart). None of them measures that
+# pace (their timings are masked or come from scripted events), so they get copies of the
+# built-in scenarios with the same text, chunks, faults and usage but no delays, through
+# LLMWB_SCENARIO_DIR (a later file of the same name wins). Every other test keeps the real
+# pace: the simulator, CLI and core tests check timings against it.
+NO_DELAY = {"first_token_ms": 0, "gap_ms": 0}
+_fast_embedded: object | None = None  # the embedded server started with the copies, if any
+
+
+@pytest.fixture(scope="session")
+def no_delay_scenario_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Copies of every built-in scenario with a timing, without its delays."""
+    folder = tmp_path_factory.mktemp("no-delay-scenarios")
+    for path in sorted(BUILTIN_DIR.glob("*.yaml")):
+        fields = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if fields.get("timing") and fields["timing"] != NO_DELAY:
+            (folder / path.name).write_text(yaml.safe_dump({**fields, "timing": NO_DELAY}), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _embedded_simulator_pace(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Give each test the embedded simulator its lane expects: one process (an xdist
+    worker) runs both lanes, and the embedded server lives as long as the process."""
+    global _fast_embedded
+    fast = request.node.get_closest_marker("tui") is not None
+    running = embedded.embedded_server()
+    if running is not None and (running is _fast_embedded) != fast:
+        embedded.shutdown_embedded()  # the next use starts one at the pace this test expects
+    if fast:
+        folder = request.getfixturevalue("no_delay_scenario_dir")
+        monkeypatch.setenv(embedded.SCENARIO_DIR_ENV, os.pathsep.join(filter(None, (os.environ.get(embedded.SCENARIO_DIR_ENV), str(folder)))))
+    yield
+    _fast_embedded = embedded.embedded_server() if fast else None

@@ -37,7 +37,7 @@ class CompareHost(App[None]):
 
 # A regression that stops the screen from updating fails here with a message in seconds,
 # instead of hanging until pytest-timeout's stack dump. Generous: the machine may be loaded.
-WAIT_LIMIT_S = 20.0
+WAIT_LIMIT_S = 30.0
 
 
 async def wait_for(pilot, condition: Callable[[], bool], what: str, limit_s: float = WAIT_LIMIT_S) -> None:  # type: ignore[no-untyped-def]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from compare_support import CompareHost, settle, sim_config, wait_for
 
 from core.request import ChatRequest
+from core.simulator import SimulatorServer, scenario_from_dict
 from core.store import Store
+from core.store.models import ModelConfig
 from tui.screens.compare_models import ModelsCompareScreen
 from tui.screens.compare_stream import StreamCompareScreen
 from tui.widgets.compare import CompareColumn, DiffView, SummaryTable
@@ -65,21 +67,30 @@ async def test_concurrent_toggle_and_rerun_make_a_new_saved_group(sim_store) -> 
         assert sorted(r.stream for r in sim_store.runs_in_group(screen.group_id)) == [False, True]
 
 
-async def test_escape_cancels_runs_in_flight_and_saves_them(sim_store) -> None:
-    app = models_host(sim_store, ["fault-stall", "echo"])
+async def test_escape_cancels_runs_in_flight_and_saves_them(sim_store, simulator: SimulatorServer) -> None:
+    # Stalls after four words for longer than any test runs: the built-in fault-stall's
+    # 1.5 s could end before a loaded machine's poll saw the four words.
+    simulator.add_scenario(scenario_from_dict({
+        "name": "stall-long", "text": "One two three four five six seven eight.", "chunking": {"mode": "word"},
+        "timing": {"first_token_ms": 0, "gap_ms": 0}, "fault": {"stall_after_chunks": 4, "stall_s": 60},
+    }))  # fmt: skip
+    sim_store.save_config(ModelConfig(
+        name="stall-long", provider="openai-compatible", model="stall-long", base_url=simulator.root_url + "/v1",
+        params={"max_retries": 0},
+    ))  # fmt: skip
+    app = models_host(sim_store, ["stall-long", "echo"])
     async with app.run_test(size=(100, 30)) as pilot:
         screen = app.screen
         await pilot.pause()
         group_id = screen.group_id
         stalled = screen.query_one("#column-0", CompareColumn)
-        # the scenario stalls after these words for 1.5 s
         await wait_for(pilot, lambda: stalled.output.text == "One two three four", "the stalled column's first words")
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, ModelsCompareScreen)
         saved = {r.model_config_name: r for r in sim_store.runs_in_group(group_id)}
-        assert saved["fault-stall"].status == "cancelled"
-        assert saved["fault-stall"].response["content"] == "One two three four"  # partial output kept
+        assert saved["stall-long"].status == "cancelled"
+        assert saved["stall-long"].response["content"] == "One two three four"  # partial output kept
 
 
 async def test_models_compare_a_failing_model_keeps_the_others_going(sim_store) -> None:

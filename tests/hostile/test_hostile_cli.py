@@ -5,29 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import threading
 from collections.abc import Iterator
 
 import pytest
 from hostile_kit import HostileServer, answer, send
+from inprocess_cli import forget_log_handlers, invoke
 
 from core.store import Store
-from tui import logsetup
-from tui.cli import main
 
 
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     monkeypatch.setenv("LLMWB_HOME", str(tmp_path))
     yield tmp_path
-    # main() configures the root logger for this home; leave no handler on a deleted dir.
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if isinstance(handler, (logsetup._LlmwbFileHandler, logsetup._NoLogFile)):
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(logging.WARNING)
+    forget_log_handlers()
 
 
 def serve_in_thread(data: bytes) -> Iterator[str]:
@@ -54,13 +46,8 @@ def serve_in_thread(data: bytes) -> Iterator[str]:
 
 
 def llmwb(capsys, *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    result = invoke(capsys, *argv)
+    return result.code, result.out, result.err
 
 
 @pytest.mark.parametrize("raw_usage", ['{"completion_tokens": "12"}', '{"completion_tokens": {"n": 1}}', '"lots"'])

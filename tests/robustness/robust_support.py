@@ -9,28 +9,13 @@ import select
 import sqlite3
 import subprocess
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any
+
+from inprocess_cli import Result
+from waiting import DEADLINE_S
 
 LLMWB = str(Path(sys.executable).with_name("llmwb"))
-DEADLINE_S = 60.0
-T = TypeVar("T")
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def one_line_error(self) -> str:
-        """The stderr of a refused command: exactly one line, no traceback."""
-        assert "Traceback" not in self.err, self.err
-        lines = self.err.strip().splitlines()
-        assert len(lines) == 1, self.err
-        return lines[0]
 
 
 def process_env(home: Path, **extra: str) -> dict[str, str]:
@@ -43,17 +28,6 @@ def run_process(home: Path, *argv: str, **env: str) -> Result:
         [LLMWB, *argv], env=process_env(home, **env), capture_output=True, text=True, timeout=DEADLINE_S
     )
     return Result(done.returncode, done.stdout, done.stderr)
-
-
-def poll(check: Callable[[], T | None], what: str, deadline_s: float = DEADLINE_S) -> T:
-    """Call `check` until it returns something truthy; fail after the deadline."""
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def read_json_line(process: subprocess.Popen[str], deadline_s: float = DEADLINE_S) -> dict[str, Any]:

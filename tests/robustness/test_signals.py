@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from robust_support import LLMWB, DEADLINE_S, db_rows, poll, process_env, read_json_line, run_process
+from robust_support import LLMWB, DEADLINE_S, db_rows, process_env, read_json_line, run_process
+from waiting import poll
 
 
 @pytest.mark.parametrize("signum, code, reason", [

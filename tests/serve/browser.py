@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from serve_support import wait_until
+from waiting import poll
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 FLAGS = (
@@ -50,8 +50,8 @@ class Browser:
         )  # fmt: skip
         try:
             port_file = profile / "DevToolsActivePort"
-            port = wait_until(lambda: _read_port(port_file), START_TIMEOUT_S, "Chromium's DevTools port")
-            targets = wait_until(lambda: _page_targets(port), START_TIMEOUT_S, "a page target")
+            port = poll(lambda: _read_port(port_file), "Chromium's DevTools port", START_TIMEOUT_S)
+            targets = poll(lambda: _page_targets(port), "a page target", START_TIMEOUT_S)
             self._socket: ClientConnection = self._connections.enter_context(
                 connect(targets[0]["webSocketDebuggerUrl"], max_size=None)
             )

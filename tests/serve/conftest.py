@@ -3,7 +3,6 @@ second or two of imports, and the tests only read what their own runs did."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,9 +11,8 @@ import pytest
 from core.seed import ensure_seeded
 from core.store import Store
 from core.store.models import ModelConfig
+from inprocess_cli import forget_log_handlers, invoke
 from serve_support import LiveProcess, ThreadedSimulator
-from tui import logsetup
-from tui.cli import main
 
 WORDS = " ".join(f"word{i}" for i in range(12))
 
@@ -60,19 +58,9 @@ def llmwb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
     """`llmwb ARGS...` in-process, in a fresh LLMWB_HOME: (exit code, stderr)."""
     monkeypatch.setenv("LLMWB_HOME", str(tmp_path))
 
-    def invoke(*argv: str) -> tuple[int, str]:
-        capsys.readouterr()
-        try:
-            code = main(list(argv))
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        return code, capsys.readouterr().err
+    def run(*argv: str) -> tuple[int, str]:
+        result = invoke(capsys, *argv)
+        return result.code, result.err
 
-    yield invoke
-    # main() configured the root logger for this home; leave no handler on a deleted dir.
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if isinstance(handler, (logsetup._LlmwbFileHandler, logsetup._NoLogFile)):
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(logging.WARNING)
+    yield run
+    forget_log_handlers()

@@ -11,13 +11,13 @@ import select
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import httpx2
 
 from core.simulator import RecordedExchange, SimulatorServer, scenario_from_dict
+from waiting import poll
 
 START_TIMEOUT_S = 60.0  # a cold start on a loaded 2-core machine imports FastAPI, SQLModel, the SDKs
 LLMWB = str(Path(sys.executable).parent / "llmwb")
@@ -116,18 +116,6 @@ def sse_events(lines: Iterator[str]) -> Iterator[Any]:
         yield payload if payload == "[DONE]" else json.loads(payload)
 
 
-def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll `condition` until it returns something truthy; fail naming `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
 def wait_for_status(http: httpx2.Client, url: str, run_id: str, timeout: float = 30.0) -> dict[str, Any]:
     """The saved run once it is no longer `running`: the save happens after the
     hang-up, in the server, with nothing to wait on from here but the row itself."""
@@ -136,4 +124,4 @@ def wait_for_status(http: httpx2.Client, url: str, run_id: str, timeout: float =
         run = http.get(f"{url}/api/runs/{run_id}").json()
         return run if run["status"] != "running" else None
 
-    return wait_until(settled, timeout, f"run {run_id} to be saved")
+    return poll(settled, f"run {run_id} to be saved", timeout)

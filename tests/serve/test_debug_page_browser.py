@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from browser import Browser, find_browser
-from serve_support import LiveProcess, ThreadedSimulator, client, wait_for_status, wait_until
+from serve_support import LiveProcess, ThreadedSimulator, client, wait_for_status
+from waiting import poll
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 STEP_TIMEOUT_S = 60.0
@@ -49,7 +50,7 @@ def read_when(browser: Browser, ready: Callable[[dict], bool], what: str) -> dic
         page = read(browser)
         return page if ready(page) else None
 
-    return wait_until(check, STEP_TIMEOUT_S, what)
+    return poll(check, what, STEP_TIMEOUT_S)
 
 
 def pick_model(browser: Browser, name: str) -> None:
@@ -62,7 +63,7 @@ def pick_model(browser: Browser, name: str) -> None:
 
 def open_page(browser: Browser, live: LiveProcess, path: str = "/") -> None:
     browser.open(live.url + path)
-    wait_until(lambda: browser.evaluate("document.readyState") == "complete" and read(browser)["models"], STEP_TIMEOUT_S, "the model list")
+    poll(lambda: browser.evaluate("document.readyState") == "complete" and read(browser)["models"], "the model list", STEP_TIMEOUT_S)
 
 
 def test_an_answer_streams_into_the_page_and_the_metrics_fill_in(browser: Browser, live: LiveProcess, sim: ThreadedSimulator, tmp_path: Path) -> None:

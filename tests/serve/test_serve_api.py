@@ -13,7 +13,8 @@ import time
 import pytest
 
 from readme_examples import README_BASE_URL, chat_bodies, get_paths, python_client
-from serve_support import LiveProcess, ThreadedSimulator, client, sse_events, wait_for_status, wait_until
+from serve_support import LiveProcess, ThreadedSimulator, client, sse_events, wait_for_status
+from waiting import poll
 
 CHAT = "/api/debug/chat"
 
@@ -158,7 +159,7 @@ def test_hanging_up_on_a_non_streamed_call_cancels_it_too(live: LiveProcess, sim
             f"POST {CHAT} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n\r\n".encode() + body
         )
-        (exchange,) = wait_until(lambda: sim.exchanges("hang-whole"), 60, "the upstream request")
+        (exchange,) = poll(lambda: sim.exchanges("hang-whole"), "the upstream request", 60)
     sim.wait_finished(exchange)  # closed by the server once the client had gone
     with client() as http:
         run_id = next(r["id"] for r in http.get(live.url + "/api/runs?limit=50").json() if r["model_config"] == "sim-hang-whole")

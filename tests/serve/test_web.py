@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from serve_support import LiveProcess, client, wait_until
+from serve_support import LiveProcess, client
+from waiting import poll
 
 APP_START_TIMEOUT_S = 90.0
 
@@ -85,7 +86,7 @@ def test_a_tab_does_not_outlive_a_killed_server(serve_home: Path) -> None:
             (app,) = children(server.process.pid)
             os.kill(server.process.pid, signal.SIGKILL)
             server.process.wait(timeout=30)
-            wait_until(lambda: not Path(f"/proc/{app}").exists() or "Z" in _state(app), 60, "the tab's workbench to exit")
+            poll(lambda: not Path(f"/proc/{app}").exists() or "Z" in _state(app), "the tab's workbench to exit", 60)
     finally:
         server.stop()
 

@@ -66,11 +66,15 @@ async def test_openai_ttft_matches_the_script_and_the_server_record(
         server_ttft_ms = (exchange.first_content_at - exchange.received_at) * 1000
         assert FIRST_TOKEN_MS <= server_ttft_ms < FIRST_TOKEN_MS + SERVER_LATE_MS
         assert 0 < client_ttft_ms - server_ttft_ms < CLIENT_VS_SERVER_MS
-        client_gaps = [(b - a) * 1000 for a, b in zip(arrivals, arrivals[1:])]
         server_gaps = [(b - a) * 1000 for a, b in zip(exchange.content_times, exchange.content_times[1:])]
-        assert len(client_gaps) == len(server_gaps) == 7
+        assert len(arrivals) == len(server_gaps) + 1 == 8
         assert abs(statistics.median(server_gaps) - GAP_MS) < GAP_SLACK_MS
-        assert abs(statistics.median(client_gaps) - GAP_MS) < GAP_SLACK_MS
+        # The client's gaps are judged against the server's record (same clock), not the
+        # script: a loaded client loop reads several frames in one wake-up (gaps of ~0 ms).
+        # Every frame arrives after it was written, the first before the last was written
+        # (streamed as scripted, not held back and sent at once).
+        assert all(arrived >= written for arrived, written in zip(arrivals, exchange.content_times))
+        assert arrivals[0] < exchange.content_times[-1]
         # Due times are absolute from receipt, so the last frame lands on schedule too.
         last_ms = (exchange.content_times[-1] - exchange.received_at) * 1000
         assert FIRST_TOKEN_MS + 7 * GAP_MS <= last_ms < FIRST_TOKEN_MS + 7 * GAP_MS + SERVER_LATE_MS

@@ -3,6 +3,7 @@ helpers to wait for what a user would see (the pane draws on a timer)."""
 
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 from textual.app import App, ComposeResult
@@ -20,14 +21,20 @@ class OutputHost(App[None]):
             yield MetricsSidebar()
 
 
-async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Let the app run (timers included) until `condition()` holds; fail after `timeout` s."""
-    waited = 0.0
+# A bound for a failing test, never a synchronisation: generous, since a loaded 2-core
+# machine (other test workers, a CPU hog) once took over 5 s to open a menu and answer a key.
+WAIT_LIMIT_S = 30.0
+
+
+async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = WAIT_LIMIT_S) -> None:
+    """Let the app run (timers included) until `condition()` holds; fail after `timeout`
+    seconds of wall-clock time, naming the condition's source line."""
+    deadline = time.monotonic() + max(timeout, WAIT_LIMIT_S)
     while not condition():
-        if waited >= timeout:
-            raise AssertionError("condition not met in time")
+        if time.monotonic() > deadline:
+            where = f"{condition.__code__.co_filename.rsplit('/', 1)[-1]}:{condition.__code__.co_firstlineno}"
+            raise AssertionError(f"condition at {where} not met after {max(timeout, WAIT_LIMIT_S):.0f} s")
         await pilot.pause(0.02)
-        waited += 0.02
     await pilot.pause()
 
 

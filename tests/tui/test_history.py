@@ -109,12 +109,10 @@ async def test_a_compared_run_reopens_its_comparison(app_factory: Callable[..., 
     saved_run(app.store, "echo", "alone", minutes=4)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await pilot.press("ctrl+o")
-        history = app.screen
-        assert isinstance(history, HistoryScreen)
+        history = await open_history(pilot)
         await pilot.press("c")  # the newest run was not compared: the key says so
+        await wait_until(pilot, lambda: any("not part of a comparison" in n.message for n in app._notifications))
         assert app.screen is history
-        assert any("not part of a comparison" in n.message for n in app._notifications)
         await pilot.press("down", "c")
         await wait_until(pilot, lambda: isinstance(app.screen, ModelsCompareScreen))
         app.pop_screen()

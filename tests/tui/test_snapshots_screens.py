@@ -23,6 +23,7 @@ from core.store.models import Run, RunFrame
 from output_host import wait_until
 from tui.app import LlmwbApp
 from tui.screens.main import MainScreen
+from tui.screens.tool_results import ToolResultsScreen
 from tui.widgets.output.markdown_stream import StreamingMarkdown
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc)  # another year: the date is written in full
@@ -132,9 +133,13 @@ def test_tool_results(snap_compare, app_factory: Callable[..., LlmwbApp]) -> Non
     async def run_before(pilot: Pilot) -> None:
         await reopen(pilot, run)
         await pilot.press("ctrl+l")
-        await pilot.pause()
+        # Both result boxes mounted before their cursors stop blinking (a loaded machine
+        # may not have composed the modal after one pause).
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ToolResultsScreen)
+                         and len(pilot.app.screen.result_boxes) == 2)  # fmt: skip
         for widget in pilot.app.screen.query(TextArea):
             widget.cursor_blink = False
+        await pilot.pause()
 
     assert snap(snap_compare, app, run_before)
 
