@@ -228,9 +228,9 @@ class MainScreen(Screen[None]):
     def _show_events(self, handle: RunHandle, config: ModelConfig, events: list[Event]) -> None:
         if handle is not self._handle:  # a cancelled run's last events, after the next run began
             return
-        output, metrics = self.output, self.metrics
+        self.output.feed_batch(events)
+        metrics = self.metrics
         for event in events:
-            output.feed(event)
             metrics.feed(event)
         last = events[-1]
         if isinstance(last, (Finished, Failed)):
