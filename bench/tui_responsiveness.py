@@ -69,7 +69,7 @@ KEYS = {
 }  # fmt: skip
 
 SCROLL_TOP = "SCROLLTOP first line of the answer"
-WIRE_MARK = " ms  data: {"  # a wire view line: arrival offset, then the SSE frame
+WIRE_MARK = " ms  data:"  # a wire view line: arrival offset, then the SSE frame
 
 
 def lines_text(tag: str, count: int) -> str:
@@ -243,7 +243,13 @@ def start_app(home: Path, scenario_dir: Path) -> Terminal:
 def case_switch(home: Path, scenario_dir: Path, samples: int) -> dict[str, list[float]]:
     term = start_app(home, scenario_dir)
     switch: list[float] = []
+    idle_f1: list[float] = []
     try:
+        for _ in range(samples):  # the same keys as in the comparison, nothing streaming: the baseline
+            idle_f1.append(term.latency("f1", "Keys — F1 or Esc closes"))
+            pause(0.2)
+            term.latency("escape", "Prompt")  # the prompt box's title, drawn again
+            pause(0.2)
         for _ in range(samples):
             switch.append(term.latency("ctrl+r", "streaming"))
             pause(0.15)
@@ -251,7 +257,7 @@ def case_switch(home: Path, scenario_dir: Path, samples: int) -> dict[str, list[
             pause(0.3)
     finally:
         term.kill()
-    return {"ctrl+r → panes show the new run": switch}
+    return {"idle main screen: F1 → keys shown": idle_f1, "ctrl+r → panes show the new run": switch}
 
 
 def open_compare(term: Terminal) -> None:
@@ -408,6 +414,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="app launches per case (each quit is one sample)")
     parser.add_argument("--samples", type=int, default=12, help="key samples in the first round")
     parser.add_argument("--no-hog", action="store_true", help="skip the loaded runs")
+    parser.add_argument("--hog-only", action="store_true", help="only the loaded runs")
     parser.add_argument("--only", default="switch,keys,quit")
     parser.add_argument("--source", type=Path, help="run the llmwb of this source tree instead (e.g. an older commit's, for before/after)")
     args = parser.parse_args()
@@ -418,8 +425,9 @@ def main() -> int:
     base = Path(tempfile.mkdtemp(prefix="llmwb-resp-"))
     print(f"tui_responsiveness: {COLS}×{ROWS} pty, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
           f"app: {args.source or 'this tree'}")
-    figures, notes = run_cases(args, base)
-    report("no hog", figures, notes)
+    if not args.hog_only:
+        figures, notes = run_cases(args, base)
+        report("no hog", figures, notes)
     if not args.no_hog:
         with Hog():
             figures, notes = run_cases(args, base)
