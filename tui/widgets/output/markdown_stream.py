@@ -50,6 +50,10 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 
+from tui.widgets.output.render_budget import budget_left as _budget_left
+from tui.widgets.output.render_budget import charge as _charge
+from tui.widgets.output.render_budget import refill_wait as _refill_wait
+
 SETTLE_AT = 1  # live blocks before the older ones settle...
 KEEP_LIVE = 1  # ...leaving this many live: the last one, still growing
 LOAD_GROUP = 20  # blocks per group when loading a saved answer
@@ -58,43 +62,10 @@ GROUPS_CACHED = 32  # settled groups whose rendered lines are kept (a few screen
 # on it: once the last line is longer, text without a newline cannot start one.
 BLOCK_MARKER_CHARS = 16
 TAIL_PACING = 4  # after a tail render taking t, the next waits at least TAIL_PACING × t
-# Rendering shares the UI thread with keys, layout and paint: past its share the widgets
-# wait (a settled group shows as its source, the tail as it was) and catch up later.
-RENDER_SHARE = 0.4
-RENDER_BURST_S = 0.025
 PAINTED_KEPT = 200  # painted settled rows kept across layouts (a few screenfuls)
 
 
-class _RenderBudget:
-    """Markdown rendering time allowed on the UI thread, shared by every widget of this
-    kind (compare columns render in the same layouts): a token bucket, so rendering
-    takes at most RENDER_SHARE of the thread over time, and at most about
-    RENDER_BURST_S (plus the render under way) at once — keys wait no longer than that.
-    (Bounding it per layout did not hold: layouts have no marker a widget can see.)"""
-
-    tokens = 0.0
-    at = 0.0
-
-
-_budget = _RenderBudget()
-
-
-def _budget_left(now: float) -> bool:
-    _budget.tokens = min(RENDER_BURST_S, _budget.tokens + (now - _budget.at) * RENDER_SHARE)
-    _budget.at = now
-    return _budget.tokens > 0
-
-
-def _refill_wait() -> float:
-    return -_budget.tokens / RENDER_SHARE + 0.001
-
-
-def _charge(started: float) -> float:
-    end = clock()
-    _budget.tokens -= end - started
-    return end
-
-
+# Block structure only: inline parsing and linkify were 4/5 of a parse, and decide no block start.
 _parser = MarkdownIt("gfm-like").disable(["inline", "linkify", "text_join"], ignoreInvalid=True)
 Line = list[Segment]  # a rendered line; made into a Strip only when painted
 
