@@ -313,13 +313,16 @@ class StreamingMarkdown(Widget):
         self._estimated -= 1
         delta = len(self._lines_of_group(index)) - self._height_of(index)
         _charge(started)
+        ends = self._group_ends
+        start = ends[index - 1] if index else 0
         if delta:
-            ends = self._group_ends
             for later in range(index, len(ends)):
                 ends[later] += delta
-            start = ends[index - 1] if index else 0
             self._first_changed = min(self._first_changed, start)
-            self._painted = {y: line for y, line in self._painted.items() if y < start}
+        # Its rows were painted as source: paint them again (and all below, if they moved).
+        end = ends[index] if not delta else None
+        self._painted = {y: line for y, line in self._painted.items() if y < start or (end is not None and y >= end)}
+        self.refresh()
         return True
 
     def _lay_out_when_budget(self) -> None:
