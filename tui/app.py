@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -85,6 +85,7 @@ class LlmwbApp(App[int]):
 
     data_dir: Path
     store: Store
+    owns_process = False  # run_app's app: quitting ends the process once the runs are saved
 
     def __init__(self, data_dir: Path | None = None, store: Store | None = None) -> None:
         """With `store` (opened in `data_dir`), the main screen is the first screen; without,
@@ -142,6 +143,11 @@ class LlmwbApp(App[int]):
             folder = screenshot_dir(getattr(self, "data_dir", None))
             path = str(folder)
         return super().deliver_screenshot(filename, path, time_format)
+
+    async def action_quit(self) -> None:
+        from tui.termination import quit_now
+
+        quit_now(self)
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen
@@ -210,18 +216,14 @@ def create_app(data_dir: Path | None = None) -> LlmwbApp:
     return LlmwbApp(path, store)
 
 
-EXIT_SAVE_S = 0.25
-
-
-def run_app() -> int:
-    """`llmwb` with no subcommand: first frame at once, database opened behind it."""
+def run_app() -> NoReturn:
+    """`llmwb` with no subcommand: first frame at once, database opened behind it.
+    Never returns: once the terminal is restored, the runs cancelled by the exit are
+    saved and the process ends (tui.termination.finish)."""
     gc.disable()  # start-up allocates a lot and frees little; LlmwbApp._settle -> settle_gc()
     app = LlmwbApp()
+    app.owns_process = True  # ctrl+q may end the process itself (tui.termination.quit_now)
     app.run()
-    # Runs still streaming were cancelled with their screens; their saves run on the
-    # core's I/O thread. A short bound: what they streamed is checkpointed already.
-    from core.handle import settle
+    from tui.termination import finish
 
-    settle(EXIT_SAVE_S)
-    gc.enable()
-    return app.return_code or 0
+    finish(app)

@@ -1,6 +1,15 @@
-"""The workbench ends on SIGTERM or SIGHUP (a closed terminal) the way ctrl+g ends a
-run: every run still streaming is cancelled, the runner saves each as cancelled with
-what arrived, and only then does the app exit (128 + the signal's number).
+"""How the workbench ends, fast, without losing a run.
+
+ctrl+q: every run still streaming is cancelled at once and the app exits; the terminal
+is restored first, then the process waits for the runs' saves (they go on on the
+core's I/O loops), notes why they were cancelled, and ends without tearing the
+interpreter down (`finish`). Nothing the app shows waits for those saves, and nothing
+else does either: the UI loop's helper threads (an SDK import, a Markdown parse) are
+not joined at exit.
+
+SIGTERM or SIGHUP (a closed terminal) end the app the way ctrl+g ends a run: every run
+still streaming is cancelled, the runner saves each as cancelled with what arrived,
+and only then does the app exit (128 + the signal's number).
 
 Also where the store's thread-side news reaches the screen: a save waiting on a lock,
 a save given up (its data kept in unsaved/).
@@ -12,7 +21,9 @@ import asyncio
 import logging
 import os
 import signal
-from typing import TYPE_CHECKING
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -23,11 +34,25 @@ log = logging.getLogger("llmwb")
 
 SAVE_WAIT_S = 20.0  # how long the saves of cancelled runs may take before the app exits anyway
 REASONS = {signal.SIGTERM: "terminated (SIGTERM)", signal.SIGHUP: "the terminal closed (SIGHUP)"}
+QUIT_REASON = "llmwb was quit while it streamed (ctrl+q)"
+
+_quit_runs: list[str] = []  # the runs streaming when the user quit: their reason is noted at exit
+
+
+class _UnjoinedExecutor(ThreadPoolExecutor):
+    """The UI loop's default executor. `asyncio.run` joins it when the app ends, and a
+    thread still importing an SDK (the warm-up, ~1-5 s on a busy machine) or parsing a
+    long answer kept the process alive that long after ctrl+q. Nothing on it saves data
+    (runs are saved on their own I/O loops), so the exit does not wait for it."""
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        super().shutdown(wait=False, cancel_futures=True)
 
 
 def install(app: App[int]) -> None:
     """Route SIGTERM and SIGHUP to `end_runs_and_exit` on the app's loop."""
     loop = asyncio.get_running_loop()
+    loop.set_default_executor(_UnjoinedExecutor(thread_name_prefix="llmwb-ui-helper"))
     pending: list[asyncio.Task[None]] = []
 
     def on_signal(signum: int) -> None:
@@ -62,6 +87,67 @@ async def end_runs_and_exit(app: App[int], signum: int) -> None:
             store.note_cancel_reason(run_id, reason)
     log.info("exiting: %s; %d run(s) saved as cancelled", reason, len(own))
     app.exit(return_code=128 + signum)
+
+
+def quit_now(app: App[int]) -> None:
+    """ctrl+q: cancel every run at once (their saves start now, on their I/O loops), give
+    the terminal back, then wait for the saves and end the process (`finish`).
+
+    In the real `llmwb` process (`run_app` marks it) Textual's own teardown is skipped:
+    it unmounts every widget of every screen (six long compare columns: hundreds of ms)
+    for a process about to end. Elsewhere (tests, an embedding) the app just exits."""
+    store: Store | None = getattr(app, "store", None)
+    if store is not None:
+        try:
+            _quit_runs.extend(store.running_run_ids(os.getpid()))
+        except Exception:  # noqa: BLE001  (a database in trouble must not keep the app open)
+            log.exception("could not list the runs in flight at quit")
+    from core.handle import settle
+
+    settle(0.0)  # cancels them all; waiting is `finish`'s job
+    if getattr(app, "owns_process", False) and _restore_terminal(app):
+        finish(app)
+    app.exit()
+
+
+def _restore_terminal(app: App[int]) -> bool:
+    """Leave application mode now (alternate screen, mouse, raw input) and let the
+    writer thread put that on the terminal. False when there is no real terminal."""
+    # Textual has no public accessor for its driver; App.suspend() uses the same attribute.
+    driver = getattr(app, "_driver", None)
+    if driver is None or driver.is_headless:
+        return False
+    driver.stop_application_mode()
+    driver.close()  # drains and ends the writer thread: what it holds reaches the terminal
+    return True
+
+
+def finish(app: App[int]) -> NoReturn:
+    """Once the terminal is restored: wait for the saves of the runs cancelled by the
+    exit, note why they were cancelled, and end the process.
+
+    `os._exit`, not a return: the interpreter's teardown (every module and every object
+    of six long answers freed one by one, helper threads joined) took over a second,
+    with nothing left to save."""
+    from core.handle import settle
+
+    if not settle(SAVE_WAIT_S):
+        log.warning("exiting before every run in flight was saved (waited %.0f s)", SAVE_WAIT_S)
+    store: Store | None = getattr(app, "store", None)
+    if store is not None:
+        for run_id in _quit_runs:
+            try:
+                store.note_cancel_reason(run_id, QUIT_REASON)
+            except Exception:  # noqa: BLE001
+                log.exception("could not note why run %s was cancelled", run_id)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(app.return_code or 0)
 
 
 async def _finished(worker: object) -> None:

@@ -32,7 +32,7 @@ from core.store.models import ModelConfig, Run
 from core.tools import ToolError, continuation_request
 from tui.screens.copy_menu import CopyMenu
 from tui.screens.tool_results import ToolResultsScreen, calls_to_answer, next_turn
-from tui.widgets.footer import NARROW_WIDTH, WorkbenchFooter
+from tui.widgets.footer import NARROW_WIDTH, WorkbenchFooter, fit_footer
 from tui.widgets.history import HistoryChoice, HistoryScreen
 from tui.widgets.metrics import MetricsSidebar
 from tui.widgets.models import ModelList
@@ -47,6 +47,7 @@ DEFAULT_MODEL = "demo-fast"  # selected on a fresh start: the demo that answers 
 OUTPUT_KEYS = Binding.Group("Output")
 COMPARE_KEYS = Binding.Group("Compare")
 PANE_KEYS = Binding.Group("Panes")
+FOOTER_DROP_ORDER = (OUTPUT_KEYS, COMPARE_KEYS, PANE_KEYS, "copy_menu", "history")
 
 
 class MainScreen(Screen[None]):
@@ -133,11 +134,16 @@ class MainScreen(Screen[None]):
         answerable = not self.running and self._shown_tool_calls() is not None
         hidden = "cancel" if answerable else "answer_tool_calls"
         narrow = self.has_class("-narrow")
-        return {
+        shown = {
             key: active
             for key, active in bindings.items()
             if active.binding.action != hidden and not (narrow and active.binding.group is OUTPUT_KEYS)
         }
+        if narrow:  # the compact footer, laid out for 80 columns
+            return shown
+        # A focused pane's own keys come first (the model list's five took 46 columns at
+        # 120): the workbench's less used keys make room for them.
+        return fit_footer(self.app, shown, self.size.width, FOOTER_DROP_ORDER)
 
     @property
     def running(self) -> bool:
@@ -229,9 +235,9 @@ class MainScreen(Screen[None]):
     def _show_events(self, handle: RunHandle, config: ModelConfig, events: list[Event]) -> None:
         if handle is not self._handle:  # a cancelled run's last events, after the next run began
             return
-        output, metrics = self.output, self.metrics
+        self.output.feed_batch(events)
+        metrics = self.metrics
         for event in events:
-            output.feed(event)
             metrics.feed(event)
         last = events[-1]
         if isinstance(last, (Finished, Failed)):

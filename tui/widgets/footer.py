@@ -2,12 +2,57 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from textual import events
+from textual.binding import ActiveBinding, Binding
 from textual.widgets import Footer
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 # A terminal narrower than this is "narrow" for every screen: a compact footer
 # without the palette key here (F1 names ctrl+p), no model list on the main screen.
 NARROW_WIDTH = 100
+PALETTE_WIDTH = 12  # "^p palette", docked at the right of a wide footer
+
+
+def footer_width(app: App[object], bindings: Sequence[ActiveBinding]) -> int:
+    """Columns Textual's (not compact) footer takes for these bindings: " k Description "
+    for a key of its own, "k k … Label" for a group; one entry per action, as it shows them."""
+    width, actions, groups = 0, set(), set()
+    for active in bindings:
+        binding = active.binding
+        if not binding.show or binding.action in actions:
+            continue
+        actions.add(binding.action)
+        key = app.get_key_display(binding)
+        if binding.group is None:
+            width += len(key) + len(binding.description) + 3
+        else:
+            width += len(key) + 1
+            if binding.group not in groups:
+                groups.add(binding.group)
+                width += len(binding.group.description) + 3
+    return width
+
+
+def fit_footer(
+    app: App[object], bindings: dict[str, ActiveBinding], width: int, drop: Sequence[Binding.Group | str]
+) -> dict[str, ActiveBinding]:
+    """Leave out what `drop` names (groups, or actions), in its order, until the footer fits
+    in `width` columns beside the palette key. Every key still works; F1 lists them all."""
+    room = width - PALETTE_WIDTH
+    for dropped in drop:
+        if footer_width(app, list(bindings.values())) <= room:
+            break
+        bindings = {
+            key: active
+            for key, active in bindings.items()
+            if active.binding.group is not dropped and active.binding.action != dropped
+        }
+    return bindings
 
 
 class WorkbenchFooter(Footer):

@@ -21,7 +21,7 @@ from textual.worker import Worker
 
 from core.compare import RunOutcome, mode_of
 from core.events import (
-    Event, Failed, Finished, ReasoningDelta, RefusalDelta, RunStarted, TextDelta, ToolCallDelta,
+    Event, Failed, Finished, ReasoningDelta, RefusalDelta, RunStarted, TextDelta, ToolCallDelta, WireFrame,
 )  # fmt: skip
 from core.providers.base import INTERNAL
 from core.request import ChatRequest
@@ -48,8 +48,15 @@ class CompareColumn(Vertical, can_focus=True):
         Binding("f5", "rerun", "Re-run column"),
         Binding("m", "toggle_mode", "Stream/non-stream"),
         # The pane's own keys, from the column itself: no tabbing into the inner pane first.
-        Binding("v", "cycle_view", "View", show=False),
-        Binding("r", "toggle_reasoning", "Reasoning", show=False),
+        Binding("v,ctrl+n", "cycle_view", "View", show=False),
+        Binding("r,ctrl+f", "toggle_reasoning", "Reasoning", show=False),
+        # The answer scrolls from the column too (its view is not a Tab stop of its own).
+        Binding("up", "scroll_output('up')", "Scroll up", show=False),
+        Binding("down", "scroll_output('down')", "Scroll down", show=False),
+        Binding("pageup", "scroll_output('page_up')", "Page up", show=False),
+        Binding("pagedown", "scroll_output('page_down')", "Page down", show=False),
+        Binding("home", "scroll_output('home')", "Scroll to the start", show=False),
+        Binding("end", "scroll_output('end')", "Scroll to the end (and follow)", show=False),
         Binding("y", "copy_output", "Copy", tooltip="Copy this column's answer text"),
         Binding("o", "open_on_main", "Open", tooltip="Open this column's run on the workbench (closes the comparison)"),
     ]
@@ -123,6 +130,9 @@ class CompareColumn(Vertical, can_focus=True):
     def action_toggle_reasoning(self) -> None:
         self.output.toggle_reasoning()
 
+    def action_scroll_output(self, where: str) -> None:
+        self.output.scroll_shown_view(where)
+
     @property
     def running(self) -> bool:
         return self.status == "running"
@@ -160,8 +170,21 @@ class CompareColumn(Vertical, can_focus=True):
     # --- events -------------------------------------------------------------------
 
     def feed_batch(self, events: list[Event]) -> None:
+        """The events the flush clock drained from this column's run. Most go straight to
+        the pane in one batch; the few the header cares about (the start, the first
+        token, the end) go through `feed`, in order."""
+        passing: list[Event] = []
         for event in events:
+            kind = type(event)
+            if kind is WireFrame or (kind is TextDelta and self._ttft_ms is not None):
+                passing.append(event)
+                continue
+            if passing:
+                self.output.feed_batch(passing)
+                passing = []
             self.feed(event)
+        if passing:
+            self.output.feed_batch(passing)
 
     def feed(self, event: Event) -> None:
         if isinstance(event, RunStarted):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from time import perf_counter as clock
 from typing import TYPE_CHECKING, Callable, Protocol
 from weakref import WeakKeyDictionary
 
@@ -30,6 +31,14 @@ log = logging.getLogger("llmwb")
 # put chunk-to-screen p95 over 100 ms (105 ms, CPU 26%); 15 Hz: 86 ms, CPU 35%. With
 # six compare panes, smaller flushes also cut key p95 (bench/compare_ui.py: 55-85 → 18-20 ms).
 FLUSH_HZ = 15
+# Each flush costs a layout and a paint of the screen. When they no longer fit in the
+# loop's time (six fast compare columns on a loaded machine: a tick ran 0.3-1 s late),
+# the flushes and the frames they cost took all of it and every key waited behind them
+# (bench/tui_responsiveness.py). So a tick that runs late stretches the interval, up to
+# SLOWEST_S, and on-time ticks bring it back: the panes draw less often, keys stay quick.
+LATE_S = 0.03
+SLOWEST_S = 0.5
+STRETCH, RELAX = 1.5, 0.8
 
 
 class Flushable(Protocol):
@@ -46,8 +55,14 @@ class FlushClock:
         self._app = app
         self._due: dict[Flushable, None] = {}  # an ordered set: panes fed since the last tick
         self._watched: dict[RunHandle, tuple[Callable[[list[Event]], None], Callable[[], None]]] = {}
-        self._timer = app.set_interval(1 / FLUSH_HZ, self._tick, pause=True)
+        self._interval = 1 / FLUSH_HZ
+        self._due_at = 0.0  # when the next tick should run
         self._running = False
+
+    @property
+    def interval(self) -> float:
+        """Seconds between flushes now (1/FLUSH_HZ unless the loop is busy)."""
+        return self._interval
 
     def want(self, pane: Flushable) -> None:
         """Flush `pane` at the next tick."""
@@ -57,7 +72,11 @@ class FlushClock:
     def _wake(self) -> None:
         if not self._running:
             self._running = True
-            self._timer.resume()
+            self._schedule()
+
+    def _schedule(self) -> None:
+        self._due_at = clock() + self._interval
+        self._app.set_timer(self._interval, self._tick, name="flush")
 
     def watch(self, handle: RunHandle, feed: Callable[[list[Event]], None], ended: Callable[[], None]) -> None:
         """At each tick, hand what `handle` delivered to `feed`; after its last event, call `ended`."""
@@ -81,16 +100,24 @@ class FlushClock:
         self._due.pop(pane, None)
 
     async def _tick(self) -> None:
-        self._take_events()
-        due, self._due = self._due, {}
-        with self._app.batch_update():
-            for pane in due:
-                # A pane being removed (its screen closed) may have lost its children already.
-                if pane.is_attached and not pane._pruning:
-                    await pane._flush()
-        if not self._due and not self._watched:
-            self._running = False
-            self._timer.pause()
+        late = clock() - self._due_at
+        if late > LATE_S:
+            self._interval = min(self._interval * STRETCH, SLOWEST_S)
+        else:
+            self._interval = max(self._interval * RELAX, 1 / FLUSH_HZ)
+        try:
+            self._take_events()
+            due, self._due = self._due, {}
+            with self._app.batch_update():
+                for pane in due:
+                    # A pane being removed (its screen closed) may have lost its children already.
+                    if pane.is_attached and not pane._pruning:
+                        await pane._flush()
+        finally:
+            if self._due or self._watched:
+                self._schedule()
+            else:
+                self._running = False
 
 
 _clocks: WeakKeyDictionary[App[object], FlushClock] = WeakKeyDictionary()

@@ -23,6 +23,14 @@ time, a few times a second for a block that takes tens of milliseconds — and s
 while the widget is scrolled out of sight (a compare column off screen); it catches
 up when painted again. Rendered lines are kept as segments; a `Strip` is made only
 for a line that is painted.
+
+A settled group's height starts as an estimate from its source (lines and width), and
+is made exact — the group rendered — when it is painted, when it is among the last
+groups (what a view following the stream shows), or a few milliseconds a layout in
+the background. Rendering every settled group once as it settled cost six fast
+compare columns 0.5–0.9 s per layout (bench/tui_responsiveness.py): keys waited
+that long. Now the cost follows what is on screen, not how fast the text arrives;
+scrolling back to a group not yet rendered corrects the heights below it.
 """
 
 from __future__ import annotations
@@ -42,6 +50,10 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 
+from tui.widgets.output.render_budget import budget_left as _budget_left
+from tui.widgets.output.render_budget import charge as _charge
+from tui.widgets.output.render_budget import refill_wait as _refill_wait
+
 SETTLE_AT = 1  # live blocks before the older ones settle...
 KEEP_LIVE = 1  # ...leaving this many live: the last one, still growing
 LOAD_GROUP = 20  # blocks per group when loading a saved answer
@@ -50,29 +62,46 @@ GROUPS_CACHED = 32  # settled groups whose rendered lines are kept (a few screen
 # on it: once the last line is longer, text without a newline cannot start one.
 BLOCK_MARKER_CHARS = 16
 TAIL_PACING = 4  # after a tail render taking t, the next waits at least TAIL_PACING × t
-# Several widgets (compare columns) re-render their tails in the same layout: past this
-# much time in one layout the others wait for the next frame, so keys are not held up.
-LAYOUT_TAIL_BUDGET_S = 0.02
-LAYOUT_GAP_S = 0.005  # tail renders closer together than this belong to one layout
 PAINTED_KEPT = 200  # painted settled rows kept across layouts (a few screenfuls)
 
 
-class _LayoutShare:
-    """Tail rendering time spent in the current layout, across all widgets (one UI thread)."""
-
-    spent = 0.0
-    last_end = 0.0
-
-
-_layout = _LayoutShare()
-
-_parser = MarkdownIt("gfm-like")
+# Block structure only: inline parsing and linkify were 4/5 of a parse, and decide no block start.
+_parser = MarkdownIt("gfm-like").disable(["inline", "linkify", "text_join"], ignoreInvalid=True)
 Line = list[Segment]  # a rendered line; made into a Strip only when painted
 
 
 def block_starts(source: str) -> list[int]:
     """Line numbers where the top-level Markdown blocks of `source` start."""
     return [token.map[0] for token in _parser.parse(source) if token.level == 0 and token.map and token.nesting >= 0]
+
+
+class _RichMarkdown(RichMarkdown):
+    """Rich's Markdown with one shared parser: Rich builds a MarkdownIt for every
+    instance (~3 ms), and here there is one instance per block rendered."""
+
+    _shared_parser = MarkdownIt().enable("strikethrough").enable("table")  # as rich.markdown.Markdown builds it
+
+    def __init__(self, markup: str, code_theme: str = "monokai") -> None:
+        self.markup = markup
+        self.parsed = self._shared_parser.parse(markup)
+        self.code_theme = code_theme
+        self.justify = None
+        self.style = "none"
+        self.hyperlinks = False
+        self.inline_code_lexer = None
+        self.inline_code_theme = code_theme
+
+
+def estimate_rows(blocks: list[str], width: int) -> int:
+    """A group's rendered height guessed from its source: each non-blank line wrapped at
+    `width`, one blank line after each block (as `_lines_of_group` lays them out)."""
+    rows = 0
+    for block in blocks:
+        for line in block.splitlines():
+            if line.strip():
+                rows += max(1, -(-len(line) // max(width, 1)))
+        rows += 1
+    return rows
 
 
 def split_blocks(lines: list[str], starts: list[int]) -> list[str]:
@@ -97,7 +126,14 @@ class StreamingMarkdown(Widget):
         # Settled groups keep only their height; their lines are rendered again when
         # scrolled back to (a few groups stay cached). Holding every line of a long
         # answer as Strips made the garbage collector's pauses grow with the answer.
-        self._group_ends: list[int] = []  # row after each measured group, cumulative
+        self._group_ends: list[int] = []  # row after each group, cumulative (estimated or exact)
+        self._exact: list[bool] = []  # each group's height is its rendered one
+        self._estimated = 0  # groups whose height is still an estimate
+        self._first_changed = 0  # rows from here on moved or changed since the last paint filter
+        self._estimate_timer: Timer | None = None
+        self._seen = False  # painted since the last layout
+        self._wanted: set[int] = set()  # groups painted as their source since the last layout
+        self._group_sources: LRUCache[int, list[Line]] = LRUCache(GROUPS_CACHED)
         self._group_lines: LRUCache[int, list[Line]] = LRUCache(GROUPS_CACHED)
         self._tail_lines: list[Line] = []
         self._tail_stale = False
@@ -153,7 +189,9 @@ class StreamingMarkdown(Widget):
         self._load_generation += 1
         self._groups, self._tail_source = [], ""
         self._group_ends, self._tail_lines = [], []
+        self._exact, self._estimated = [], 0
         self._group_lines.clear()
+        self._group_sources.clear()
         self._painted = {}
         self._tail_stale, self._tail_due = True, 0.0
         self.refresh(layout=True)
@@ -185,7 +223,7 @@ class StreamingMarkdown(Widget):
         if not source.strip():
             return []
         options = self.app.console_options.update_width(self._width).update(highlight=False)
-        markdown = RichMarkdown(source, code_theme="monokai", hyperlinks=False)
+        markdown = _RichMarkdown(source, code_theme="monokai")
         lines = self.app.console.render_lines(markdown, options, pad=False)
         start, end = 0, len(lines)
         while start < end and _is_blank(lines[start]):
@@ -206,47 +244,115 @@ class StreamingMarkdown(Widget):
             self._group_lines[index] = lines
         return lines
 
-    def _bring_up_to_date(self, width: int) -> None:
-        """Render what changed since the last layout: every group after a width change
-        (to measure it), else only newly settled groups (once) and the tail (when it grew)."""
+    def _source_lines(self, index: int) -> list[Line]:
+        """Group `index` as its Markdown source, laid out as `estimate_rows` counts it."""
+        lines = self._group_sources.get(index)
+        if lines is None:
+            width = max(self._width, 1)
+            lines = []
+            for block in self._groups[index]:
+                for text in block.splitlines():
+                    if text.strip():
+                        lines.extend([Segment(text[at : at + width])] for at in range(0, len(text), width))
+                lines.append([])
+            self._group_sources[index] = lines
+        return lines
+
+    def _bring_up_to_date(self, width: int, visible_rows: int) -> None:
+        """Account for what changed since the last layout: re-render the tail if it grew,
+        estimate newly settled groups, then render the last `visible_rows` worth (what a
+        view following the stream shows) and, in the background, the rest — all within
+        the layout's rendering budget, shared by every widget of this kind."""
         if width != self._width:
             self._width = width
-            self._group_ends = []
+            self._group_ends, self._exact, self._estimated = [], [], 0
             self._group_lines.clear()
+            self._group_sources.clear()
             self._tail_stale = True
             self._tail_due = 0.0
             self._painted = {}
-        unchanged_above = self._settled_height
-        settled = len(self._group_ends)
+        self._first_changed = self._settled_height
         self._measure_new_groups()
         tail_lines = self._tail_lines
         if self._tail_stale:
             self._render_tail()
-        if settled != len(self._group_ends) or tail_lines is not self._tail_lines:
-            # Rows of groups settled before cannot have changed: keep the last screenfuls
+        seen, self._seen = self._seen, False
+        wanted, self._wanted = self._wanted, set()
+        if seen:  # not painted since the last layout: hidden or scrolled away, render nothing
+            for index in sorted(wanted, reverse=True):  # shown as source: scrolled back to
+                if index < len(self._exact) and not self._make_exact(index):
+                    break
+            rows, index = len(self._tail_lines), len(self._groups) - 1
+            while index >= 0 and rows < visible_rows and self._make_exact(index):
+                rows += self._height_of(index)
+                index -= 1
+            while index >= 0 and self._make_exact(index):  # the background: the latest first
+                index -= 1
+        if self._estimated and not _budget_left(clock()):
+            # Refused for want of budget: lay out again once it has refilled. (Groups still
+            # estimated after that wait for the next layout, or to be painted.)
+            self._lay_out_when_budget()
+        if self._first_changed != self._settled_height or tail_lines is not self._tail_lines:
+            # Rows above the first change cannot have changed: keep the last screenfuls
             # of them as painted (a stream repaints the whole widget every frame).
-            keep_from = unchanged_above - PAINTED_KEPT
-            self._painted = {y: line for y, line in self._painted.items() if keep_from <= y < unchanged_above}
+            keep_from = self._first_changed - PAINTED_KEPT
+            self._painted = {y: line for y, line in self._painted.items() if keep_from <= y < self._first_changed}
+
+    def _height_of(self, index: int) -> int:
+        return self._group_ends[index] - (self._group_ends[index - 1] if index else 0)
+
+    def _make_exact(self, index: int) -> bool:
+        """Render group `index` if its height is an estimate and the layout's budget
+        allows, and move the rows below it to fit. False once the budget is spent."""
+        if self._exact[index]:
+            return True
+        started = clock()
+        if not _budget_left(started):
+            return False
+        self._exact[index] = True
+        self._estimated -= 1
+        delta = len(self._lines_of_group(index)) - self._height_of(index)
+        _charge(started)
+        ends = self._group_ends
+        start = ends[index - 1] if index else 0
+        if delta:
+            for later in range(index, len(ends)):
+                ends[later] += delta
+            self._first_changed = min(self._first_changed, start)
+        # Its rows were painted as source: paint them again (and all below, if they moved).
+        end = ends[index] if not delta else None
+        self._painted = {y: line for y, line in self._painted.items() if y < start or (end is not None and y >= end)}
+        self.refresh()
+        return True
+
+    def _lay_out_when_budget(self) -> None:
+        """A layout to render more in: the next frame's, or once the budget has refilled
+        (not every frame meanwhile: each layout costs the whole screen)."""
+        if _budget_left(clock()):
+            self.refresh(layout=True)
+        elif self._estimate_timer is None:
+            self._estimate_timer = self.set_timer(_refill_wait(), self._estimates_due)
+
+    def _estimates_due(self) -> None:
+        self._estimate_timer = None
+        if self._estimated:
+            self.refresh(layout=True)
 
     def _render_tail(self) -> None:
         if self._tail_lines and not self._tail_seen:
             self._tail_out_of_sight = True
             return
         now = clock()
-        if now - _layout.last_end > LAYOUT_GAP_S:  # the first tail of a new layout
-            _layout.spent = 0.0
-        elif _layout.spent > LAYOUT_TAIL_BUDGET_S:  # others took this frame's share: the next one
-            self._tail_due = max(self._tail_due, now + LAYOUT_GAP_S)
+        if not _budget_left(now):  # rendering had its share: once the budget has refilled
+            self._tail_due = max(self._tail_due, now + _refill_wait())
         if now < self._tail_due:
             if self._tail_timer is None:
                 self._tail_timer = self.set_timer(self._tail_due - now, self._tail_is_due)
             return
         self._tail_lines = self._render(self._tail_source)
         self._tail_stale = self._tail_out_of_sight = self._tail_seen = False
-        end = clock()
+        end = _charge(now)
         self._tail_due = end + (end - now) * TAIL_PACING
-        _layout.spent += end - now
-        _layout.last_end = end
 
     def _tail_is_due(self) -> None:
         self._tail_timer = None
@@ -254,16 +360,19 @@ class StreamingMarkdown(Widget):
             self.refresh(layout=True)
 
     def _measure_new_groups(self) -> None:
+        """Estimated heights for the groups settled since the last layout."""
         for index in range(len(self._group_ends), len(self._groups)):
-            self._group_ends.append(self._settled_height + len(self._lines_of_group(index)))
+            self._group_ends.append(self._settled_height + estimate_rows(self._groups[index], self._width))
+            self._exact.append(False)
+            self._estimated += 1
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         if width > 0:
-            self._bring_up_to_date(width)
+            self._bring_up_to_date(width, viewport.height)
         return self.line_count
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        self._tail_seen = True
+        self._tail_seen = self._seen = True
         if self._tail_out_of_sight:  # back in sight: render the tail at the next layout
             self._tail_out_of_sight = False
             self.refresh(layout=True)
@@ -282,7 +391,13 @@ class StreamingMarkdown(Widget):
             if y < settled_height:
                 index = bisect_right(self._group_ends, y)
                 start = self._group_ends[index - 1] if index else 0
-                line = self._lines_of_group(index)[y - start]
+                if self._exact[index]:
+                    line = self._lines_of_group(index)[y - start]
+                else:  # not rendered yet (the layout's budget was spent): its source until then
+                    if not self._wanted:
+                        self._lay_out_when_budget()
+                    self._wanted.add(index)
+                    line = self._source_lines(index)[y - start]
             elif y - settled_height < len(self._tail_lines):
                 line = self._tail_lines[y - settled_height]
             else:

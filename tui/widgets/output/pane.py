@@ -32,6 +32,7 @@ from tui.widgets.output.wire_header import phase_lines, saved_lines, wire_line
 from tui.widgets.output.wrapped_text import WrappedText
 
 VIEWS = ("rendered", "plain", "wire")
+SCROLLS = ("up", "down", "page_up", "page_down", "home", "end")
 
 
 __all__ = ["OutputPane", "wire_line"]
@@ -134,6 +135,20 @@ class OutputPane(Widget):
 
     def feed(self, event: Event) -> None:
         """Buffer one core event; drawn at the next flush. Cheap by design."""
+        self._take(event)
+        self._flush_clock.want(self)
+
+    def feed_batch(self, events: list[Event]) -> None:
+        """`feed` for every event of a batch (what the flush clock drained from a run)."""
+        wire = self._pending_wire
+        for event in events:
+            if type(event) is WireFrame:  # most of a stream's events, with the deltas
+                wire.append(wire_line(event.offset_ms, event.data))
+            else:
+                self._take(event)
+        self._flush_clock.want(self)
+
+    def _take(self, event: Event) -> None:
         if isinstance(event, TextDelta):
             self._pending_text.append(event.content)
         elif isinstance(event, WireFrame):
@@ -160,7 +175,6 @@ class OutputPane(Widget):
                 self._status = "streaming"
                 self._model_name, self._stream = event.model_config, event.stream
             self._update_header()
-        self._flush_clock.want(self)
 
     def clear(self) -> None:
         self._reset_state()
@@ -227,6 +241,14 @@ class OutputPane(Widget):
 
     def action_toggle_reasoning(self) -> None:
         self.toggle_reasoning()
+
+    def scroll_shown_view(self, where: str) -> None:
+        """Scroll the view on show: up, down, page_up, page_down, home or end (which
+        follows the stream again)."""
+        if where not in SCROLLS:
+            raise ValueError(f"no such scroll: {where}")
+        view = self.query_one(f"#{self._view}")
+        getattr(view, f"scroll_{where}")(animate=False)
 
     # --- drawing -----------------------------------------------------------------
 

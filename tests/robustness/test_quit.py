@@ -1,0 +1,107 @@
+"""ctrl+q in the real workbench, mid-stream: the terminal comes back and the run is kept,
+with what it streamed and why it ended. The app runs as a user runs it: `llmwb` on a
+pseudo-terminal, its database read afterwards with sqlite3."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import select
+import signal
+import struct
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+from robust_support import DEADLINE_S, LLMWB, db_rows, process_env, run_process
+from tui.termination import QUIT_REASON
+
+pytestmark = pytest.mark.tui  # drives the Textual app: the slow lane
+
+STALL = {
+    "name": "stall-long", "api": "openai", "text": "One two three four five six seven eight.",
+    "chunking": {"mode": "word"}, "timing": {"first_token_ms": 5, "gap_ms": 1},
+    "fault": {"stall_after_chunks": 4, "stall_s": 120},
+}  # fmt: skip
+LEAVE_ALTERNATE_SCREEN = b"\x1b[?1049l"
+
+
+class Terminal:
+    """`llmwb` on a pseudo-terminal of 120×40; what it draws is read as it comes."""
+
+    def __init__(self, home: Path, scenarios: Path) -> None:
+        env = {**process_env(home), "LLMWB_SCENARIO_DIR": str(scenarios), "TERM": "xterm-256color"}
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child becomes the app
+            os.execvpe(LLMWB, [LLMWB], env)
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        self.drawn = b""
+        self.status: int | None = None
+
+    def read_until(self, wanted: bytes, what: str) -> None:
+        """Read what the app draws until `wanted` is in it (a bound for a failing test only)."""
+        end = time.monotonic() + DEADLINE_S
+        start = len(self.drawn)
+        while wanted not in self.drawn[max(start - len(wanted), 0) :]:
+            left = end - time.monotonic()
+            assert left > 0 and self._read(left), f"timed out waiting for {what}"
+
+    def _read(self, timeout: float) -> bool:
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        if not ready:
+            return True
+        try:
+            chunk = os.read(self.fd, 65536)
+        except OSError:  # the app ended: its side of the terminal is closed
+            return False
+        self.drawn += chunk
+        return bool(chunk)
+
+    def press(self, key: bytes) -> None:
+        os.write(self.fd, key)
+
+    def wait_exit(self) -> int:
+        end = time.monotonic() + DEADLINE_S
+        while self._read(0.05) and time.monotonic() < end:
+            pass
+        done, status = os.waitpid(self.pid, 0 if time.monotonic() < end else os.WNOHANG)
+        assert done, "llmwb did not exit after ctrl+q"
+        self.pid = 0
+        return os.waitstatus_to_exitcode(status)
+
+    def close(self) -> None:
+        if self.pid:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        os.close(self.fd)
+
+
+def test_ctrl_q_mid_stream_restores_the_terminal_and_saves_the_run_with_its_reason(home: Path, tmp_path: Path):
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "stall-long.json").write_text(json.dumps(STALL))
+    # Alone in the list (the demos removed), so the main screen selects it.
+    assert run_process(home, "models", "list").code == 0
+    for (name,) in db_rows(home, "SELECT name FROM model_config"):
+        assert run_process(home, "models", "remove", name).code == 0
+    assert run_process(home, "models", "add", "stall-long", "--provider", "simulator", "--model", "stall-long").code == 0
+
+    terminal = Terminal(home, scenarios)
+    try:
+        terminal.read_until(b"No run yet", "the main screen")
+        terminal.press(b"\x12")  # ctrl+r
+        terminal.read_until(b"four", "the first words to stream (then it stalls)")
+        terminal.press(b"\x11")  # ctrl+q
+        code = terminal.wait_exit()
+    finally:
+        terminal.close()
+
+    assert code == 0
+    assert LEAVE_ALTERNATE_SCREEN in terminal.drawn  # the user's terminal is back as it was
+    [(status, error, response)] = db_rows(home, "SELECT status, error, response FROM run")
+    assert (status, error) == ("cancelled", QUIT_REASON)
+    assert json.loads(response)["content"] == "One two three four"

@@ -1,0 +1,35 @@
+"""Settled Markdown is rendered when it is looked at: a long answer streamed fast, then
+scrolled back to its start, shows its first blocks rendered (a heading without its
+`##`), whatever was skipped while it streamed."""
+
+from __future__ import annotations
+
+from core.events import Finished, TextDelta
+from output_host import OutputHost, screen_text, wait_until
+from tui.widgets.output import OutputPane
+
+SECTIONS = 300
+
+
+async def test_a_long_answer_scrolled_back_to_its_start_shows_rendered_markdown() -> None:
+    app = OutputHost()
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.query_one(OutputPane)
+        pane.begin_run("run1", "demo-long", True)
+        text = "".join(f"## Section {i}\n\nBody of section {i}, **bold** here.\n\n" for i in range(SECTIONS))
+        for start in range(0, len(text), 400):  # a fast stream: many blocks settle per flush
+            pane.feed(TextDelta(text[start : start + 400]))
+        pane.feed(Finished(final_response={"content": text, "finish_reason": "stop"}, metrics={}))
+        await wait_until(pilot, lambda: pane.status == "ok", timeout=20)
+
+        app.query_one("#rendered").scroll_home(animate=False)
+        await wait_until(pilot, lambda: "Section 0" in screen_text(app), timeout=20)
+        # Drawn as Markdown once in sight, never left as its source.
+        await wait_until(pilot, lambda: "## Section 0" not in screen_text(app), timeout=20)
+        shown = screen_text(app)
+        assert "Section 0" in shown and "Body of section 0, bold here." in shown
+        assert "**" not in shown
+
+        app.query_one("#rendered").scroll_end(animate=False)
+        await wait_until(pilot, lambda: f"Section {SECTIONS - 1}" in screen_text(app), timeout=20)
+        await wait_until(pilot, lambda: f"## Section {SECTIONS - 1}" not in screen_text(app), timeout=20)
