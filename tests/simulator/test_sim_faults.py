@@ -94,8 +94,10 @@ async def test_stall_shows_in_recorded_frame_times(server: SimulatorServer, open
     assert result["text"] == "One two three four five six seven eight."
     exchange = await finished(server.exchanges[-1])
     gaps = [b - a for a, b in zip(exchange.content_times, exchange.content_times[1:])]
-    assert 1.5 <= gaps[3] < 1.5 + 0.05  # between content frames 4 and 5
-    assert max(gaps[:3] + gaps[4:]) < 0.05
+    # The stall sits between content frames 4 and 5 and nowhere else. No tight upper bound:
+    # how late a loaded machine wakes the simulator's loop is not what is tested here.
+    assert gaps[3] >= 1.5
+    assert max(gaps[:3] + gaps[4:]) < 0.5 < gaps[3]
 
 
 async def test_error_event_ends_the_stream(server: SimulatorServer, openai_client: openai.AsyncOpenAI,
