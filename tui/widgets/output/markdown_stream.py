@@ -63,6 +63,7 @@ GROUPS_CACHED = 32  # settled groups whose rendered lines are kept (a few screen
 BLOCK_MARKER_CHARS = 16
 TAIL_PACING = 4  # after a tail render taking t, the next waits at least TAIL_PACING × t
 PAINTED_KEPT = 200  # painted settled rows kept across layouts (a few screenfuls)
+QUIET_S = 0.5  # no append for this long: not streaming, settled groups render when painted
 
 
 # Block structure only: inline parsing and linkify were 4/5 of a parse, and decide no block start.
@@ -147,6 +148,7 @@ class StreamingMarkdown(Widget):
         self._painted_style: Style | None = None
         self._paint_width = 0
         self._load_generation = 0
+        self._appended_at = 0.0  # clock() of the last append: a live stream renders within the budget
 
     @property
     def source(self) -> str:
@@ -167,6 +169,7 @@ class StreamingMarkdown(Widget):
     # --- content -----------------------------------------------------------------
 
     def append(self, text: str) -> None:
+        self._appended_at = clock()
         tail = self._tail_source
         last_line_length = len(tail) - tail.rfind("\n") - 1
         self._tail_source = tail = tail + text
@@ -301,13 +304,13 @@ class StreamingMarkdown(Widget):
     def _height_of(self, index: int) -> int:
         return self._group_ends[index] - (self._group_ends[index - 1] if index else 0)
 
-    def _make_exact(self, index: int) -> bool:
+    def _make_exact(self, index: int, budgeted: bool = True) -> bool:
         """Render group `index` if its height is an estimate and the layout's budget
         allows, and move the rows below it to fit. False once the budget is spent."""
         if self._exact[index]:
             return True
         started = clock()
-        if not _budget_left(started):
+        if not _budget_left(started) and budgeted:
             return False
         self._exact[index] = True
         self._estimated -= 1
@@ -391,8 +394,15 @@ class StreamingMarkdown(Widget):
             if y < settled_height:
                 index = bisect_right(self._group_ends, y)
                 start = self._group_ends[index - 1] if index else 0
-                if self._exact[index]:
-                    line = self._lines_of_group(index)[y - start]
+                if not self._exact[index] and clock() - self._appended_at > QUIET_S:
+                    # Nothing streaming into it (a saved answer, a finished one): render what
+                    # is painted now, as before; only a live stream waits for the budget.
+                    self._make_exact(index, budgeted=False)
+                    if self._group_ends[index] - start != len(self._source_lines(index)):
+                        self.refresh(layout=True)  # the rows below moved
+                lines = self._lines_of_group(index) if self._exact[index] else None
+                if lines is not None:
+                    line = lines[y - start] if y - start < len(lines) else []
                 else:  # not rendered yet (the layout's budget was spent): its source until then
                     if not self._wanted:
                         self._lay_out_when_budget()
