@@ -94,7 +94,8 @@ def is_loopback(host: str) -> bool:
 
 
 def _describe(exchange: RecordedExchange) -> str:
-    """One log line per request, e.g. `12:00:01  POST  /v1/chat/completions  200  demo-fast  stream  201 chunks  3190 ms`."""
+    """One log line per request, e.g. `12:00:01  POST  /v1/chat/completions  200  demo-fast  stream  201 chunks
+    3190 ms  first content +150.2 ms after head  max gap 15.4 ms`."""
     took_ms = ((exchange.completed_at or exchange.received_at) - exchange.received_at) * 1000
     parts = [time.strftime("%H:%M:%S"), exchange.method, exchange.path, str(exchange.status or "-")]
     if exchange.scenario:
@@ -102,9 +103,22 @@ def _describe(exchange: RecordedExchange) -> str:
         parts.append("stream" if exchange.streamed else "whole")
         parts.append(f"{exchange.content_frames} chunks")
     parts.append(f"{took_ms:.0f} ms")
+    parts.extend(_stream_truth(exchange))
     if exchange.outcome not in ("complete", "http_error"):
         parts.append(exchange.outcome)
     return "  ".join(parts)
+
+
+def _stream_truth(exchange: RecordedExchange) -> list[str]:
+    """The server's side of a client's figures, from its write times: first content after
+    the head (a client's TTFT − TTFB) and the largest gap between content writes (ITL max)."""
+    first, head, times = exchange.first_content_at, exchange.head_written_at, exchange.content_times
+    if not exchange.streamed or first is None or head is None:
+        return []
+    facts = [f"first content +{(first - head) * 1000:.1f} ms after head"]
+    if len(times) > 1:
+        facts.append(f"max gap {max(b - a for a, b in zip(times, times[1:])) * 1000:.1f} ms")
+    return facts
 
 
 async def _serve(args: argparse.Namespace) -> int:
