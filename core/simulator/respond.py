@@ -70,6 +70,9 @@ class RecordedExchange:
     connection_id: int = 0  # exchanges on one kept-alive connection share it
     content_frames: int = 0  # content-bearing frames written (text, reasoning, tool-call deltas)
     content_times: list[float] = field(default_factory=list)  # write time of each content frame, in order
+    # Kept even when content_times is not (a long-lived server): the log's ITL max.
+    last_content_at: float | None = None
+    max_content_gap: float = 0.0  # seconds, the largest between two content writes
     error: str | None = None  # the simulator's own exception, for outcome "server_error"
 
 
@@ -101,10 +104,14 @@ class FrameBatch:
         written_at = time.perf_counter()
         self.exchange.frames.extend([(written_at, frame) for frame in frames])
         if self.content:
-            if self.exchange.first_content_at is None:
-                self.exchange.first_content_at = written_at
-            self.exchange.content_frames += self.content
-            self.exchange.content_times.extend([written_at] * self.content)
+            exchange = self.exchange
+            if exchange.first_content_at is None:
+                exchange.first_content_at = written_at
+            elif exchange.last_content_at is not None:
+                exchange.max_content_gap = max(exchange.max_content_gap, written_at - exchange.last_content_at)
+            exchange.last_content_at = written_at
+            exchange.content_frames += self.content
+            exchange.content_times.extend([written_at] * self.content)
         self.frames = []
         self.size = 0
         self.content = 0

@@ -41,3 +41,11 @@ async def test_a_whole_answer_logs_no_stream_figures():
     async with SimulatorServer({"paced": scenario_from_dict(SCRIPTED)}) as server:
         line, _ = await ask(server, stream=False)
     assert "whole" in line and "first content" not in line and "max gap" not in line
+
+
+async def test_a_long_lived_server_that_keeps_no_frames_still_logs_the_largest_gap():
+    async with SimulatorServer({"paced": scenario_from_dict(SCRIPTED)}, record_frames=False) as server:
+        line, exchange = await ask(server, stream=True)
+    gap = re.search(r"max gap ([\d.]+) ms", line)
+    assert gap and float(gap.group(1)) > 0, line
+    assert len(exchange.content_times) == 0  # nothing per frame was kept

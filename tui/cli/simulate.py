@@ -112,12 +112,12 @@ def _describe(exchange: RecordedExchange) -> str:
 def _stream_truth(exchange: RecordedExchange) -> list[str]:
     """The server's side of a client's figures, from its write times: first content after
     the head (a client's TTFT − TTFB) and the largest gap between content writes (ITL max)."""
-    first, head, times = exchange.first_content_at, exchange.head_written_at, exchange.content_times
+    first, head = exchange.first_content_at, exchange.head_written_at
     if not exchange.streamed or first is None or head is None:
         return []
     facts = [f"first content +{(first - head) * 1000:.1f} ms after head"]
-    if len(times) > 1:
-        facts.append(f"max gap {max(b - a for a, b in zip(times, times[1:])) * 1000:.1f} ms")
+    if exchange.content_frames > 1:
+        facts.append(f"max gap {exchange.max_content_gap * 1000:.1f} ms")
     return facts
 
 
