@@ -18,12 +18,13 @@ from core.events import Event, Failed, Finished, RunStarted, WireFrame
 from core.handle import RunHandle
 from core.metrics import MetricsRecorder, Prices, clock, live_figures
 from core.providers import base
-from core.providers.base import ProviderError, SendLog
+from core.providers.base import Frame, ProviderError, SendLog
 from core.providers.phases import PhaseLog, current_phases
 from core.providers.registry import UnknownProvider, resolve
 from core.redact import register_key_env, scrub_json, scrubber
 from core.request import ChatRequest
 from core.store.models import ModelConfig, Run, new_run_id, utcnow
+from core.tail import read_tail
 
 log = logging.getLogger("llmwb")
 
@@ -334,7 +335,8 @@ async def _exchange(state: _RunState, emit: Callable[[Event], None]) -> None:
         feed = decoder.feed
         on_delta = recorder.on_delta
         # The hot path: one iteration per SSE frame. Nothing here that a frame does not need.
-        async for frame in exchange.frames():
+        body = exchange.frames()
+        async for frame in body:
             at = frame.at
             recorder.last_byte_at = at
             # The one stamp of this frame, in ms from t0: the wire frame, its deltas and
@@ -346,13 +348,25 @@ async def _exchange(state: _RunState, emit: Callable[[Event], None]) -> None:
                 emit(WireFrame(offset_ms, frame.raw))
             if log_frames:
                 log.debug("run %s frame +%.1fms %s", state.row.id, offset_ms, frame.raw)
-            deltas = feed(frame)
+            try:
+                deltas = feed(frame)
+            except ProviderError:  # what a frame said ends the run; the body may go on
+                await read_tail(body, lambda tail: _keep_tail_frame(state, tail, emit))
+                raise
             if deltas:
                 on_delta(at)
                 for delta in deltas:
                     delta.offset_ms = offset_ms
                     emit(delta)
         decoder.finish()
+
+
+def _keep_tail_frame(state: _RunState, frame: Frame, emit: Callable[[Event], None]) -> None:
+    offset_ms = (frame.at - state.recorder.t0) * 1000.0
+    if state.options.store is not None:
+        state.frames.append((offset_ms, frame.raw))
+    if state.options.wire_frames:
+        emit(WireFrame(offset_ms, frame.raw))
 
 
 def _error_frame(state: _RunState, body: str) -> tuple[float, str]:

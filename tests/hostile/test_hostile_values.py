@@ -129,7 +129,8 @@ async def test_fields_of_the_wrong_type_are_a_malformed_chunk_with_the_answer_ke
     assert failure.error_type == "malformed_chunk" and "\n" not in failure.error
     assert failure.partial_response["content"].startswith("kept")
     row = saved_row(store, outcome)
-    assert row.error_type == "malformed_chunk" and len(store.get_frames(row.id)) == len(chunks)
+    # every frame the server sent is kept, the [DONE] after the bad one included
+    assert row.error_type == "malformed_chunk" and len(store.get_frames(row.id)) == len(chunks) + 1
 
 
 async def test_wrong_types_in_an_anthropic_stream_are_a_malformed_chunk(store):
