@@ -87,6 +87,10 @@ async def end_runs_and_exit(app: App[int], signum: int) -> None:
             store.note_cancel_reason(run_id, reason)
     log.info("exiting: %s; %d run(s) saved as cancelled", reason, len(own))
     app.exit(return_code=128 + signum)
+    if signum == signal.SIGHUP and getattr(app, "owns_process", False):
+        # The terminal is gone: there is nothing to restore, and Textual's shutdown, writing
+        # its last escapes to it, blocked for ever once its writer's queue was full.
+        _end_process(app)
 
 
 def quit_now(app: App[int]) -> None:
@@ -140,6 +144,11 @@ def finish(app: App[int]) -> NoReturn:
                 store.note_cancel_reason(run_id, QUIT_REASON)
             except Exception:  # noqa: BLE001
                 log.exception("could not note why run %s was cancelled", run_id)
+    _end_process(app)
+
+
+def _end_process(app: App[int]) -> NoReturn:
+    """Logs and output flushed, then the process ends without the interpreter's teardown."""
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:

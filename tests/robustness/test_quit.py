@@ -105,3 +105,36 @@ def test_ctrl_q_mid_stream_restores_the_terminal_and_saves_the_run_with_its_reas
     [(status, error, response)] = db_rows(home, "SELECT status, error, response FROM run")
     assert (status, error) == ("cancelled", QUIT_REASON)
     assert json.loads(response)["content"] == "One two three four"
+
+
+def test_a_terminal_closed_mid_stream_ends_the_app_and_saves_the_run_with_its_reason(home: Path, tmp_path: Path):
+    """The window (or the SSH session) closes: the kernel hangs up the app's terminal. The
+    run is saved with what it streamed, and the process ends rather than waiting for ever
+    to write its last escapes to a terminal that is gone."""
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "stall-long.json").write_text(json.dumps(STALL))
+    assert run_process(home, "models", "list").code == 0
+    for (name,) in db_rows(home, "SELECT name FROM model_config"):
+        assert run_process(home, "models", "remove", name).code == 0
+    assert run_process(home, "models", "add", "stall-long", "--provider", "simulator", "--model", "stall-long").code == 0
+
+    terminal = Terminal(home, scenarios)
+    terminal.read_until(b"No run yet", "the main screen")
+    terminal.press(b"\x12")  # ctrl+r
+    terminal.read_until(b"four", "the first words to stream (then it stalls)")
+    os.close(terminal.fd)  # the terminal goes away: SIGHUP to the app
+    end = time.monotonic() + DEADLINE_S
+    done, status = 0, 0
+    while not done and time.monotonic() < end:
+        done, status = os.waitpid(terminal.pid, os.WNOHANG)
+        if not done:
+            select.select([], [], [], 0.05)  # polling a child's exit; the deadline bounds it
+    if not done:
+        os.kill(terminal.pid, signal.SIGKILL)
+        os.waitpid(terminal.pid, 0)
+    assert done, "llmwb was still running after its terminal closed"
+    assert os.waitstatus_to_exitcode(status) == 128 + signal.SIGHUP
+    [(status_word, error, response)] = db_rows(home, "SELECT status, error, response FROM run")
+    assert (status_word, error) == ("cancelled", "the terminal closed (SIGHUP)")
+    assert json.loads(response)["content"] == "One two three four"
