@@ -115,6 +115,21 @@ def send(data: bytes) -> Handler:
     return handler
 
 
+def trickle(before: bytes, drip: bytes, every_s: float) -> Handler:
+    """`before` at once, then one byte of `drip` (repeated) every `every_s` seconds."""
+
+    async def handler(_request: Received, writer: asyncio.StreamWriter) -> None:
+        writer.write(before)
+        await writer.drain()
+        while not writer.is_closing():
+            for byte in drip:
+                writer.write(bytes([byte]))
+                await writer.drain()
+                await asyncio.sleep(every_s)  # the server's pace, not test synchronisation
+
+    return handler
+
+
 def openai_config(root_url: str, **fields: Any) -> ModelConfig:
     params = {"max_retries": 0, **fields.pop("params", {})}
     values: dict[str, Any] = {"name": "hostile", "provider": "openai-compatible", "model": "m", **fields}

@@ -19,6 +19,7 @@ from hostile_kit import (
     saved_row,
     send,
     sse,
+    trickle,
     whole,
 )
 
@@ -38,21 +39,6 @@ def endless(first: bytes = FIRST, piece: bytes = sse(openai_chunk("more"))) -> o
         while not writer.is_closing():
             writer.write(piece * 50)
             await writer.drain()
-
-    return handler
-
-
-def trickle(before: bytes, drip: bytes, every_s: float) -> object:
-    """`before` at once, then one byte of `drip` (repeated) every `every_s` seconds."""
-
-    async def handler(_request: Received, writer: asyncio.StreamWriter) -> None:
-        writer.write(before)
-        await writer.drain()
-        while not writer.is_closing():
-            for byte in drip:
-                writer.write(bytes([byte]))
-                await writer.drain()
-                await asyncio.sleep(every_s)  # the server's pace, not test synchronisation
 
     return handler
 

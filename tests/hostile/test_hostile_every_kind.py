@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from hostile_kit import HostileServer, Received, head, run_to_end, saved_row, send, whole
+from hostile_kit import HostileServer, Received, head, run_to_end, saved_row, send, trickle, whole
 
 from core.events import Failed
 from core.store.models import ModelConfig
@@ -32,19 +32,6 @@ def config_for(provider: str, root_url: str, suffix: str, **params: object) -> M
     )  # fmt: skip
 
 
-def trickling_headers() -> object:
-    async def handler(_request: Received, writer: asyncio.StreamWriter) -> None:
-        writer.write(b"HTTP/1.1 200 OK\r\n")
-        await writer.drain()
-        while not writer.is_closing():
-            for byte in b"x-slow: abcdef\r\n":
-                writer.write(bytes([byte]))
-                await writer.drain()
-                await asyncio.sleep(0.02)  # the server's pace, not test synchronisation
-
-    return handler
-
-
 def endless_line(content_type: str, opening: bytes) -> object:
     """A frame that never ends: its opening, then `y` after `y` with no line end."""
 
@@ -59,7 +46,7 @@ def endless_line(content_type: str, opening: bytes) -> object:
 
 @pytest.mark.parametrize(("provider", "suffix", "content_type", "opening"), KINDS, ids=IDS)
 async def test_trickling_headers_end_at_the_deadline(store, provider, suffix, content_type, opening):
-    async with HostileServer(trickling_headers()) as server:
+    async with HostileServer(trickle(b"HTTP/1.1 200 OK\r\n", b"x-slow: abcdef\r\n", every_s=0.02)) as server:
         config = config_for(provider, server.root_url, suffix, deadline=0.5)
         outcome = await asyncio.wait_for(run_to_end(config, store=store), timeout=60)
     assert outcome.last.error_type == "timeout"
