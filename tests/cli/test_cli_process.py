@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from midstream import STALLING_MODEL, stalling_model
+
 LLMWB = str(Path(sys.executable).with_name("llmwb"))
 
 
@@ -33,12 +35,13 @@ def test_exit_codes_of_the_console_script(tmp_path):
 
 
 def test_ctrl_c_saves_the_run_as_cancelled_and_exits_130(tmp_path):
+    env = {**_env(tmp_path), **stalling_model(tmp_path)}
     process = subprocess.Popen(
-        [LLMWB, "run", "--model", "demo-long", "--prompt", "hi", "--json"],
-        env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [LLMWB, "run", "--model", STALLING_MODEL, "--prompt", "hi", "--json"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        first = process.stdout.readline()  # the stream is flowing
+        first = process.stdout.readline()  # the stream is flowing (then it stalls for minutes)
         assert json.loads(first)["done"] is False
         process.send_signal(signal.SIGINT)
         rest, err = process.communicate(timeout=30)
@@ -50,7 +53,7 @@ def test_ctrl_c_saves_the_run_as_cancelled_and_exits_130(tmp_path):
     assert last["partial_response"]["content"].startswith(json.loads(first)["content"])
 
     shown = subprocess.run(
-        [LLMWB, "history", "show", last["run_id"], "--json"], env=_env(tmp_path), capture_output=True, text=True
+        [LLMWB, "history", "show", last["run_id"], "--json"], env=env, capture_output=True, text=True
     )
     run = json.loads(shown.stdout)
     assert run["status"] == "cancelled" and run["response"]["content"] == last["partial_response"]["content"]

@@ -20,10 +20,12 @@ from core.simulator import SimulatorServer
 from runkit import openai_config, scripted
 
 FIRST_TOKEN_MS, GAP_MS, WORDS = 150, 20, 15
-CONSUMER_PAUSE_S = 0.1  # per event: five gaps' worth, so stamps taken by the consumer would be far off
-# Scheduling noise on a loaded 2-core machine delays a read by a few ms, rarely tens;
-# a stamp taken by the slow consumer instead would be off by CONSUMER_PAUSE_S per event.
-TOLERANCE_MS = 40.0
+CONSUMER_PAUSE_S = 0.2  # per event: ten gaps' worth, so stamps taken by the consumer would be far off
+# A stamp taken by the slow consumer instead would be off by CONSUMER_PAUSE_S − GAP_MS on the
+# first gap and more on each later one. The reader's own lateness is scheduling noise: a few ms
+# on a quiet machine, 44 ms measured once at a load average of 14 on 2 cores. The bound sits
+# halfway between the two, so load cannot fail it and a consumer's clock cannot pass it.
+TOLERANCE_MS = CONSUMER_PAUSE_S * 1000.0 / 2
 
 
 @contextmanager

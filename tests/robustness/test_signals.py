@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from midstream import STALLING_MODEL, stalling_model
 from robust_support import LLMWB, DEADLINE_S, db_rows, process_env, read_json_line, run_process
 from waiting import poll
 
@@ -18,11 +19,11 @@ from waiting import poll
 ])  # fmt: skip
 def test_a_signal_mid_stream_saves_the_run_as_cancelled_with_its_partial_output(home, signum, code, reason):
     process = subprocess.Popen(
-        [LLMWB, "run", "--model", "demo-long", "--prompt", "hi", "--json"],
-        env=process_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [LLMWB, "run", "--model", STALLING_MODEL, "--prompt", "hi", "--json"],
+        env=process_env(home, **stalling_model(home)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        first = read_json_line(process)  # the stream is flowing
+        first = read_json_line(process)  # the stream is flowing (then it stalls for minutes)
         assert first["done"] is False and first["content"]
         process.send_signal(signum)
         rest, err = process.communicate(timeout=DEADLINE_S)
@@ -41,12 +42,12 @@ def test_a_signal_mid_stream_saves_the_run_as_cancelled_with_its_partial_output(
 
 def test_sigterm_during_a_comparison_saves_every_run(home):
     process = subprocess.Popen(
-        [LLMWB, "compare", "--models", "demo-long,demo-fast", "--prompt", "hi", "--concurrent", "--json"],
-        env=process_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [LLMWB, "compare", "--models", f"{STALLING_MODEL},demo-fast", "--prompt", "hi", "--concurrent", "--json"],
+        env=process_env(home, **stalling_model(home)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        read_json_line(process)  # demo-fast's run ended: demo-long's is streaming
-        poll(lambda: db_rows(home, "SELECT 1 FROM run WHERE status = 'running'"), "demo-long to be running")
+        read_json_line(process)  # demo-fast's run ended: the other one is held mid-stream
+        poll(lambda: db_rows(home, "SELECT 1 FROM run WHERE status = 'running'"), "the stalled run to be running")
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=DEADLINE_S)
     finally:
@@ -54,13 +55,13 @@ def test_sigterm_during_a_comparison_saves_every_run(home):
     assert process.returncode == 143, err
     assert "Traceback" not in err
     rows = dict(db_rows(home, "SELECT model_config_name, status FROM run"))
-    assert rows == {"demo-fast": "ok", "demo-long": "cancelled"}
+    assert rows == {"demo-fast": "ok", STALLING_MODEL: "cancelled"}
 
 
 def test_a_run_whose_process_was_killed_is_marked_interrupted_on_the_next_start(home):
     process = subprocess.Popen(
-        [LLMWB, "run", "--model", "demo-long", "--prompt", "hi", "--json"],
-        env=process_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [LLMWB, "run", "--model", STALLING_MODEL, "--prompt", "hi", "--json"],
+        env=process_env(home, **stalling_model(home)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         read_json_line(process)

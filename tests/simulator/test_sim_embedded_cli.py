@@ -14,6 +14,8 @@ import pytest
 
 from tui.cli.simulate import DEFAULT_PORT, is_loopback, register
 
+from waiting import DEADLINE_S
+
 EMBEDDED_PROBE = """
 import json, sys, threading
 import core.simulator
@@ -69,7 +71,7 @@ def test_simulate_command_serves_until_interrupted(tmp_path: Path) -> None:
             printed.append(line)
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
+        out, err = proc.communicate(timeout=DEADLINE_S)  # a bound for a failing test only
     assert proc.returncode == 0 and err == ""
     assert printed[0].startswith("scenarios") and any("extra" in p and "an extra one" in p for p in printed)
 
