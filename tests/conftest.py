@@ -15,6 +15,13 @@ from core.simulator.scenario import BUILTIN_DIR
 from core.store import Store
 
 
+def pytest_configure(config) -> None:  # type: ignore[no-untyped-def]
+    """The suite is hermetic: a developer's own LLMWB_* settings (home, scenario dir, lock
+    wait, reader) must not change what any test, or any `llmwb` process it starts, sees."""
+    for name in [name for name in os.environ if name.startswith("LLMWB_")]:
+        del os.environ[name]
+
+
 @pytest.fixture
 def store(tmp_path, monkeypatch) -> Store:
     """A Store in its own temp LLMWB_HOME (never the user's data dir)."""
@@ -35,9 +42,16 @@ async def simulator() -> AsyncIterator:
         await server.stop()
 
 
-# Directories and modules whose tests drive a Textual app: marked `tui`, so
-# `pytest -m "not tui"` is the fast lane (core, CLI, simulator, providers).
+# Directories and modules whose tests drive a Textual app: marked `tui`; those that start
+# `llmwb`, its HTTP server or a browser as real processes: marked `process` (a cold start
+# costs about a second of CPU each). `pytest -m "not tui and not process"` is the fast lane
+# (core, providers, simulator, the CLI in-process); `pytest -m "not tui"` adds the processes.
 _TUI_TEST_PATHS = ("tests/tui/", "tests/compare/test_compare_screens.py", "tests/compare/test_compare_snapshots.py")
+_PROCESS_TEST_PATHS = (
+    "tests/serve/", "tests/robustness/test_signals.py", "tests/cli/test_cli_process.py",
+    "tests/cli/test_cli_json_live.py", "tests/cli/test_cli_import_cost.py",
+    "tests/simulator/test_sim_embedded_cli.py", "tests/test_import_contract.py",
+)  # fmt: skip
 
 
 def pytest_collection_modifyitems(config, items) -> None:  # type: ignore[no-untyped-def]
@@ -46,6 +60,8 @@ def pytest_collection_modifyitems(config, items) -> None:  # type: ignore[no-unt
         path = str(item.path)[len(root) + 1 :] if str(item.path).startswith(root) else str(item.path)
         if path.startswith(_TUI_TEST_PATHS) or "snap_compare" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.tui)
+        if path.startswith(_PROCESS_TEST_PATHS):
+            item.add_marker(pytest.mark.process)
 
 
 # --- the embedded simulator's pace -------------------------------------------
@@ -53,8 +69,9 @@ def pytest_collection_modifyitems(config, items) -> None:  # type: ignore[no-unt
 # a human pace (demo-fast: 150 ms, then 225 chunks 15 ms apart). None of them measures that
 # pace (their timings are masked or come from scripted events), so they get copies of the
 # built-in scenarios with the same text, chunks, faults and usage but no delays, through
-# LLMWB_SCENARIO_DIR (a later file of the same name wins). Every other test keeps the real
-# pace: the simulator, CLI and core tests check timings against it.
+# LLMWB_SCENARIO_DIR (a later file of the same name wins); so do tests marked `unpaced`
+# (database files, retention: what is stored is under test, not when it arrived). Every
+# other test keeps the real pace: the simulator, CLI and core tests check timings against it.
 NO_DELAY = {"first_token_ms": 0, "gap_ms": 0}
 _fast_embedded: object | None = None  # the embedded server started with the copies, if any
 
@@ -75,7 +92,7 @@ def _embedded_simulator_pace(request: pytest.FixtureRequest, monkeypatch: pytest
     """Give each test the embedded simulator its lane expects: one process (an xdist
     worker) runs both lanes, and the embedded server lives as long as the process."""
     global _fast_embedded
-    fast = request.node.get_closest_marker("tui") is not None
+    fast = any(request.node.get_closest_marker(name) is not None for name in ("tui", "unpaced"))
     running = embedded.embedded_server()
     if running is not None and (running is _fast_embedded) != fast:
         embedded.shutdown_embedded()  # the next use starts one at the pace this test expects

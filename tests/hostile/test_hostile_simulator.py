@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import orjson
 import pytest
 
-from core.simulator import SimulatorServer
+from core.simulator import SimulatorServer, scenario_from_dict
 from core.simulator import http as sim_http
 from tui.cli import simulate as simulate_cli
 
@@ -93,8 +93,12 @@ async def test_not_json_gets_400_naming_the_problem(strict_server):
 
 
 async def test_a_long_lived_server_keeps_only_the_last_exchanges_without_frames(strict_server):
+    # Many chunks, no delays: what is kept is under test here, not the pace.
+    words = " ".join(f"word{i}" for i in range(200))
+    strict_server.add_scenario(scenario_from_dict({"name": "many-chunks", "api": "openai", "text": words,
+                                                   "chunking": {"mode": "word"}, "timing": {"first_token_ms": 0, "gap_ms": 0}}))  # fmt: skip
     for _ in range(5):
-        body = orjson.dumps({"model": "demo-fast", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+        body = orjson.dumps({"model": "many-chunks", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
         await answer_to(strict_server, post(body, connection="close"))
     assert len(strict_server.exchanges) == 3
     assert all(e.frames == [] and e.content_times == [] and e.content_frames > 0 for e in strict_server.exchanges)

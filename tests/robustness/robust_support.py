@@ -19,7 +19,8 @@ LLMWB = str(Path(sys.executable).with_name("llmwb"))
 
 
 def process_env(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LLMWB_")}
+    # The scenario dir is the suite's own (tests/conftest.py: an `unpaced` test's copies).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LLMWB_") or k == "LLMWB_SCENARIO_DIR"}
     return {**env, "LLMWB_HOME": str(home), **extra}
 
 

@@ -13,11 +13,14 @@ from robust_support import LLMWB, DEADLINE_S, db_rows, process_env, run_process
 
 from core.store.migrations import LATEST
 
+pytestmark = pytest.mark.unpaced  # what the files hold is under test, not the stream's pace
+
 
 def _mode(path) -> int:  # type: ignore[no-untyped-def]
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.process
 def test_a_database_from_a_newer_llmwb_is_refused_and_left_untouched(llmwb, home):
     # Made by another process: no connection of this one may checkpoint into the file later.
     assert run_process(home, "models", "list").code == 0
@@ -69,6 +72,7 @@ def test_a_database_with_flipped_bytes_is_one_line_and_exit_2(llmwb, home):
         assert "damaged" in result.one_line_error() or "not an llmwb database" in result.err
 
 
+@pytest.mark.process
 def test_llmwb_home_pointing_at_a_file_is_one_line(llmwb, home, monkeypatch):
     home.parent.mkdir(parents=True, exist_ok=True)
     home.write_text("I am a file")
@@ -78,6 +82,7 @@ def test_llmwb_home_pointing_at_a_file_is_one_line(llmwb, home, monkeypatch):
     assert run_process(home, "history", "list").code == 2
 
 
+@pytest.mark.process
 def test_data_dir_and_every_file_in_it_are_private(home):
     assert run_process(home, "run", "--model", "echo", "--prompt", "secret plans").code == 0
     assert _mode(home) == 0o700
@@ -86,6 +91,7 @@ def test_data_dir_and_every_file_in_it_are_private(home):
     assert all(mode == 0o600 for mode in files.values()), files
 
 
+@pytest.mark.process
 def test_files_left_readable_by_an_older_llmwb_are_tightened(home):
     assert run_process(home, "models", "list").code == 0
     home.chmod(0o755)
@@ -97,6 +103,7 @@ def test_files_left_readable_by_an_older_llmwb_are_tightened(home):
 
 
 @pytest.mark.timeout(600)  # eight cold starts on a loaded machine
+@pytest.mark.process
 def test_eight_runs_started_together_on_a_fresh_data_dir_all_succeed(home):
     processes = [
         subprocess.Popen(
@@ -118,6 +125,7 @@ def test_eight_runs_started_together_on_a_fresh_data_dir_all_succeed(home):
 
 
 @pytest.mark.timeout(600)
+@pytest.mark.process
 def test_concurrent_models_add_of_one_name_one_wins_the_others_are_told(home):
     assert run_process(home, "models", "list").code == 0
     processes = [
@@ -138,6 +146,7 @@ def test_concurrent_models_add_of_one_name_one_wins_the_others_are_told(home):
     assert db_rows(home, "SELECT count(*) FROM model_config WHERE name = 'twin'") == [(1,)]
 
 
+@pytest.mark.process
 def test_a_save_into_a_database_locked_elsewhere_is_not_lost(home):
     assert run_process(home, "models", "list").code == 0
     locker = sqlite3.connect(home / "llmwb.db", isolation_level=None, timeout=DEADLINE_S)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from datetime import timedelta
 
+import pytest
+
 from robust_support import db_rows, run_process
 
 from core.store import Store
@@ -72,6 +74,7 @@ def test_nan_and_infinity_are_never_stored_so_json_extract_works(home):
     ]
 
 
+@pytest.mark.process
 def test_history_survives_old_bad_rows_under_a_strict_utf8_locale(home):
     assert run_process(home, "models", "list").code == 0
     conn = sqlite3.connect(home / "llmwb.db")
@@ -122,6 +125,7 @@ def test_prune_by_age_count_and_size_deletes_runs_and_their_frames(home):
     assert {row[0] for row in db_rows(home, "SELECT id FROM run")} == {still_running}  # never a running one
 
 
+@pytest.mark.unpaced
 def test_history_prune_and_a_saved_retention_from_the_cli(llmwb, home):
     for i in range(4):
         assert llmwb("run", "--model", "echo", "--prompt", f"run {i}").code == 0
