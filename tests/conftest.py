@@ -4,6 +4,7 @@ scripted simulator on 127.0.0.1 (port 0); and the pace of the embedded simulator
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -20,6 +21,12 @@ def pytest_configure(config) -> None:  # type: ignore[no-untyped-def]
     wait, reader) must not change what any test, or any `llmwb` process it starts, sees."""
     for name in [name for name in os.environ if name.startswith("LLMWB_")]:
         del os.environ[name]
+    # With PYTHONDONTWRITEBYTECODE set (some shells and CI images set it), nothing is ever
+    # cached: each xdist worker rewrote every test module again, and each of the ~100
+    # `llmwb` processes the suite starts compiled core/ and tui/ from source — seconds of
+    # CPU each time. The caches go to __pycache__ (git-ignored) as Python's default does.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    sys.dont_write_bytecode = False
 
 
 @pytest.fixture
