@@ -21,6 +21,7 @@ from core.metrics import clock
 from core.providers import base
 from core.providers.base import Frame, Limits, ProviderError, SendLog, limits_of
 from core.providers.bounds import prepend, read_capped, until_deadline
+from core.providers.netstamp import arrival_clock, stamp_reads
 from core.providers.phases import current_phases
 from core.providers.sse import iter_sse
 from core.redact import scrubber
@@ -91,7 +92,7 @@ def timed_http_client(sdk: Any, timeout: Any, send_log: SendLog) -> Any:
     (core.providers.phases), when it has one."""
 
     async def on_request(request: Any) -> None:
-        now = clock()
+        now = send_log.sent_at = clock()
         if send_log.first_sent_at is None:
             send_log.first_sent_at = now
         send_log.sends += 1
@@ -101,12 +102,14 @@ def timed_http_client(sdk: Any, timeout: Any, send_log: SendLog) -> Any:
 
             async def trace(name: str, _info: Any) -> None:
                 if name in _SENT_TRACES:
-                    phases.on_sent()
+                    send_log.sent_at = clock()
+                    phases.on_sent(send_log.sent_at)
 
             request.extensions["trace"] = trace
 
     async def on_response(response: Any) -> None:
-        now = send_log.headers_at = clock()
+        # When the bytes that completed the headers arrived (kernel-stamped), not now.
+        now = send_log.headers_at = arrival_clock(response, send_log.sent_at)()
         if response.has_redirect_location:
             send_log.redirects += 1
         phases = current_phases.get()
@@ -122,8 +125,8 @@ def timed_http_client(sdk: Any, timeout: Any, send_log: SendLog) -> Any:
     if sdk is None:
         import httpx2
 
-        return httpx2.AsyncClient(follow_redirects=False, **options)
-    return sdk.DefaultAsyncHttpxClient(**options)
+        return stamp_reads(httpx2.AsyncClient(follow_redirects=False, **options))
+    return stamp_reads(sdk.DefaultAsyncHttpxClient(**options))
 
 
 class SdkExchange:
@@ -144,14 +147,16 @@ class SdkExchange:
         self._limits = send_log.limits if send_log else Limits()
         self._deadline_at = send_log.deadline_at if send_log else None
         self._scrub = scrubber()
+        self._arrived = clock  # until frames() knows the connection
 
     async def frames(self) -> AsyncIterator[Frame]:
         chunks: AsyncIterator[bytes] = self._http.aiter_bytes()
+        self._arrived = arrived = arrival_clock(self._http, self.send_log.headers_at if self.send_log else None)
         if self._deadline_at is not None:
             chunks = until_deadline(chunks, self._deadline_at)
         # The usual case straight to the SSE parser: one generator less per frame.
         if self._stream and "event-stream" in self._content_type.lower():
-            source = iter_sse(chunks, self._limits)
+            source = iter_sse(chunks, self._limits, arrived)
         else:
             source = self._unlabelled(chunks)
         scrub = self._scrub
@@ -176,7 +181,7 @@ class SdkExchange:
                 if first.strip():
                     break
             if self._stream and not first.lstrip().startswith((b"<", b"{", b"[")):
-                async for frame in iter_sse(prepend(first, chunks), self._limits):
+                async for frame in iter_sse(prepend(first, chunks), self._limits, self._arrived):
                     yield frame
                 return
         # A server may answer a streamed request with one JSON body (an error, or a
@@ -184,10 +189,10 @@ class SdkExchange:
         body = await read_capped(prepend(first, chunks), self._limits.max_response_bytes)
         text = body.decode("utf-8", errors="replace")
         if "json" in content_type or body.lstrip().startswith((b"{", b"[")):
-            yield Frame(at=clock(), raw=text, event=None, data=text)
+            yield Frame(at=self._arrived(), raw=text, event=None, data=text)
             return
         # Kept as a frame without data (so no decoder reads it), then said plainly.
-        yield Frame(at=clock(), raw=text, event=None, data="")
+        yield Frame(at=self._arrived(), raw=text, event=None, data="")
         raise not_what_was_asked(self._content_type, text, "an event stream" if self._stream else "JSON")
 
 

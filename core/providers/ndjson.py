@@ -3,7 +3,7 @@ each stamped with the arrival time of its last bytes, within the run's caps."""
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from core.metrics import clock
 from core.providers.base import Frame, Limits
@@ -15,7 +15,9 @@ def _frame(line: bytes, at: float) -> Frame | None:
     return Frame(at, text, None, text) if text else None
 
 
-async def iter_ndjson(chunks: AsyncIterator[bytes], limits: Limits | None = None) -> AsyncIterator[Frame]:
+async def iter_ndjson(
+    chunks: AsyncIterator[bytes], limits: Limits | None = None, arrived: Callable[[], float] = clock
+) -> AsyncIterator[Frame]:
     """Split the body at line ends. Only each new read is searched for a newline and a
     long line's pieces are joined once, so a multi-megabyte line costs linear time.
     Lines are decoded whole, so a multi-byte character split across reads arrives
@@ -26,7 +28,7 @@ async def iter_ndjson(chunks: AsyncIterator[bytes], limits: Limits | None = None
     pending: list[bytes] = []
     pending_size = total = lines = 0
     async for chunk in chunks:
-        at = clock()
+        at = arrived()  # the kernel's stamp of the last read (core.providers.netstamp)
         total += len(chunk)
         if total > limits.max_response_bytes:
             raise too_large("the response", limits.max_response_bytes, "max_response_bytes")
@@ -54,6 +56,6 @@ async def iter_ndjson(chunks: AsyncIterator[bytes], limits: Limits | None = None
             if pending_size > limits.max_frame_bytes:
                 raise too_large("one frame", limits.max_frame_bytes, "max_frame_bytes")
     if pending:
-        frame = _frame(b"".join(pending), clock())
+        frame = _frame(b"".join(pending), arrived())
         if frame is not None:
             yield frame

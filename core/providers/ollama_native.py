@@ -29,6 +29,7 @@ from core.providers.http import (
     timed_http_client,
 )
 from core.providers.ndjson import iter_ndjson
+from core.providers.netstamp import arrival_clock
 from core.providers.ollama_request import build_body, max_retries
 from core.redact import scrubber
 from core.request import ChatRequest
@@ -162,6 +163,7 @@ class NdjsonExchange:
     async def frames(self) -> AsyncIterator[Frame]:
         limits = self.send_log.limits
         chunks: AsyncIterator[bytes] = self._response.aiter_bytes()
+        arrived = arrival_clock(self._response, self.send_log.headers_at)  # kernel-stamped (core.providers.netstamp)
         if self.send_log.deadline_at is not None:
             chunks = until_deadline(chunks, self.send_log.deadline_at)
         scrub = self._scrub
@@ -169,10 +171,10 @@ class NdjsonExchange:
             if "html" in self._content_type.lower():  # a proxy's or a portal's page, not Ollama
                 page = (await read_capped(chunks, limits.max_response_bytes)).decode("utf-8", errors="replace")
                 page = scrub(page) if scrub else page
-                yield Frame(at=clock(), raw=page, event=None, data="")  # kept for the wire view
+                yield Frame(at=arrived(), raw=page, event=None, data="")  # kept for the wire view
                 raise not_what_was_asked(self._content_type, page, "an NDJSON stream" if self._stream else "JSON")
             if self._stream:
-                async for frame in iter_ndjson(chunks, limits):
+                async for frame in iter_ndjson(chunks, limits, arrived):
                     if scrub and scrub(frame.raw) is not frame.raw:  # a key in it: rare
                         frame = Frame(frame.at, scrub(frame.raw), None, scrub(frame.data))
                     yield frame
@@ -181,7 +183,7 @@ class NdjsonExchange:
                 text = body.decode("utf-8", errors="replace")
                 if scrub:
                     text = scrub(text)
-                yield Frame(at=clock(), raw=text, event=None, data=text)
+                yield Frame(at=arrived(), raw=text, event=None, data=text)
         except ProviderError:
             raise
         except Exception as exc:  # transport failures half-way through the body

@@ -84,9 +84,9 @@ class PhaseLog:
         self.attempts.append({"attempt": len(self.attempts) + 1, "sent_ms": round(self._offset(at), 3)})
         self._phase(Phase(CONNECTING, self._offset(at), attempt=len(self.attempts), detail=sent))
 
-    def on_sent(self) -> None:
+    def on_sent(self, at: float) -> None:
         if self.attempts:
-            self._phase(Phase(SENT, self._offset(clock()), attempt=len(self.attempts)))
+            self._phase(Phase(SENT, self._offset(at), attempt=len(self.attempts)))
 
     def on_headers(self, response: Any, at: float, body: bytes | None) -> None:
         if not self.attempts:

@@ -9,7 +9,7 @@ past one the stream ends as `too_large`, the frames before it kept.
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from core.metrics import clock
 from core.providers import base
@@ -113,9 +113,11 @@ class SseSplitter:
         return bytes(self._pending).strip(b"\n")
 
 
-async def iter_sse(chunks: AsyncIterator[bytes], limits: Limits | None = None) -> AsyncIterator[Frame]:
+async def iter_sse(
+    chunks: AsyncIterator[bytes], limits: Limits | None = None, arrived: Callable[[], float] = clock
+) -> AsyncIterator[Frame]:
     """Split the body into frames at blank lines, each stamped when its last bytes
-    arrived. A frame left unterminated when the body ends is still yielded: a cut
+    arrived (`arrived()`: the kernel's stamp of the last read, core.providers.netstamp). A frame left unterminated when the body ends is still yielded: a cut
     stream must hand back what it carried. Bytes are decoded per whole frame, so a
     multi-byte character split across reads arrives intact."""
     limits = limits or Limits()
@@ -124,7 +126,7 @@ async def iter_sse(chunks: AsyncIterator[bytes], limits: Limits | None = None) -
     received = 0
     count = 0
     async for chunk in chunks:
-        at = clock()
+        at = arrived()
         received += len(chunk)
         overflow = None
         if received > max_bytes:
@@ -144,7 +146,7 @@ async def iter_sse(chunks: AsyncIterator[bytes], limits: Limits | None = None) -
             raise overflow
     tail = splitter.tail()
     if tail:
-        frame = parse_frame(tail.decode("utf-8", errors="replace"), clock())
+        frame = parse_frame(tail.decode("utf-8", errors="replace"), arrived())
         if frame is not None:
             if count >= max_frames:
                 raise too_large("the number of frames", max_frames, "max_frames")

@@ -8,6 +8,7 @@ from anthropic_support import builtin_without_delays, scripted
 from core.events import Failed, Finished, ReasoningDelta, TextDelta, ToolCallDelta
 from core.request import ChatRequest
 from core.simulator.anthropic_wire import signature_for
+from core.simulator.scenario import Timing
 from core.store import Store
 
 
@@ -115,7 +116,11 @@ async def test_usage_and_cost_count_cache_reads_at_the_cached_price(simulator, a
 
 
 async def test_runs_are_in_history_with_metrics_like_openai_ones(simulator, anthropic_config, collect):
-    simulator.add_scenario(builtin_without_delays("demo-claude"))
+    scenario = builtin_without_delays("demo-claude")
+    # A 1 ms gap: a decode window to measure (with none, the whole answer can arrive in
+    # one packet, and there is no decode rate to report).
+    scenario.timing = Timing(first_token_ms=0, gap_ms=1)
+    simulator.add_scenario(scenario)
     store = Store()
     config = anthropic_config(simulator.root_url, model="demo-claude", price_input=3.0, price_output=15.0)
     outcome = await collect(config, ChatRequest.from_prompt("Weather?"), store=store, group_id="g1")
