@@ -222,6 +222,8 @@ def stamp_reads(client: Any) -> Any:
     holds (its transport, and any proxy mounts) gets the stamping backend. httpx takes no
     backend argument, so the pools' attribute is set; `tests/core/test_netstamp.py`
     fails if a library update moves it."""
+    if not hasattr(socket.socket, "recvmsg"):  # Windows: httpcore's own streams, stamped on return
+        return client
     transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
     for transport in transports:
         pool = getattr(transport, "_pool", None)
