@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
 from core.events import Event, Failed, Finished, RunStarted, WireFrame
 from core.handle import RunHandle
@@ -23,8 +23,11 @@ from core.providers.phases import PhaseLog, current_phases
 from core.providers.registry import UnknownProvider, resolve
 from core.redact import register_key_env, scrub_json, scrubber
 from core.request import ChatRequest
-from core.store.models import ModelConfig, Run, new_run_id, utcnow
+from core.store.rows import RunRow, new_run_id, utcnow
 from core.tail import read_tail
+
+if TYPE_CHECKING:  # a config may be the table class or core.store.peek's ConfigView (`llmwb run`)
+    from core.store.models import ModelConfig
 
 log = logging.getLogger("llmwb")
 
@@ -82,7 +85,7 @@ class _RunState:
         self.saved_frames = 0  # frames already written by checkpoints
         self._checkpointer: asyncio.Task[None] | None = None
         self._writing: tuple[asyncio.Future[bool], int] | None = None  # a checkpoint write, up to frame n
-        self.row = Run(
+        self.row = RunRow(
             id=options.run_id or new_run_id(),
             model_config_name=config.name,
             provider=config.provider,
