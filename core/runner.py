@@ -85,6 +85,7 @@ class _RunState:
         self.saved_frames = 0  # frames already written by checkpoints
         self._checkpointer: asyncio.Task[None] | None = None
         self._writing: tuple[asyncio.Future[bool], int] | None = None  # a checkpoint write, up to frame n
+        self._creating: asyncio.Future[None] | None = None  # the write of the run's start
         self.row = RunRow(
             id=options.run_id or new_run_id(),
             model_config_name=config.name,
@@ -132,8 +133,11 @@ class _RunState:
         store = self.options.store
         if store is None:
             return
+        # A cancel here leaves the write going on in its thread: `save` waits for it to
+        # land, or the final save (which inserts the row when it finds none) raced it.
+        creating = self._creating = asyncio.ensure_future(asyncio.to_thread(store.create_run, self.row))
         try:
-            await asyncio.to_thread(store.create_run, self.row)
+            await asyncio.shield(creating)
         except Exception:  # the run goes ahead; `save` inserts the row if this did not
             log.exception("run %s: could not save its start", self.row.id)
 
@@ -194,6 +198,9 @@ class _RunState:
         if store is None:
             return
         await self._stop_checkpoints()
+        if self._creating is not None and not self._creating.done():
+            with contextlib.suppress(Exception):  # logged by `create`, or the save inserts the row
+                await self._creating
         self.row.finished_at = utcnow()
         if self.phases.request is not None:
             # The request as sent and every attempt's answer, for the wire view of a reopened run.
