@@ -86,6 +86,7 @@ class _RunState:
         self._checkpointer: asyncio.Task[None] | None = None
         self._writing: tuple[asyncio.Future[bool], int] | None = None  # a checkpoint write, up to frame n
         self._creating: asyncio.Future[None] | None = None  # the write of the run's start
+        self.cancel_reason: Callable[[], str | None] = lambda: None  # the handle's, once it is made
         self.row = RunRow(
             id=options.run_id or new_run_id(),
             model_config_name=config.name,
@@ -220,6 +221,7 @@ def start_run(config: ModelConfig, request: ChatRequest, options: RunOptions | N
     options = options or RunOptions()
     state = _RunState(config, request, options)
     handle = RunHandle(state.row.id, config.name, request.stream, state.live)
+    state.cancel_reason = lambda: handle.cancel_reason
     handle.start(_produce(state, handle.push))
     return handle
 
@@ -283,7 +285,8 @@ async def _produce(state: _RunState, emit: Callable[[Event], None]) -> None:
         emit(failure)
     finally:
         if not finished:  # cancelled
-            _mark(state, "cancelled", "cancelled by the user", base.CANCELLED, state.http_status)
+            reason = state.cancel_reason() or "cancelled by the user"
+            _mark(state, "cancelled", reason, base.CANCELLED, state.http_status)
             state.row.response = state.response_snapshot(finish_override="cancelled")
             state.row.metrics = state.metrics()
             _log_end(state, state.row.metrics)

@@ -1,7 +1,8 @@
-"""A run cancelled while its start is still being written (ctrl+q on a run just begun,
-six compare columns starting under load) is saved as cancelled, in the database: the
-final save waits for the start's write instead of racing it (the race ended in a UNIQUE
-failure and the run in unsaved/, its row left `running`)."""
+"""Cancelling a run. One cancelled while its start is still being written (ctrl+q on a
+run just begun, six compare columns starting under load) is saved as cancelled, in the
+database: the final save waits for the start's write instead of racing it (the race
+ended in a UNIQUE failure and the run in unsaved/, its row left `running`). A cancel
+may carry its reason (the app was quit), saved by whoever streams the run."""
 
 from __future__ import annotations
 
@@ -81,3 +82,24 @@ async def test_a_run_cancelled_while_its_start_is_written_is_saved_as_cancelled(
     row = store.get_run(handle.run_id)
     assert row is not None and (row.status, row.error_type) == ("cancelled", "cancelled")
     assert store.unsaved == {} and not (tmp_path / "unsaved").exists()
+
+
+async def test_a_run_cancelled_with_a_reason_is_saved_and_ended_with_it(simulator, tmp_path: Path) -> None:
+    """ctrl+q cancels each run with the quit as its reason: whoever streams the run saves it
+    so (the app writes nothing of its own at exit); a plain cancel stays the user's."""
+    store = _store("sqlmodel", tmp_path)
+    config = openai_config(simulator.root_url, "fault-stall")  # four chunks, then 1.5 s of nothing
+    quit_run = start_run(config, ChatRequest.from_prompt("go"), RunOptions(store=store))
+    plain_run = start_run(config, ChatRequest.from_prompt("go"), RunOptions(store=store))
+    quit_run.cancel("llmwb was quit while it streamed (ctrl+q)")
+    quit_run.cancel()  # a second cancel without one keeps the first reason
+    plain_run.cancel()
+    last = {}
+    for handle in (quit_run, plain_run):
+        async for event in handle.events():
+            last[handle.run_id] = event
+    assert last[quit_run.run_id].error == "llmwb was quit while it streamed (ctrl+q)"
+    assert last[plain_run.run_id].error == "cancelled by the user"
+    for handle in (quit_run, plain_run):
+        row = store.get_run(handle.run_id)
+        assert row.status == "cancelled" and row.error == last[handle.run_id].error
