@@ -37,6 +37,7 @@ class RunHandle:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._started = False
         self._done: concurrent.futures.Future[None] = concurrent.futures.Future()  # the run is saved
+        self.cancel_reason: str | None = None  # saved as the cancelled run's error, when given
 
     # --- the runner's side (I/O loop) ------------------------------------------------
 
@@ -139,14 +140,20 @@ class RunHandle:
         """Live figures from the core's stamps (core.metrics.live_figures)."""
         return self._live()
 
-    def cancel(self) -> None:
+    def cancel(self, reason: str | None = None) -> None:
         """Stop the run: its task on the I/O loop is cancelled, which closes the
-        connection at once; the run is saved as cancelled and ends with a Failed event."""
+        connection at once; the run is saved as cancelled and ends with a Failed event.
+        `reason` (e.g. the app was quit) is its error, else "cancelled by the user"."""
+        self._note_reason(reason)
         assert self._loop is not None
         try:
             self._loop.call_soon_threadsafe(self._cancel_on_loop)
         except RuntimeError:  # the loop is closed: the run is over already
             pass
+
+    def _note_reason(self, reason: str | None) -> None:
+        if reason is not None and self.cancel_reason is None:
+            self.cancel_reason = reason
 
     def _cancel_on_loop(self) -> None:
         if self._done.done():
@@ -186,11 +193,12 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-def settle(timeout: float) -> bool:
-    """At exit: cancel every run still going and give them `timeout` seconds in all to
-    be saved (what they streamed is already checkpointed). True if all were."""
+def settle(timeout: float, reason: str | None = None) -> bool:
+    """At exit: cancel every run still going (saved with `reason` as the error, when
+    given) and give them `timeout` seconds in all to be saved (what they streamed is
+    already checkpointed). True if all were."""
     handles = list(_running)
     for handle in handles:
-        handle.cancel()
+        handle.cancel(reason)
     deadline = time.monotonic() + timeout
     return all(handle.wait_blocking(max(deadline - time.monotonic(), 0.0)) for handle in handles)

@@ -13,6 +13,7 @@ import stat
 from pathlib import Path
 
 DB_FILE = "llmwb.db"  # the database, in the data dir
+UNSAVED_DIR = "unsaved"  # runs the database would not take, beside it (core.store.recovery)
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 

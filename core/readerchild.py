@@ -13,7 +13,7 @@ batches. Its interpreter lock is its own: the app drawing, collecting garbage or
 descheduled holding its lock delays when the events are seen, never the stamps.
 
 Worker protocol (multiprocessing.connection framing, pickled tuples):
-  app → worker   ("run", job dict) · ("cancel", run_id) · end of file: finish and exit
+  app → worker   ("run", job dict) · ("cancel", (run_id, reason or None)) · end of file: finish and exit
   worker → app   ("events", [Event, …], live figures, t0) · ("done", run_id) ·
                  ("news", "wait" | "save_failed", …): the store's word for the user
 """
@@ -51,7 +51,7 @@ class _Control:
         self.jobs: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.lock = threading.Lock()
         self.current: Any = None  # the RunHandle streaming now
-        self.cancelled: set[str] = set()
+        self.cancelled: dict[str, str | None] = {}  # run id -> why
         self.app_gone = False
         threading.Thread(target=self._read, name="llmwb-reader-control", daemon=True).start()
 
@@ -64,7 +64,7 @@ class _Control:
             if kind == "run":
                 self.jobs.put(payload)
             elif kind == "cancel":
-                self.cancel(payload)
+                self.cancel(*payload)
         # The app is gone (or done with us): stop the run going, let it save, then exit.
         with self.lock:
             self.app_gone = True
@@ -76,19 +76,20 @@ class _Control:
         timer.daemon = True
         timer.start()
 
-    def cancel(self, run_id: str) -> None:
+    def cancel(self, run_id: str, reason: str | None = None) -> None:
         with self.lock:
-            self.cancelled.add(run_id)
+            self.cancelled[run_id] = self.cancelled.get(run_id) or reason
             handle = self.current
         if handle is not None and handle.run_id == run_id:
-            handle.cancel()
+            handle.cancel(reason)
 
     def began(self, handle: Any) -> None:
         with self.lock:
             self.current = handle
             cancelled = handle.run_id in self.cancelled
+            reason = self.cancelled.get(handle.run_id)
         if cancelled:
-            handle.cancel()
+            handle.cancel(reason)
 
     def ended(self) -> None:
         with self.lock:

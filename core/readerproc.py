@@ -83,7 +83,7 @@ class ReaderRunHandle(RunHandle):
         if not worker.send(("run", self._job())):
             return  # its thread reading the socket ends the run as the worker's death
         if cancel:
-            worker.send(("cancel", self.run_id))
+            worker.send(("cancel", (self.run_id, self.cancel_reason)))
 
     def _job(self) -> dict[str, Any]:
         options = self._options
@@ -130,16 +130,18 @@ class ReaderRunHandle(RunHandle):
         # Elapsed runs on, from the worker's t0: perf_counter is one clock for every process.
         return {**figures, "elapsed_ms": (clock() - t0) * 1000.0}
 
-    def cancel(self) -> None:
+    def cancel(self, reason: str | None = None) -> None:
         """The worker cancels the run's task, which closes the connection at once; the
-        run is saved as cancelled and ends with a Failed event, as on a thread."""
+        run is saved as cancelled (with `reason`, if given) and ends with a Failed
+        event, as on a thread."""
         if self.finished:
             return
         with self._lock:
+            self._note_reason(reason)
             self._cancel_asked = True
             worker = self._worker
         if worker is not None:
-            worker.send(("cancel", self.run_id))
+            worker.send(("cancel", (self.run_id, self.cancel_reason)))
 
     def reader_died(self, message: str) -> None:
         """The worker ended mid-run: save what streamed, with the reason, and end the run."""

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
 from core.events import Event, Failed, Finished, RunStarted, WireFrame
 from core.handle import RunHandle
@@ -23,8 +23,11 @@ from core.providers.phases import PhaseLog, current_phases
 from core.providers.registry import UnknownProvider, resolve
 from core.redact import register_key_env, scrub_json, scrubber
 from core.request import ChatRequest
-from core.store.models import ModelConfig, Run, new_run_id, utcnow
+from core.store.rows import RunRow, new_run_id, utcnow
 from core.tail import read_tail
+
+if TYPE_CHECKING:  # a config may be the table class or core.store.peek's ConfigView (`llmwb run`)
+    from core.store.models import ModelConfig
 
 log = logging.getLogger("llmwb")
 
@@ -82,7 +85,9 @@ class _RunState:
         self.saved_frames = 0  # frames already written by checkpoints
         self._checkpointer: asyncio.Task[None] | None = None
         self._writing: tuple[asyncio.Future[bool], int] | None = None  # a checkpoint write, up to frame n
-        self.row = Run(
+        self._creating: asyncio.Future[None] | None = None  # the write of the run's start
+        self.cancel_reason: Callable[[], str | None] = lambda: None  # the handle's, once it is made
+        self.row = RunRow(
             id=options.run_id or new_run_id(),
             model_config_name=config.name,
             provider=config.provider,
@@ -129,8 +134,11 @@ class _RunState:
         store = self.options.store
         if store is None:
             return
+        # A cancel here leaves the write going on in its thread: `save` waits for it to
+        # land, or the final save (which inserts the row when it finds none) raced it.
+        creating = self._creating = asyncio.ensure_future(asyncio.to_thread(store.create_run, self.row))
         try:
-            await asyncio.to_thread(store.create_run, self.row)
+            await asyncio.shield(creating)
         except Exception:  # the run goes ahead; `save` inserts the row if this did not
             log.exception("run %s: could not save its start", self.row.id)
 
@@ -191,6 +199,9 @@ class _RunState:
         if store is None:
             return
         await self._stop_checkpoints()
+        if self._creating is not None and not self._creating.done():
+            with contextlib.suppress(Exception):  # logged by `create`, or the save inserts the row
+                await self._creating
         self.row.finished_at = utcnow()
         if self.phases.request is not None:
             # The request as sent and every attempt's answer, for the wire view of a reopened run.
@@ -210,6 +221,7 @@ def start_run(config: ModelConfig, request: ChatRequest, options: RunOptions | N
     options = options or RunOptions()
     state = _RunState(config, request, options)
     handle = RunHandle(state.row.id, config.name, request.stream, state.live)
+    state.cancel_reason = lambda: handle.cancel_reason
     handle.start(_produce(state, handle.push))
     return handle
 
@@ -273,7 +285,8 @@ async def _produce(state: _RunState, emit: Callable[[Event], None]) -> None:
         emit(failure)
     finally:
         if not finished:  # cancelled
-            _mark(state, "cancelled", "cancelled by the user", base.CANCELLED, state.http_status)
+            reason = state.cancel_reason() or "cancelled by the user"
+            _mark(state, "cancelled", reason, base.CANCELLED, state.http_status)
             state.row.response = state.response_snapshot(finish_override="cancelled")
             state.row.metrics = state.metrics()
             _log_end(state, state.row.metrics)

@@ -1,11 +1,11 @@
 """How the workbench ends, fast, without losing a run.
 
-ctrl+q: every run still streaming is cancelled at once and the app exits; the terminal
-is restored first, then the process waits for the runs' saves (they go on on the
-core's I/O loops), notes why they were cancelled, and ends without tearing the
-interpreter down (`finish`). Nothing the app shows waits for those saves, and nothing
-else does either: the UI loop's helper threads (an SDK import, a Markdown parse) are
-not joined at exit.
+ctrl+q: every run still streaming is cancelled at once, with the quit as its reason
+(saved by whoever streams it), and the app exits; the terminal is restored first, then
+the process waits for the runs' saves (they go on in the reader processes or on the
+core's I/O loops) and ends without tearing the interpreter down (`finish`). Nothing the
+app shows waits for those saves, and nothing else does either: the UI loop's helper
+threads (an SDK import, a Markdown parse) and Textual's input thread are not joined.
 
 SIGTERM or SIGHUP (a closed terminal) end the app the way ctrl+g ends a run: every run
 still streaming is cancelled, the runner saves each as cancelled with what arrived,
@@ -35,8 +35,6 @@ log = logging.getLogger("llmwb")
 SAVE_WAIT_S = 20.0  # how long the saves of cancelled runs may take before the app exits anyway
 REASONS = {signal.SIGTERM: "terminated (SIGTERM)", signal.SIGHUP: "the terminal closed (SIGHUP)"}
 QUIT_REASON = "llmwb was quit while it streamed (ctrl+q)"
-
-_quit_runs: list[str] = []  # the runs streaming when the user quit: their reason is noted at exit
 
 
 class _UnjoinedExecutor(ThreadPoolExecutor):
@@ -100,15 +98,11 @@ def quit_now(app: App[int]) -> None:
     In the real `llmwb` process (`run_app` marks it) Textual's own teardown is skipped:
     it unmounts every widget of every screen (six long compare columns: hundreds of ms)
     for a process about to end. Elsewhere (tests, an embedding) the app just exits."""
-    store: Store | None = getattr(app, "store", None)
-    if store is not None:
-        try:
-            _quit_runs.extend(store.running_run_ids(os.getpid()))
-        except Exception:  # noqa: BLE001  (a database in trouble must not keep the app open)
-            log.exception("could not list the runs in flight at quit")
     from core.handle import settle
 
-    settle(0.0)  # cancels them all; waiting is `finish`'s job
+    # Cancels them all, each saved with the reason by whoever streams it (its reader
+    # process): no write of the app's own at exit. Waiting for the saves is `finish`'s job.
+    settle(0.0, QUIT_REASON)
     if getattr(app, "owns_process", False) and _restore_terminal(app):
         finish(app)
     app.exit()
@@ -121,14 +115,24 @@ def _restore_terminal(app: App[int]) -> bool:
     driver = getattr(app, "_driver", None)
     if driver is None or driver.is_headless:
         return False
+    # Textual's Linux driver joins its input thread here, which polls in 0.1 s selects and
+    # then makes one more 0.1 s select with nothing to watch: 100–200 ms of a quit spent
+    # waiting for a thread the process is about to end anyway. So it is not joined: told to
+    # stop (`exit_event`, set again after the driver clears it), it ends by itself.
+    input_thread = getattr(driver, "_key_thread", None)
+    exit_event = getattr(driver, "exit_event", None)
+    if input_thread is not None and exit_event is not None:
+        driver._key_thread = None
     driver.stop_application_mode()
+    if input_thread is not None and exit_event is not None:
+        exit_event.set()
     driver.close()  # drains and ends the writer thread: what it holds reaches the terminal
     return True
 
 
 def finish(app: App[int]) -> NoReturn:
     """Once the terminal is restored: wait for the saves of the runs cancelled by the
-    exit, note why they were cancelled, and end the process.
+    exit (each with the quit as its reason), and end the process.
 
     `os._exit`, not a return: the interpreter's teardown (every module and every object
     of six long answers freed one by one, helper threads joined) took over a second,
@@ -137,13 +141,6 @@ def finish(app: App[int]) -> NoReturn:
 
     if not settle(SAVE_WAIT_S):
         log.warning("exiting before every run in flight was saved (waited %.0f s)", SAVE_WAIT_S)
-    store: Store | None = getattr(app, "store", None)
-    if store is not None:
-        for run_id in _quit_runs:
-            try:
-                store.note_cancel_reason(run_id, QUIT_REASON)
-            except Exception:  # noqa: BLE001
-                log.exception("could not note why run %s was cancelled", run_id)
     _end_process(app)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import TYPE_CHECKING, Any, AsyncIterator
 
 import orjson
 
@@ -25,7 +25,9 @@ from core.providers.http import SdkExchange, map_sdk_error, sdk_client
 from core.providers.payload_errors import payload_error
 from core.request import ChatRequest
 from core.response import ResponseBuilder
-from core.store.models import ModelConfig
+
+if TYPE_CHECKING:  # the table class loads SQLModel; `llmwb run` reads configs without it
+    from core.store.models import ModelConfig
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 

@@ -4,14 +4,16 @@ tool_result), tools, tool_choice, and the params that differ from OpenAI's."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from core.providers import base
 from core.providers.base import ProviderError
 from core.request import ChatRequest, Message, ToolSpec
-from core.store.models import ModelConfig
+
+if TYPE_CHECKING:  # the table class loads SQLModel; `llmwb run` reads configs without it
+    from core.store.models import ModelConfig
 
 # Anthropic requires max_tokens; this is what a run gets when neither the config nor
 # the request sets it (plus the thinking budget, which counts inside max_tokens).

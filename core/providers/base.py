@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, AsyncIterator, Protocol, Sequence
 
 import orjson
 
@@ -18,7 +18,9 @@ from core.events import DeltaEvent
 from core.redact import redact, scrub
 from core.request import ChatRequest
 from core.response import ResponseBuilder
-from core.store.models import ModelConfig
+
+if TYPE_CHECKING:  # the table class loads SQLModel; `llmwb run` reads configs without it
+    from core.store.models import ModelConfig
 
 # error_type values (DESIGN.md leaves the words to us; these are the ones a user sees)
 AUTH = "auth"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any, AsyncIterator, Sequence
 
 import orjson
 
@@ -35,7 +35,9 @@ from core.redact import scrubber
 from core.request import ChatRequest
 from core.response import ResponseBuilder
 from core.server_timings import from_ollama
-from core.store.models import ModelConfig
+
+if TYPE_CHECKING:  # the table class loads SQLModel; `llmwb run` reads configs without it
+    from core.store.models import ModelConfig
 
 DEFAULT_BASE_URL = "http://localhost:11434"
 # The SDKs' defaults, so an Ollama run waits and retries like every other run.

@@ -11,7 +11,7 @@ name of the tool they answer (what Ollama matches them by).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -19,7 +19,9 @@ from core.providers import base
 from core.providers.base import CLIENT_OPTIONS, ProviderError
 from core.providers.openai_chat import tools_to_openai
 from core.request import ChatRequest, Message
-from core.store.models import ModelConfig
+
+if TYPE_CHECKING:  # the table class loads SQLModel; `llmwb run` reads configs without it
+    from core.store.models import ModelConfig
 
 DEFAULT_MAX_RETRIES = 2  # the SDKs' default, so every provider kind retries alike
 

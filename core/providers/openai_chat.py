@@ -4,7 +4,7 @@ OpenRouter, Groq, vLLM, LM Studio, Ollama's /v1, llama.cpp's llama-server)."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any, AsyncIterator, Sequence
 
 import orjson
 
@@ -17,7 +17,9 @@ from core.providers.payload_errors import payload_error
 from core.request import ChatRequest, Message, ToolSpec
 from core.response import ResponseBuilder
 from core.server_timings import from_llamacpp
-from core.store.models import ModelConfig
+
+if TYPE_CHECKING:  # the table class loads SQLModel; `llmwb run` reads configs without it
+    from core.store.models import ModelConfig
 
 # Config params that configure the client (or llmwb's caps) rather than go in the request body.
 CLIENT_OPTIONS = base.CLIENT_OPTIONS

@@ -11,7 +11,7 @@ per-event model building is the slow part of the hot path).
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Callable, Sequence
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Sequence
 
 import orjson
 
@@ -24,7 +24,9 @@ from core.providers.openai_responses_request import build_body
 from core.providers.payload_errors import payload_error
 from core.request import ChatRequest
 from core.response import ResponseBuilder
-from core.store.models import ModelConfig
+
+if TYPE_CHECKING:  # the table class loads SQLModel; `llmwb run` reads configs without it
+    from core.store.models import ModelConfig
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _NO_EVENTS: tuple[DeltaEvent, ...] = ()  # shared: never appended to

@@ -4,12 +4,14 @@ whose names differ from chat completions."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.providers import base
 from core.providers.base import ProviderError
 from core.request import ChatRequest, Message, ToolSpec
-from core.store.models import ModelConfig
+
+if TYPE_CHECKING:  # the table class loads SQLModel; `llmwb run` reads configs without it
+    from core.store.models import ModelConfig
 
 CLIENT_OPTIONS = {"max_retries"}  # configure the SDK client, never sent
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from core.providers.base import ProviderAdapter
-from core.store.models import LOCAL_BASE_URLS, PROVIDER_KINDS, ModelConfig
+from core.store.kinds import LOCAL_BASE_URLS, PROVIDER_KINDS
+
+if TYPE_CHECKING:  # the table class loads SQLModel; `llmwb run` reads configs without it
+    from core.store.models import ModelConfig
 
 
 class UnknownProvider(ValueError):

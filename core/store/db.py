@@ -12,9 +12,8 @@ earlier process could not finish are recovered (core.store.recovery).
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NoReturn, Sequence
 
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -22,26 +21,17 @@ from sqlmodel import Session, col, create_engine, delete, select, update
 
 from core.paths import DB_FILE, data_dir, private_file, tighten_file
 from core.store import migrations, recovery
+from core.store.lite import SAVE_ATTEMPTS, lock_wait_from_env
 from core.store.models import ModelConfig, Run, RunFrame, ToolDefinition, utcnow
+from core.store.rows import RunRow
 from core.store.safety import check_existing, dumps_finite
 
 log = logging.getLogger("llmwb")
 
-DEFAULT_LOCK_WAIT = 30.0  # seconds SQLite waits for another process's write lock
-SAVE_ATTEMPTS = 3  # a finished run's save waits up to this many lock waits before the fallback file
 
 
 def default_db_path() -> Path:
     return data_dir() / DB_FILE
-
-
-def lock_wait_from_env() -> float:
-    """`LLMWB_LOCK_WAIT` seconds (default 30): how long one write waits for a lock."""
-    try:
-        value = float(os.environ.get("LLMWB_LOCK_WAIT", DEFAULT_LOCK_WAIT))
-    except ValueError:
-        return DEFAULT_LOCK_WAIT
-    return value if 0 < value < 3600 else DEFAULT_LOCK_WAIT
 
 
 class DuplicateName(Exception):
@@ -186,12 +176,12 @@ class Store:
             return True
 
     # runs ---------------------------------------------------------------------
-    def create_run(self, run: Run) -> None:
+    def create_run(self, run: Run | RunRow) -> None:
         with self.session() as s:
-            s.add(run)
+            s.add(table_row(run))
             s.commit()
 
-    def finish_run(self, run: Run, frames: Sequence[tuple[float, str]], *, saved: int = 0) -> None:
+    def finish_run(self, run: Run | RunRow, frames: Sequence[tuple[float, str]], *, saved: int = 0) -> None:
         """Record the outcome and the wire frames in one transaction; the first `saved`
         frames are already in (written by `checkpoint_run`). A lock held elsewhere is
         waited for (`on_wait` hears about it) up to SAVE_ATTEMPTS lock waits; if the save
@@ -215,31 +205,17 @@ class Store:
             except (SQLAlchemyError, OSError, ValueError) as other:  # disk full, a value SQLite refuses
                 error = other
                 break
-        self._keep_unsaved(run, frames, error)
+        keep_unsaved(self, run, frames, error)
 
     def _tell_wait(self, message: str) -> None:
         log.warning(message)
         if self.on_wait is not None:
             self.on_wait(message)
 
-    def _keep_unsaved(self, run: Run, frames: Sequence[tuple[float, str]], error: Exception | None) -> None:
-        reason = str(getattr(error, "orig", None) or error)
-        try:
-            path = recovery.keep_unsaved(self, run, frames)
-        except (OSError, ValueError) as kept_error:
-            message = f"could not save run {run.id} ({reason}), nor keep it in a file ({kept_error}): it is lost"
-        else:
-            message = f"could not save run {run.id} ({reason}); kept in {path}, saved at the next start"
-        log.error(message)
-        self.unsaved[run.id] = message
-        if self.on_save_failed is not None:
-            self.on_save_failed(run.id, message)
-        raise SaveFailed(message)
-
-    def write_finished_run(self, run: Run, frames: Sequence[tuple[float, str]], *, saved: int = 0) -> None:
+    def write_finished_run(self, run: Run | RunRow, frames: Sequence[tuple[float, str]], *, saved: int = 0) -> None:
         """The row and its frames from `saved` on, in one transaction (no retries: see finish_run)."""
         with self.session() as s:
-            s.merge(run)
+            s.merge(table_row(run))
             s.exec(delete(RunFrame).where(col(RunFrame.run_id) == run.id, col(RunFrame.seq) >= saved))
             _insert_frames(s, run.id, saved, frames[saved:])
             s.commit()
@@ -293,6 +269,30 @@ class Store:
     def runs_in_group(self, group_id: str) -> list[Run]:
         with self.session() as s:
             return list(s.exec(select(Run).where(Run.group_id == group_id).order_by(col(Run.created_at))))
+
+
+def table_row(run: Run | RunRow) -> Run:
+    return run if isinstance(run, Run) else Run(**run.values())
+
+
+def keep_unsaved(
+    store: Any, run: Run | RunRow, frames: Sequence[tuple[float, str]], error: Exception | None
+) -> NoReturn:
+    """A save given up: the run goes to `unsaved/` (imported at the next start), the
+    store's `unsaved` and `on_save_failed` hear why, and SaveFailed is raised. `store`
+    is this module's `Store` or core.store.lite's, which ends its saves here too."""
+    reason = str(getattr(error, "orig", None) or error)
+    try:
+        path = recovery.keep_unsaved(store, table_row(run), frames)
+    except (OSError, ValueError) as kept_error:
+        message = f"could not save run {run.id} ({reason}), nor keep it in a file ({kept_error}): it is lost"
+    else:
+        message = f"could not save run {run.id} ({reason}); kept in {path}, saved at the next start"
+    log.error(message)
+    store.unsaved[run.id] = message
+    if store.on_save_failed is not None:
+        store.on_save_failed(run.id, message)
+    raise SaveFailed(message)
 
 
 def _is_busy(error: OperationalError) -> bool:

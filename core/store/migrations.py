@@ -54,6 +54,8 @@ def _meta_table(conn: Connection) -> None:
 
 # The `meta` row that says first-start seeding happened (core.seed).
 SEEDED_KEY = "seeded_at"
+# The `meta` row holding the retention applied at every start (core.store.prune).
+RETENTION_KEY = "retention"
 
 # PRAGMA application_id of llmwb files ("llmw"): tells an llmwb database from another
 # program's SQLite file before anything is written to it.

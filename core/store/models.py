@@ -6,8 +6,7 @@ ever a column.
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Optional
 
 from sqlalchemy import JSON, Column
@@ -16,14 +15,7 @@ from sqlmodel import Field, SQLModel
 from core.store import kinds
 from core.store.kinds import KEYLESS_KINDS, LOCAL_BASE_URLS, PROVIDER_KINDS  # noqa: F401  (imported from here too)
 from core.store.owner import current_owner
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def new_run_id() -> str:
-    return uuid.uuid4().hex[:12]
+from core.store.rows import new_run_id, utcnow  # noqa: F401  (imported from here too)
 
 
 class ModelConfig(SQLModel, table=True):
@@ -62,6 +54,9 @@ class ToolDefinition(SQLModel, table=True):
 
 
 class Run(SQLModel, table=True):
+    """A run's row. The runner builds a `core.store.rows.RunRow` (the same columns,
+    without SQLModel); both stores take either."""
+
     __tablename__ = "run"
 
     id: str = Field(default_factory=new_run_id, primary_key=True)

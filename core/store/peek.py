@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -26,7 +26,8 @@ from core.store.safety import DatabaseRefused, check_existing
 
 @dataclass(frozen=True)
 class ConfigView:
-    """A model config as read from its row: `ModelConfig`'s fields and read-only methods."""
+    """A model config as read from its row: `ModelConfig`'s fields and read-only methods
+    (what `llmwb models list` shows and what `llmwb run` streams with)."""
 
     id: int
     name: str
@@ -45,6 +46,11 @@ class ConfigView:
 
     def effective_base_url(self) -> str | None:
         return kinds.effective_base_url(self.provider, self.base_url)
+
+    def model_copy(self, *, update: dict[str, Any] | None = None) -> ConfigView:
+        """A copy with some fields replaced, as `ModelConfig.model_copy` (a run's --timeout,
+        the embedded simulator's base URL)."""
+        return replace(self, **(update or {}))
 
 
 _COLUMNS = ", ".join(ConfigView.__dataclass_fields__)
@@ -65,17 +71,25 @@ def peek_configs(path: Path | None = None) -> list[ConfigView] | None:
     except (DataDirError, DatabaseRefused, OSError, sqlite3.Error):
         return None
     try:
-        if not _opens_as_is(conn):
+        if not opens_as_is(conn):
             return None
-        rows = conn.execute(f"SELECT {_COLUMNS} FROM model_config ORDER BY name").fetchall()
-        return [ConfigView(*_decoded(row)) for row in rows]
+        return read_configs(conn)
     except (sqlite3.Error, ValueError, TypeError):
         return None
     finally:
         conn.close()
 
 
-def _opens_as_is(conn: sqlite3.Connection) -> bool:
+def read_configs(conn: sqlite3.Connection, name: str | None = None) -> list[ConfigView]:
+    """The `model_config` rows (the one called `name`, if given), ordered by name."""
+    if name is None:
+        rows = conn.execute(f"SELECT {_COLUMNS} FROM model_config ORDER BY name").fetchall()
+    else:
+        rows = conn.execute(f"SELECT {_COLUMNS} FROM model_config WHERE name = ?", (name,)).fetchall()
+    return [ConfigView(*_decoded(row)) for row in rows]
+
+
+def opens_as_is(conn: sqlite3.Connection) -> bool:
     """What the store would change on opening is already so: schema, WAL, seeding."""
     return (
         conn.execute("PRAGMA user_version").fetchone()[0] == LATEST

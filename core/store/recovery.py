@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from sqlalchemy import text, update
 from sqlmodel import col
 
-from core.paths import ensure_private_dir, write_private
+from core.paths import UNSAVED_DIR, ensure_private_dir, write_private
 from core.store.models import Run, utcnow
 from core.store.owner import is_alive
 
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("llmwb")
 
-UNSAVED_DIR = "unsaved"
 INTERRUPTED = "interrupted"  # the error_type word (core.providers.base.INTERRUPTED)
 
 

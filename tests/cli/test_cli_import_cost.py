@@ -1,6 +1,7 @@
 """What a command loads: `llmwb models list` reads configs without SQLAlchemy, an SDK or
 Textual, and lists exactly what the store would; `llmwb run` on an OpenAI-protocol
-config loads neither Textual nor the Anthropic SDK. (Behaviour, not timing: the time
+config loads neither Textual nor the Anthropic SDK, nor SQLAlchemy once the file exists
+(core.store.lite), and still leaves a start's work on the file to the full store. (Behaviour, not timing: the time
 these imports cost is measured by bench/core_overhead.py.)"""
 
 from __future__ import annotations
@@ -102,3 +103,36 @@ def test_run_on_an_openai_config_loads_no_ui_and_no_anthropic_sdk(home: Path) ->
     assert json.loads(out.splitlines()[-1])["done"] is True
     assert "textual" not in loaded and "anthropic" not in loaded
     assert "openai" in loaded  # the SDK still builds and sends the request
+
+
+def test_run_on_an_existing_file_saves_every_frame_without_sqlalchemy(llmwb, home: Path) -> None:
+    assert llmwb("models", "list").code == 0  # the file exists, seeded: nothing for a start to do
+    out, loaded = _probe(home, "run", "--model", "demo-chinese", "--prompt", "hi", "--json", "--wire")
+    assert not {"sqlalchemy", "sqlmodel"} & set(loaded)
+    lines = [json.loads(line) for line in out.splitlines()]
+    done = lines[-1]
+    assert done["done"] is True and "final_response" in done  # finished, not failed
+    wire = [line["wire"]["data"] for line in lines if "wire" in line]
+    with sqlite3.connect(home / "llmwb.db") as conn:
+        status, response = conn.execute("SELECT status, response FROM run WHERE id = ?", (done["run_id"],)).fetchone()
+        query = "SELECT data FROM run_frame WHERE run_id = ? ORDER BY seq"
+        frames = [row[0] for row in conn.execute(query, (done["run_id"],))]
+    assert status == "ok" and json.loads(response)["content"] == done["final_response"]["content"]
+    assert frames == wire and len(frames) > 10
+
+
+def test_run_leaves_an_orphaned_run_to_the_full_store_which_marks_it_interrupted(llmwb, home: Path) -> None:
+    assert llmwb("models", "list").code == 0
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    with sqlite3.connect(home / "llmwb.db") as conn:
+        conn.execute(
+            "INSERT INTO run (id, created_at, model_config_name, provider, model, stream, status, request, response,"
+            " metrics, owner_pid) VALUES ('orphan000001', '2026-01-01 00:00:00.000000', 'a', 'openai', 'm', 1,"
+            " 'running', '{}', '{}', '{}', ?)",
+            (int(dead.stdout),),
+        )
+    _, loaded = _probe(home, "run", "--model", "demo-fast", "--prompt", "hi", "--json")
+    assert "sqlalchemy" in loaded
+    with sqlite3.connect(home / "llmwb.db") as conn:
+        status, error_type = conn.execute("SELECT status, error_type FROM run WHERE id = 'orphan000001'").fetchone()
+    assert (status, error_type) == ("error", "interrupted")

@@ -97,11 +97,13 @@ def test_ctrl_q_mid_stream_restores_the_terminal_and_saves_the_run_with_its_reas
         terminal.read_until(b"four", "the first words to stream (then it stalls)")
         terminal.press(b"\x11")  # ctrl+q
         code = terminal.wait_exit()
+        line_mode = termios.tcgetattr(terminal.fd)[3]  # the terminal's local modes, as the app left them
     finally:
         terminal.close()
 
     assert code == 0
     assert LEAVE_ALTERNATE_SCREEN in terminal.drawn  # the user's terminal is back as it was
+    assert line_mode & termios.ICANON and line_mode & termios.ECHO  # out of raw mode: a shell reads lines again
     [(status, error, response)] = db_rows(home, "SELECT status, error, response FROM run")
     assert (status, error) == ("cancelled", QUIT_REASON)
     assert json.loads(response)["content"] == "One two three four"

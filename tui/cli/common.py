@@ -53,6 +53,22 @@ def open_store():  # type: ignore[no-untyped-def]  (-> core.store.Store; importe
     return store
 
 
+def open_run_store():  # type: ignore[no-untyped-def]  (-> core.store.lite.LiteStore | core.store.Store)
+    """The store a plain `llmwb run` saves to: the sqlite3 one (no SQLAlchemy, most of
+    a short run's start-up) when the file needs nothing from a start, else `open_store()`."""
+    from core.store.lite import LiteStore
+
+    store = LiteStore.open()
+    if store is None:
+        return open_store()
+    from tui.logsetup import register_key_env
+
+    _opened.append(store)
+    store.on_wait = lambda message: print(f"llmwb: {message}…", file=sys.stderr, flush=True)
+    register_key_env(config.api_key_env for config in store.list_configs())
+    return store
+
+
 def config_named(store: Any, name: str) -> Any:
     """The model config called `name`; a usage error listing the known ones otherwise."""
     config = store.get_config(name)
