@@ -1,0 +1,94 @@
+"""How an Ollama run waits between retries, and what it reads off an answer's head:
+the request id, a missing or HTML content type, the status a cut body keeps."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+
+from core.events import Failed, Finished, WireFrame
+from core.providers import base
+from core.providers.ollama_native import _retry_delay
+from core.request import ChatRequest
+from core.runner import RunOptions, run
+from core.store.models import ModelConfig
+
+LINE = b'{"model":"m","message":{"role":"assistant","content":"ok"},"done":false}\n'
+DONE = b'{"model":"m","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","eval_count":1,"prompt_eval_count":2}\n'
+
+
+@pytest.mark.parametrize(
+    ("attempt", "retry_after", "wait_s"),
+    [
+        (0, None, 0.5), (1, None, 1.0), (2, None, 2.0), (3, None, 4.0), (4, None, 8.0), (9, None, 8.0),  # doubling, capped
+        (0, "0", 0.0), (2, "0", 0.0), (0, "60", 60.0), (0, "1.5", 1.5),  # the server's hint, when sensible
+        (0, "61", 0.5), (1, "-1", 1.0), (0, "Wed, 21 Oct 2015 07:28:00 GMT", 0.5), (1, "soon", 1.0),  # else the backoff
+    ],
+)  # fmt: skip
+def test_retries_wait_as_the_server_asks_within_a_minute_else_back_off_doubling(
+    attempt: int, retry_after: str | None, wait_s: float
+) -> None:
+    assert _retry_delay(attempt, retry_after) == wait_s
+
+
+@asynccontextmanager
+async def answering(reply: bytes) -> AsyncIterator[str]:
+    """A server on 127.0.0.1 that answers every request with `reply`, then hangs up."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next((int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")), 0)
+        await reader.readexactly(length)
+        writer.write(reply)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        server.close()
+
+
+async def run_on(root_url: str, *, stream: bool = True) -> list:
+    config = ModelConfig(name="o", provider="ollama-native", model="m", base_url=root_url, params={"max_retries": 0})
+    request = ChatRequest.from_prompt("x", stream=stream)
+    return [event async for event in run(config, request, RunOptions(wire_frames=True))]
+
+
+async def test_the_request_id_header_is_kept_in_the_metrics() -> None:
+    reply = b"HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\nx-request-id: req-77\r\nconnection: close\r\n\r\n" + LINE + DONE
+    async with answering(reply) as url:
+        final = (await run_on(url))[-1]
+    assert isinstance(final, Finished) and final.metrics["request_id"] == "req-77"
+
+
+async def test_an_answer_without_a_content_type_is_still_read_as_ndjson() -> None:
+    async with answering(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n" + LINE + DONE) as url:
+        final = (await run_on(url))[-1]
+    assert isinstance(final, Finished) and final.final_response["content"] == "ok"
+
+
+@pytest.mark.parametrize(("stream", "expected"), [(True, "an NDJSON stream"), (False, "JSON")])
+async def test_an_html_page_is_named_for_what_it_is_and_kept_on_the_wire(stream: bool, expected: str) -> None:
+    page = b"<html><body>\n<h1>Sign in to the guest Wi-Fi</h1></body></html>"
+    reply = b"HTTP/1.1 200 OK\r\ncontent-type: text/HTML; charset=utf-8\r\nconnection: close\r\n\r\n" + page
+    async with answering(reply) as url:
+        events = await run_on(url, stream=stream)
+    final = events[-1]
+    assert isinstance(final, Failed) and final.error_type == base.MALFORMED
+    assert final.error == f"the server answered with text/HTML; charset=utf-8, not {expected}: <html><body>"
+    assert [e.data for e in events if isinstance(e, WireFrame)] == [page.decode()]
+
+
+async def test_a_body_cut_mid_stream_keeps_the_status_its_head_had() -> None:
+    reply = b"HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\ncontent-length: 500\r\n\r\n" + LINE
+    async with answering(reply) as url:
+        final = (await run_on(url))[-1]
+    assert isinstance(final, Failed) and final.error_type == base.STREAM_CUT
+    assert final.http_status == 200 and final.partial_response["content"] == "ok"
+    # A response had begun, so its prompt counts as billed even though no usage came.
+    assert final.metrics["prompt_tokens"] >= 1
