@@ -92,3 +92,100 @@ async def test_a_body_cut_mid_stream_keeps_the_status_its_head_had() -> None:
     assert final.http_status == 200 and final.partial_response["content"] == "ok"
     # A response had begun, so its prompt counts as billed even though no usage came.
     assert final.metrics["prompt_tokens"] >= 1
+
+
+async def test_a_stream_that_ends_without_its_done_line_says_a_line_was_missing() -> None:
+    async with answering(b"HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\nconnection: close\r\n\r\n" + LINE) as url:
+        final = (await run_on(url))[-1]
+    assert isinstance(final, Failed) and final.error_type == base.STREAM_CUT
+    assert final.error == "response ended before a line with done: true: it is incomplete"
+
+
+async def test_a_whole_body_is_one_wire_frame_with_bad_bytes_replaced() -> None:
+    body = b'{"model":"m","message":{"role":"assistant","content":"caf\xe9 ok"},"done":true,"done_reason":"stop"}'
+    reply = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n" % len(body) + body
+    async with answering(reply) as url:
+        events = await run_on(url, stream=False)
+    final = events[-1]
+    assert isinstance(final, Finished) and final.final_response["content"] == "caf\ufffd ok"
+    assert [e.data for e in events if isinstance(e, WireFrame)] == [body.decode("utf-8", errors="replace")]
+
+
+async def test_a_key_echoed_in_a_line_is_hidden_on_the_wire(monkeypatch) -> None:
+    secret = "ol-secret-key-value-123456789"
+    monkeypatch.setenv("OLLAMA_TEST_KEY", secret)
+    echoed = b'{"model":"m","message":{"role":"assistant","content":"your key is ' + secret.encode() + b'"},"done":false}\n'
+    reply = b"HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\nconnection: close\r\n\r\n" + LINE + echoed + DONE
+    async with answering(reply) as url:
+        config = ModelConfig(name="o", provider="ollama-native", model="m", base_url=url, api_key_env="OLLAMA_TEST_KEY", params={"max_retries": 0})
+        events = [event async for event in run(config, ChatRequest.from_prompt("x"), RunOptions(wire_frames=True))]
+    final = events[-1]
+    assert isinstance(final, Finished)
+    wire = [e for e in events if isinstance(e, WireFrame)]
+    assert len(wire) == 3 and secret not in "".join(w.data for w in wire) and "[REDACTED]" in wire[1].data
+    assert wire[0].data == LINE.decode().strip() and wire[1].offset_ms >= wire[0].offset_ms
+    assert secret not in final.final_response["content"] and final.final_response["content"].startswith("okyour key is ")
+
+
+async def test_a_stall_mid_stream_times_out_naming_the_configured_wait() -> None:
+    async def stall(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\n\r\n" + LINE)
+        await writer.drain()
+        await reader.read()  # nothing more, until the client hangs up
+
+    server = await asyncio.start_server(stall, "127.0.0.1", 0)
+    try:
+        url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        config = ModelConfig(name="o", provider="ollama-native", model="m", base_url=url, timeout=0.5, params={"max_retries": 0})
+        final = [event async for event in run(config, ChatRequest.from_prompt("x"))][-1]
+    finally:
+        server.close()
+    assert isinstance(final, Failed) and final.error_type == base.TIMEOUT
+    assert "no data for 0.5 s" in final.error and final.partial_response["content"] == "ok"
+
+
+async def test_a_stream_that_trickles_past_its_deadline_is_stopped_there() -> None:
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\n\r\n" + LINE)
+        while not writer.is_closing():
+            writer.write(b" ")
+            await writer.drain()
+            await asyncio.sleep(0.05)  # the server's pace: a byte well within every read timeout
+
+    server = await asyncio.start_server(trickle, "127.0.0.1", 0)
+    try:
+        url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        config = ModelConfig(name="o", provider="ollama-native", model="m", base_url=url, params={"max_retries": 0, "deadline": 0.6})
+        final = [event async for event in run(config, ChatRequest.from_prompt("x"))][-1]
+    finally:
+        server.close()
+    assert isinstance(final, Failed) and final.error_type == base.TIMEOUT and "param deadline" in final.error
+    assert final.partial_response["content"] == "ok"
+
+
+async def test_max_retries_1_retries_once() -> None:
+    busy = b'{"error":"busy"}'
+    answers = [
+        b"HTTP/1.1 503 X\r\ncontent-type: application/json\r\nretry-after: 0\r\ncontent-length: %d\r\n\r\n%s" % (len(busy), busy),
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\nconnection: close\r\n\r\n" + LINE + DONE,
+    ]
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while answers:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next(int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length"))
+            await reader.readexactly(length)
+            writer.write(answers.pop(0))
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    try:
+        url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        config = ModelConfig(name="o", provider="ollama-native", model="m", base_url=url, params={"max_retries": 1})
+        final = [event async for event in run(config, ChatRequest.from_prompt("x"))][-1]
+    finally:
+        server.close()
+    assert isinstance(final, Finished) and final.metrics["retries"] == 1

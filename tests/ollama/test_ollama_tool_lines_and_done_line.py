@@ -94,3 +94,53 @@ def test_an_answer_without_its_done_says_what_was_missing(stream: bool, message:
     with pytest.raises(ProviderError) as raised:
         decoder.finish()
     assert (raised.value.error_type, raised.value.message) == (base.STREAM_CUT, message)
+
+
+@pytest.mark.parametrize(
+    ("message", "words"),
+    [({"content": 5}, "content is int"), ({"content": "", "thinking": ["a"]}, "thinking is list")],
+)
+def test_a_number_or_list_where_text_belongs_is_malformed_naming_the_field(message: dict[str, Any], words: str) -> None:
+    with pytest.raises(ProviderError) as raised:
+        OllamaChatDecoder(stream=True).feed(line({"model": "m", "message": message, "done": False}))
+    assert raised.value.error_type == base.MALFORMED and words in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("{" + "x" * 200, f"malformed chunk (not JSON): {('{' + 'x' * 200)[:120]!r}"),
+        ("[" + "1," * 100 + "1]", f"malformed chunk (not an object): {('[' + '1,' * 100 + '1]')[:120]!r}"),
+    ],
+)
+def test_a_malformed_line_is_quoted_up_to_120_characters(data: str, message: str) -> None:
+    with pytest.raises(ProviderError) as raised:
+        OllamaChatDecoder(stream=True).feed(line(data))
+    assert raised.value.message == message
+
+
+def test_a_line_in_a_shape_ollama_never_sends_is_quoted_up_to_120_characters() -> None:
+    data = json.dumps({"model": "m", "message": "not an object", "pad": "p" * 200})
+    with pytest.raises(ProviderError) as raised:
+        OllamaChatDecoder(stream=True).feed(line(data))
+    assert raised.value.error_type == base.MALFORMED and raised.value.message.endswith(f": {data[:120]!r}")
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        ("model 'x' not found", "provider error in response: model 'x' not found"),
+        ({"message": "out of memory", "code": 500}, 'provider error in response: {"message":"out of memory","code":500}'),
+    ],
+)
+def test_an_error_line_says_the_servers_error_as_sent(error: Any, message: str) -> None:
+    with pytest.raises(ProviderError) as raised:
+        OllamaChatDecoder(stream=True).feed(line({"error": error}))
+    assert (raised.value.error_type, raised.value.message) == (base.PROVIDER_ERROR, message)
+
+
+def test_the_first_model_named_is_the_one_kept() -> None:
+    decoder = OllamaChatDecoder(stream=True)
+    decoder.feed(line({"model": "qwen3:0.6b", "message": {"role": "assistant", "content": "a"}, "done": False}))
+    decoder.feed(line({"model": "other", "message": {"role": "assistant", "content": "b"}, "done": False}))
+    assert decoder.response.snapshot()["model"] == "qwen3:0.6b"
