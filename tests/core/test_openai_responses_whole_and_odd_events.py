@@ -206,3 +206,89 @@ def test_an_error_event_with_its_error_nested_reads_the_nested_error() -> None:
     with pytest.raises(ProviderError) as raised:
         feed(decoder, "error", {"sequence_number": 2, "error": {"type": "server_error", "message": "Upstream died"}})
     assert raised.value.message == "provider error in stream: Upstream died (server_error)"
+
+
+def test_three_calls_announced_one_after_another_take_three_slots() -> None:
+    decoder = OpenAIResponsesDecoder(stream=True)
+    events = []
+    for n in range(3):
+        item = {"type": "function_call", "id": f"fc_{n}", "call_id": f"c{n}", "name": f"f{n}"}
+        events += feed(decoder, "response.output_item.added", {"output_index": n, "item": item})
+    assert events == [ToolCallDelta(n, f"c{n}", f"f{n}", "") for n in range(3)]
+
+
+def test_arguments_sent_on_the_added_item_are_not_repeated_when_it_is_done() -> None:
+    decoder = OpenAIResponsesDecoder(stream=True)
+    item = {"type": "function_call", "id": "fc_1", "call_id": "c1", "name": "f", "arguments": '{"a":1}'}
+    events = feed(decoder, "response.output_item.added", {"output_index": 0, "item": item})
+    events += feed(decoder, "response.output_item.done", {"output_index": 0, "item": item})
+    assert events == [ToolCallDelta(0, "c1", "f", '{"a":1}')]
+    assert decoder.response.snapshot()["tool_calls"][0]["arguments_raw"] == '{"a":1}'
+
+
+def test_streamed_arguments_are_not_repeated_by_the_done_item() -> None:
+    decoder = OpenAIResponsesDecoder(stream=True)
+    feed(decoder, "response.output_item.added", {"output_index": 0, "item": {"type": "function_call", "id": "fc_1", "call_id": "c1", "name": "f"}})
+    events = feed(decoder, "response.function_call_arguments.delta", {"output_index": 0, "delta": '{"a":1}'})
+    events += feed(decoder, "response.output_item.done", {"output_index": 0, "item": {"type": "function_call", "id": "fc_1", "arguments": '{"a":1}'}})
+    assert events == [ToolCallDelta(0, None, None, '{"a":1}')]
+
+
+def test_a_call_that_arrives_only_done_is_the_whole_call_at_once() -> None:
+    decoder = OpenAIResponsesDecoder(stream=True)
+    events = feed(decoder, "response.output_item.done", {"output_index": 3, "item": {"type": "function_call", "id": "fc_9", "call_id": "c9", "name": "g", "arguments": "{}"}})
+    assert events == [ToolCallDelta(0, "c9", "g", "{}")]
+
+
+def test_a_done_call_with_no_arguments_and_other_done_items_add_nothing() -> None:
+    decoder = OpenAIResponsesDecoder(stream=True)
+    feed(decoder, "response.output_item.added", {"output_index": 0, "item": {"type": "function_call", "id": "fc_1", "call_id": "c1", "name": "f"}})
+    assert feed(decoder, "response.output_item.done", {"output_index": 0, "item": {"type": "function_call", "id": "fc_1"}}) == []
+    assert feed(decoder, "response.output_item.added", {"output_index": 1, "item": {"type": "message", "id": "msg_1"}}) == []
+    assert feed(decoder, "response.output_item.done", {"output_index": 1, "item": {"type": "message", "id": "msg_1", "content": []}}) == []
+    assert len(decoder.response.snapshot()["tool_calls"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "words"),
+    [
+        ("response.output_text.delta", {"delta": 1}, "output_text delta is int"),
+        ("response.output_item.added", {"output_index": 0, "item": {"type": "function_call", "call_id": "c", "arguments": 2}}, "function_call arguments is int"),
+        ("response.output_item.done", {"output_index": 0, "item": {"type": "function_call", "id": "x", "arguments": 2}}, "function_call arguments is int"),
+    ],
+)
+def test_numbers_where_text_belongs_in_other_events_are_malformed_naming_the_field(kind: str, payload: dict[str, Any], words: str) -> None:
+    with pytest.raises(ProviderError) as raised:
+        feed(OpenAIResponsesDecoder(stream=True), kind, payload)
+    assert raised.value.error_type == base.MALFORMED and words in raised.value.message
+
+
+def test_the_done_item_of_an_announced_call_with_a_number_for_arguments_is_malformed() -> None:
+    decoder = OpenAIResponsesDecoder(stream=True)
+    feed(decoder, "response.output_item.added", {"output_index": 0, "item": {"type": "function_call", "id": "fc_1", "call_id": "c1", "name": "f"}})
+    with pytest.raises(ProviderError) as raised:
+        feed(decoder, "response.output_item.done", {"output_index": 0, "item": {"type": "function_call", "id": "fc_1", "arguments": 7}})
+    assert "function_call arguments is int" in raised.value.message
+
+
+def test_the_created_event_names_the_response_and_its_model() -> None:
+    decoder = OpenAIResponsesDecoder(stream=True)
+    feed(decoder, "response.created", {"response": {"id": "resp_c", "model": "gpt-5-mini", "status": "in_progress"}})
+    final = decoder.response.snapshot()
+    assert (final["id"], final["model"]) == ("resp_c", "gpt-5-mini")
+
+
+@pytest.mark.parametrize(
+    ("usage", "counts"),
+    [
+        ({"input_tokens": 5, "output_tokens": 3}, (5, 3, 8)),
+        ({"input_tokens": 5}, (5, None, 5)),
+        ({"output_tokens": 3}, (0, 3, 3)),
+        ({"input_tokens": 5, "output_tokens": 3, "total_tokens": 9}, (5, 3, 9)),
+    ],
+)
+def test_usage_without_a_total_adds_up_what_it_gives(usage: dict[str, Any], counts: tuple) -> None:
+    decoder = OpenAIResponsesDecoder(stream=True)
+    feed(decoder, "response.completed", {"response": {"status": "completed", "usage": usage}})
+    got = decoder.response.snapshot()["usage"]
+    assert (got["prompt_tokens"], got["completion_tokens"], got["total_tokens"]) == counts
