@@ -292,3 +292,78 @@ def test_usage_without_a_total_adds_up_what_it_gives(usage: dict[str, Any], coun
     feed(decoder, "response.completed", {"response": {"status": "completed", "usage": usage}})
     got = decoder.response.snapshot()["usage"]
     assert (got["prompt_tokens"], got["completion_tokens"], got["total_tokens"]) == counts
+
+
+def raw_feed(decoder: OpenAIResponsesDecoder, data: str, event: str | None = None) -> list:
+    return list(decoder.feed(Frame(0.0, data, event, data)))
+
+
+def test_frames_without_data_carry_nothing() -> None:
+    assert raw_feed(OpenAIResponsesDecoder(stream=True), "", event="ping") == []
+    assert raw_feed(OpenAIResponsesDecoder(stream=True), "") == []
+
+
+def test_the_kind_is_read_from_the_type_field_or_else_from_the_event_line() -> None:
+    decoder = OpenAIResponsesDecoder(stream=True)
+    events = raw_feed(decoder, '{"type": "response.output_text.delta", "delta": "typed"}')  # no event: line
+    events += raw_feed(decoder, '{"delta": " untyped"}', event="response.output_text.delta")  # no type field
+    assert events == [TextDelta("typed"), TextDelta(" untyped")]
+
+
+@pytest.mark.parametrize(
+    ("data", "event"),
+    [('{"type": "error", "message": "Overloaded", "code": "server_error"}', None), ('{"message": "Overloaded", "code": "server_error"}', "error")],
+)
+def test_an_error_is_known_by_its_type_or_by_its_event_line(data: str, event: str | None) -> None:
+    with pytest.raises(ProviderError) as raised:
+        raw_feed(OpenAIResponsesDecoder(stream=True), data, event=event)
+    assert raised.value.message == "provider error in stream: Overloaded (server_error)"
+
+
+def test_a_streamed_request_answered_with_one_whole_response_reads_it_whole() -> None:
+    decoder = OpenAIResponsesDecoder(stream=True)
+    events = raw_feed(decoder, orjson.dumps({"id": "resp_w", "object": "response", "status": "completed", "output": [MESSAGE]}).decode())
+    decoder.finish()  # the whole response was the end of the stream
+    assert [e.content for e in events] == ["Hello", " there"] and decoder.response.snapshot()["finish_reason"] == "stop"
+
+
+def test_an_untyped_event_frame_is_not_mistaken_for_a_whole_response() -> None:
+    decoder = OpenAIResponsesDecoder(stream=True)
+    assert raw_feed(decoder, '{"sequence_number": 4}', event="response.content_part.added") == []
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ("{" + "y" * 200, "malformed chunk (not JSON): "),
+        ("[" + "2," * 100 + "2]", "malformed chunk (not an object): "),
+    ],
+)
+def test_a_frame_that_is_no_json_object_is_quoted_up_to_120_characters(data: str, words: str) -> None:
+    with pytest.raises(ProviderError) as raised:
+        raw_feed(OpenAIResponsesDecoder(stream=True), data)
+    assert (raised.value.error_type, raised.value.message) == (base.MALFORMED, f"{words}{data[:120]!r}")
+
+
+def test_an_event_in_a_shape_no_server_sends_is_malformed_and_quoted() -> None:
+    data = orjson.dumps({"type": "response.output_item.added", "item": "not an object", "pad": "p" * 200}).decode()
+    with pytest.raises(ProviderError) as raised:
+        raw_feed(OpenAIResponsesDecoder(stream=True), data)
+    assert raised.value.error_type == base.MALFORMED
+    assert raised.value.message.startswith("malformed chunk (") and raised.value.message.endswith(f": {data[:120]!r}")
+
+
+def test_a_stream_without_its_terminal_event_was_cut() -> None:
+    decoder = OpenAIResponsesDecoder(stream=True)
+    feed(decoder, "response.output_text.delta", {"delta": "half"})
+    with pytest.raises(ProviderError) as raised:
+        decoder.finish()
+    assert (raised.value.error_type, raised.value.message) == (base.STREAM_CUT, "stream ended before response.completed: the connection was cut")
+
+
+def test_the_endpoint_is_the_base_url_and_responses_whatever_its_trailing_slash() -> None:
+    from core.providers.openai_responses import OpenAIResponsesAdapter
+    from core.store.models import ModelConfig
+
+    config = ModelConfig(name="r", provider="openai-responses", model="m", base_url="http://127.0.0.1:8000/v1/")
+    assert OpenAIResponsesAdapter().endpoint(config) == "http://127.0.0.1:8000/v1/responses"
