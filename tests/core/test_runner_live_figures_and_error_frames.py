@@ -109,12 +109,15 @@ async def test_frames_after_the_one_that_ended_a_run_keep_the_stamp_of_their_rea
     assert [(f.data, f.offset_ms) for f in store.get_frames(handle.run_id)] == [(w.data, w.offset_ms) for w in wire]
 
 
-async def test_checkpoints_go_on_after_a_start_with_nothing_to_write(store) -> None:
+async def test_checkpoints_go_on_after_a_quiet_start_and_after_their_first_write(store) -> None:
     async def answer(request, writer) -> None:
         writer.write(SSE_HEAD)
         await writer.drain()
         await asyncio.sleep(0.8)  # the server's pace: several checkpoint periods without a frame
-        writer.write(sse(chunk({"content": "late "}), chunk({"content": "words"})))
+        writer.write(sse(chunk({"content": "late "})))
+        await writer.drain()
+        await asyncio.sleep(0.6)  # and again: each part lands in a checkpoint of its own
+        writer.write(sse(chunk({"content": "words"})))
         await writer.drain()
         await request.reader.read()  # held open until the client hangs up
 
@@ -171,3 +174,68 @@ async def _row_when(store, run_id, condition):
         assert asyncio.get_running_loop().time() < deadline, "no checkpoint reached the row"
         await asyncio.sleep(0.05)  # polling for a condition, with a deadline
 
+
+
+async def test_live_figures_are_there_from_the_moment_a_run_is_started() -> None:
+    async def answer(request, writer) -> None:
+        writer.write(SSE_HEAD + sse(chunk({"content": "hi"}), chunk({}, "stop"), "[DONE]"))
+        await writer.drain()
+
+    async with RawServer(answer) as server:
+        handle = start_run(openai_config(server.root_url, "m"), ChatRequest.from_prompt("x"))
+        first = handle.live()  # the UI asks on its first flush, whether or not anything was sent
+        last = [event async for event in handle.events()][-1]
+    assert isinstance(last, Finished)
+    assert first["retries"] == 0 and first["chunks"] == 0
+
+
+async def test_a_run_that_failed_before_its_request_has_an_empty_answer(store) -> None:
+    config = openai_config("http://127.0.0.1:9", "m", provider="no-such-kind")
+    handle = start_run(config, ChatRequest.from_prompt("x"), RunOptions(store=store))
+    last = [event async for event in handle.events()][-1]
+    assert isinstance(last, Failed)
+    assert last.partial_response == {
+        "content": "", "reasoning": "", "tool_calls": [], "finish_reason": "error",
+        "provider_finish_reason": None, "model": None, "id": None, "usage": None,
+    }  # fmt: skip
+    assert store.get_run(handle.run_id).response == last.partial_response
+
+
+async def test_the_saved_row_keeps_the_runs_id_group_parent_and_request(store) -> None:
+    async def answer(request, writer) -> None:
+        writer.write(json_response(200, {"id": "c1", "model": "m", "choices": [{"index": 0, "message": {"role": "assistant", "content": "whole"}, "finish_reason": "stop"}]}))
+        await writer.drain()
+
+    async with RawServer(answer) as server:
+        config = openai_config(server.root_url, "m")
+        first = start_run(config, ChatRequest.from_prompt("one", stream=False), RunOptions(store=store))
+        await first.wait(30)
+        options = RunOptions(store=store, group_id="group-7", parent_run_id=first.run_id, run_id="run-chosen-by-caller")
+        handle = start_run(config, ChatRequest.from_prompt("two", stream=False), options)
+        last = [event async for event in handle.events()][-1]
+    assert isinstance(last, Finished) and handle.run_id == "run-chosen-by-caller"
+    row = store.get_run("run-chosen-by-caller")
+    assert (row.group_id, row.parent_run_id, row.stream) == ("group-7", first.run_id, False)
+    assert row.request["messages"][-1]["content"] == "two" and row.response["content"] == "whole"
+
+
+async def test_a_checkpoint_that_cannot_be_written_is_logged_and_the_run_still_saved(store, monkeypatch, caplog) -> None:
+    def full_disk(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "checkpoint_run", full_disk)
+
+    async def answer(request, writer) -> None:
+        writer.write(SSE_HEAD + sse(chunk({"content": "a"})))
+        await writer.drain()
+        await asyncio.sleep(0.6)  # the server's pace: a checkpoint falls in between
+        writer.write(sse(chunk({"content": "b"}), chunk({}, "stop"), "[DONE]"))
+        await writer.drain()
+
+    async with RawServer(answer) as server:
+        handle = start_run(openai_config(server.root_url, "m"), ChatRequest.from_prompt("x"), RunOptions(store=store))
+        last = [event async for event in handle.events()][-1]
+    assert isinstance(last, Finished)
+    assert f"run {handle.run_id}: could not checkpoint it" in caplog.text
+    row = store.get_run(handle.run_id)
+    assert row.status == "ok" and row.response["content"] == "ab" and len(store.get_frames(handle.run_id)) == 4
