@@ -239,3 +239,47 @@ async def test_a_checkpoint_that_cannot_be_written_is_logged_and_the_run_still_s
     assert f"run {handle.run_id}: could not checkpoint it" in caplog.text
     row = store.get_run(handle.run_id)
     assert row.status == "ok" and row.response["content"] == "ab" and len(store.get_frames(handle.run_id)) == 4
+
+
+async def test_without_usage_the_reasoning_share_is_estimated_from_the_reasoning_text() -> None:
+    async def answer(request, writer) -> None:
+        body = sse(chunk({"reasoning_content": "r" * 40}), chunk({"content": "c" * 8}), chunk({}, "stop"), "[DONE]")
+        writer.write(SSE_HEAD + body)
+        await writer.drain()
+
+    async with RawServer(answer) as server:
+        handle = start_run(openai_config(server.root_url, "m"), ChatRequest.from_prompt("x"))
+        last = [event async for event in handle.events()][-1]
+    assert isinstance(last, Finished) and last.metrics["usage_source"] == "estimated"
+    assert (last.metrics["reasoning_tokens"], last.metrics["reasoning_estimated"], last.metrics["completion_tokens"]) == (10, True, 12)
+
+
+async def test_a_refused_request_costs_no_prompt_tokens_and_counts_no_output() -> None:
+    async def answer(request, writer) -> None:
+        writer.write(json_response(400, {"error": {"message": "bad param", "type": "invalid_request_error"}}))
+        await writer.drain()
+
+    async with RawServer(answer) as server:
+        handle = start_run(openai_config(server.root_url, "m", price_input=1.0), ChatRequest.from_prompt("a long prompt " * 20))
+        last = [event async for event in handle.events()][-1]
+    assert isinstance(last, Failed) and last.http_status == 400
+    m = last.metrics
+    assert (m["prompt_tokens"], m["completion_tokens"], m["reasoning_tokens"], m["output_chars"], m["cost_usd"]) == (0, 0, 0, 0, 0)
+
+
+async def test_a_start_that_cannot_be_saved_is_logged_and_the_run_goes_ahead(store, monkeypatch, caplog) -> None:
+    def full_disk(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "create_run", full_disk)
+
+    async def answer(request, writer) -> None:
+        writer.write(SSE_HEAD + sse(chunk({"content": "fine"}), chunk({}, "stop"), "[DONE]"))
+        await writer.drain()
+
+    async with RawServer(answer) as server:
+        handle = start_run(openai_config(server.root_url, "m"), ChatRequest.from_prompt("x"), RunOptions(store=store))
+        last = [event async for event in handle.events()][-1]
+    assert isinstance(last, Finished)
+    assert f"run {handle.run_id}: could not save its start" in caplog.text
+    assert store.get_run(handle.run_id).response["content"] == "fine"  # the final save inserted the row
