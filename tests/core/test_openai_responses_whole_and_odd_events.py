@@ -292,6 +292,15 @@ def test_usage_without_a_total_adds_up_what_it_gives(usage: dict[str, Any], coun
     feed(decoder, "response.completed", {"response": {"status": "completed", "usage": usage}})
     got = decoder.response.snapshot()["usage"]
     assert (got["prompt_tokens"], got["completion_tokens"], got["total_tokens"]) == counts
+    assert (got["reasoning_tokens"], got["cached_tokens"]) == (0, 0)  # no details given: none of either
+
+
+def test_usage_details_give_the_reasoning_and_cached_counts() -> None:
+    decoder = OpenAIResponsesDecoder(stream=True)
+    usage = {"input_tokens": 50, "output_tokens": 30, "input_tokens_details": {"cached_tokens": 40}, "output_tokens_details": {"reasoning_tokens": 20}}
+    feed(decoder, "response.completed", {"response": {"status": "completed", "usage": usage}})
+    got = decoder.response.snapshot()["usage"]
+    assert (got["reasoning_tokens"], got["cached_tokens"], got["total_tokens"]) == (20, 40, 80)
 
 
 def raw_feed(decoder: OpenAIResponsesDecoder, data: str, event: str | None = None) -> list:
