@@ -189,3 +189,26 @@ async def test_max_retries_1_retries_once() -> None:
     finally:
         server.close()
     assert isinstance(final, Finished) and final.metrics["retries"] == 1
+
+
+async def test_a_key_echoed_in_an_html_page_is_hidden_on_the_wire(monkeypatch) -> None:
+    secret = "ol-portal-key-value-987654321"
+    monkeypatch.setenv("OLLAMA_PORTAL_KEY", secret)
+    page = b"<html><body>Your token " + secret.encode() + b" is not valid here</body></html>"
+    reply = b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n" + page
+    async with answering(reply) as url:
+        config = ModelConfig(name="o", provider="ollama-native", model="m", base_url=url, api_key_env="OLLAMA_PORTAL_KEY", params={"max_retries": 0})
+        events = [event async for event in run(config, ChatRequest.from_prompt("x"), RunOptions(wire_frames=True))]
+    final = events[-1]
+    assert isinstance(final, Failed) and secret not in final.error
+    (frame,) = [e for e in events if isinstance(e, WireFrame)]
+    assert frame.data == page.decode().replace(secret, "[REDACTED]")
+
+
+async def test_a_stream_of_more_lines_than_max_frames_is_stopped_at_the_cap() -> None:
+    reply = b"HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\nconnection: close\r\n\r\n" + LINE * 5 + DONE
+    async with answering(reply) as url:
+        config = ModelConfig(name="o", provider="ollama-native", model="m", base_url=url, params={"max_retries": 0, "max_frames": 3})
+        final = [event async for event in run(config, ChatRequest.from_prompt("x"))][-1]
+    assert isinstance(final, Failed) and "max_frames" in final.error
+    assert final.partial_response["content"] == "okokok"
