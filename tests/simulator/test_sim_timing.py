@@ -30,7 +30,10 @@ SERVER_LATE_MS = 60
 # A bare SDK client's TTFT vs the server's record: request build, connect and transit, on a
 # machine whose other core runs another test worker.
 CLIENT_VS_SERVER_MS = 50
-GAP_SLACK_MS = 5  # a median of 10 ms gaps, read by a loop that shares the machine
+# The server's gaps are never short by more than this (a timer fires early by a hair);
+# being long is load (at a load average of 21 the median was 18-20 ms), and the lateness
+# cannot add up: the last frame's own due time is checked below.
+GAP_SLACK_MS = 2
 ATTEMPTS = 3
 
 
@@ -68,7 +71,7 @@ async def test_openai_ttft_matches_the_script_and_the_server_record(
         assert 0 < client_ttft_ms - server_ttft_ms < CLIENT_VS_SERVER_MS
         server_gaps = [(b - a) * 1000 for a, b in zip(exchange.content_times, exchange.content_times[1:])]
         assert len(arrivals) == len(server_gaps) + 1 == 8
-        assert abs(statistics.median(server_gaps) - GAP_MS) < GAP_SLACK_MS
+        assert statistics.median(server_gaps) > GAP_MS - GAP_SLACK_MS  # paced, not sent in a burst
         # The client's gaps are judged against the server's record (same clock), not the
         # script: a loaded client loop reads several frames in one wake-up (gaps of ~0 ms).
         # Every frame arrives after it was written, the first before the last was written
