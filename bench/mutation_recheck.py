@@ -9,8 +9,9 @@ A killed survivor's verdict is written back to mutmut's `.meta` file as killed (
 
     python bench/mutation_recheck.py [--unchecked] WORK_DIR TEST_FILE...
 
---unchecked also runs the mutants a cut-short mutmut run never reached; one that
-survives every test given is then recorded as survived (0).
+--unchecked also runs the mutants a cut-short mutmut run never reached, and those no
+selected test reached (mutmut's 33, "no tests"); one that survives every test given is
+then recorded as survived (0).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 
 
 def survivors(mutants: Path, unchecked: bool) -> dict[Path, list[str]]:
-    wanted = {0, None} if unchecked else {0}
+    wanted = {0, None, 33} if unchecked else {0}
     found: dict[Path, list[str]] = {}
     for meta in sorted(mutants.rglob("*.py.meta")):
         names = [name for name, code in json.loads(meta.read_text())["exit_code_by_key"].items() if code in wanted]
