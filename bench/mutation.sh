@@ -43,9 +43,9 @@ open(path, "w", encoding="utf-8").write(text)
 PY
 }
 
-verdicts() {  # $1: "names" prints the survivors' names only
+verdicts() {  # $1: "score" prints killed/total per module; "diffs" each survivor's changed lines
 "$py" - "$1" <<'PY'
-import json, pathlib, sys
+import ast, difflib, json, pathlib, sys
 KILLED = {1, 3}
 # mutmut counts a timeout (36, ±24, 152, 255) as killed too: the mutant made the tests
 # hang, which pytest-timeout fails in a real run.
@@ -55,8 +55,19 @@ for meta in sorted(pathlib.Path("mutants").rglob("*.py.meta")):
     if not codes:
         continue
     survivors = [name for name, code in codes.items() if code == 0]
-    if sys.argv[1] == "names":
-        print("\n".join(survivors))
+    if sys.argv[1] == "diffs":
+        # From the mutants file itself: `mutmut show` per survivor takes seconds each.
+        source = meta.with_suffix("").read_text()
+        functions = {node.name: ast.get_source_segment(source, node) or "" for node in ast.walk(ast.parse(source))
+                     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        for name in survivors:
+            mutant = name.rsplit(".", 1)[1]
+            original = functions.get(mutant.rsplit("__mutmut_", 1)[0] + "__mutmut_orig", "")
+            print(f"  survived: {name}")
+            for line in difflib.unified_diff(original.splitlines()[1:], functions.get(mutant, "").splitlines()[1:],
+                                             lineterm="", n=0):
+                if line[:1] in "+-" and line[:3] not in ("+++", "---"):
+                    print("      " + line[0] + " " + line[1:].strip())
         continue
     killed = sum(1 for c in codes.values() if c in KILLED or c in TIMEOUT)
     other = len(codes) - killed - len(survivors)
@@ -86,7 +97,4 @@ else
 fi
 
 verdicts score
-for name in $(verdicts names); do
-  echo "  survived: $name"
-  "$mutmut" show "$name" 2>/dev/null | grep -E '^[-+][^-+]' | sed 's/^/      /'
-done
+verdicts diffs
