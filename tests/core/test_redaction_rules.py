@@ -91,6 +91,12 @@ def test_a_registered_variable_is_hidden_whatever_its_name_from_six_characters(m
     assert registered_key_envs() == ["ACME_CREDENTIAL", "ACME_SHORT"]
 
 
+def test_a_registered_variable_that_is_not_set_hides_nothing(monkeypatch):
+    monkeypatch.delenv("UNSET_CREDENTIAL", raising=False)
+    register_key_env(["UNSET_CREDENTIAL"])
+    assert redact("nothing to hide here") == "nothing to hide here"
+
+
 def test_registered_names_are_listed_sorted(monkeypatch):
     register_key_env(["ZED_CRED"])
     register_key_env(["ALPHA_CRED", "ZED_CRED"])
@@ -122,6 +128,8 @@ def test_the_log_reuses_its_scan_of_names_until_asked_to_rescan(monkeypatch):
     # the names are the last scan's, the values are read now
     assert redact("later-secret-2 first-secret-changed", rescan=False) == "later-secret-2 [REDACTED]"
     assert redact("later-secret-2", rescan=True) == "[REDACTED]"
+    monkeypatch.delenv("LATER_TOKEN")  # gone since the last scan: nothing to hide, no error
+    assert redact("later-secret-2", rescan=False) == "later-secret-2"
 
 
 def test_a_first_call_without_rescan_still_scans(monkeypatch):
