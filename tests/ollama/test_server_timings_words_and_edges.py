@@ -37,9 +37,9 @@ def test_llamacpp_rates_are_computed_when_the_server_gives_none_and_rounded_when
         "source": "llama.cpp", "prompt_tokens": 10, "prompt_ms": 4.0, "prompt_tps": 2500.0,
         "decode_tokens": 3, "decode_ms": 7.0, "decode_tps": 428.57, "total_ms": 11.0,
     }  # fmt: skip
-    given = from_llamacpp({"prompt_per_second": 340.9123, "predicted_per_second": 80.006, "prompt_ms": 0.1, "predicted_ms": 0.2})
+    given = from_llamacpp({"prompt_per_second": 340.9123, "predicted_per_second": 80.006, "prompt_ms": 0.5004, "predicted_ms": 2.0})
     assert given == {
-        "source": "llama.cpp", "prompt_ms": 0.1, "prompt_tps": 340.91, "decode_ms": 0.2, "decode_tps": 80.01, "total_ms": 0.3,
+        "source": "llama.cpp", "prompt_ms": 0.5004, "prompt_tps": 340.91, "decode_ms": 2.0, "decode_tps": 80.01, "total_ms": 2.5,
     }  # fmt: skip
 
 
