@@ -21,9 +21,10 @@ def test_nesting_is_allowed_to_64_levels_and_refused_beyond():
     assert json_value_problem(nested(64)) is None
     assert json_value_problem(nested(65)) == "nests deeper than 64 levels"
     deep_dict: object = 1
-    for _ in range(65):
+    for _ in range(64):
         deep_dict = {"k": deep_dict}
-    assert json_value_problem(deep_dict) == "nests deeper than 64 levels"
+    assert json_value_problem(deep_dict) is None
+    assert json_value_problem({"k": deep_dict}) == "nests deeper than 64 levels"
 
 
 @pytest.mark.parametrize("value", [None, True, False, 0, 2**63 - 1, -(2**63), 1.5, "text", [], {}, (1, "a"), {"a": [None, 2.0]}])
