@@ -20,6 +20,8 @@ from core.compare import (
 )
 from core.events import Failed, Finished, RunStarted, TextDelta
 from core.request import ChatRequest
+from core.simulator import scenario_from_dict
+from core.store.models import ModelConfig
 
 
 def outcome(label: str, status: str = "ok", stream: bool = True, **metrics: float) -> RunOutcome:
@@ -121,17 +123,28 @@ async def test_sequential_group_runs_one_after_the_other(sim_store) -> None:
     assert "+Paris is the capital of France. It lies on the Seine and has roughly 2.1 million inhabitants." in diff
 
 
-async def test_closing_a_concurrent_group_saves_runs_in_flight_as_cancelled(sim_store) -> None:
-    request = ChatRequest.from_prompt("hello there")
+async def test_closing_a_concurrent_group_saves_runs_in_flight_as_cancelled(store, simulator) -> None:
+    # Two answers that stall after two words: both are in flight when the group is closed
+    # (short demo answers could end first on a loaded machine, and be saved as ok).
+    specs = []
+    for name in ("stall-a", "stall-b"):
+        simulator.add_scenario(scenario_from_dict({
+            "name": name, "api": "openai", "text": "one two three four", "chunking": {"mode": "word"},
+            "timing": {"first_token_ms": 0, "gap_ms": 0}, "fault": {"stall_after_chunks": 2, "stall_s": 600},
+        }))  # fmt: skip
+        config = store.save_config(ModelConfig(
+            name=name, provider="simulator", model=name, base_url=simulator.root_url + "/v1", params={"max_retries": 0},
+        ))  # fmt: skip
+        specs.append(RunSpec(config, ChatRequest.from_prompt("hello there")))
     group_id = new_group_id()
-    specs = [RunSpec(sim_store.get_config(n), request) for n in ("demo-diff", "echo")]
-    events = run_group(specs, store=sim_store, concurrent=True, group_id=group_id)
+    events = run_group(specs, store=store, concurrent=True, group_id=group_id)
     async for _, event in events:
         if isinstance(event, TextDelta):
             break  # the user pressed escape while text was arriving
     await events.aclose()
-    statuses = {r.status for r in sim_store.runs_in_group(group_id)}
-    assert statuses == {"cancelled"}
+    assert [(r.model_config_name, r.status) for r in sorted(store.runs_in_group(group_id), key=lambda r: r.model_config_name)] == [
+        ("stall-a", "cancelled"), ("stall-b", "cancelled"),
+    ]  # fmt: skip
 
 
 def test_load_group_keeps_the_latest_run_per_column(sim_store) -> None:
