@@ -9,6 +9,7 @@ from typing import Callable
 
 from textual.app import App
 from textual.screen import Screen
+from textual.widgets import DataTable
 
 from core.store import Store
 from core.store.models import ModelConfig
@@ -60,3 +61,11 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
     await pilot.pause()
+    await wait_for(pilot, lambda: _tables_measured(pilot.app), "the summary table's column widths")
+    await pilot.pause()  # and drawn at those widths
+
+
+def _tables_measured(app) -> bool:  # type: ignore[no-untyped-def]
+    """A DataTable measures its columns when it next goes idle (Textual's `_on_idle`): a frame
+    taken before then, as a loaded machine allows, shows columns only as wide as their titles."""
+    return not any(table._require_update_dimensions or table._updated_cells for table in app.screen.query(DataTable))
