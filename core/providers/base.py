@@ -160,9 +160,6 @@ class SendLog:
 
     first_sent_at: float | None = None  # perf_counter, first attempt: the run's t0
     headers_at: float | None = None  # perf_counter, last response's headers
-    # perf_counter, this attempt's request last seen going out (written, when the client
-    # reports it): no arrival of its answer is stamped before it.
-    sent_at: float | None = None
     sends: int = 0
     redirects: int = 0
     # The caps on reading this request's response, and when (perf_counter) the whole

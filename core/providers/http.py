@@ -92,7 +92,7 @@ def timed_http_client(sdk: Any, timeout: Any, send_log: SendLog) -> Any:
     (core.providers.phases), when it has one."""
 
     async def on_request(request: Any) -> None:
-        now = send_log.sent_at = clock()
+        now = clock()
         if send_log.first_sent_at is None:
             send_log.first_sent_at = now
         send_log.sends += 1
@@ -102,14 +102,13 @@ def timed_http_client(sdk: Any, timeout: Any, send_log: SendLog) -> Any:
 
             async def trace(name: str, _info: Any) -> None:
                 if name in _SENT_TRACES:
-                    send_log.sent_at = clock()
-                    phases.on_sent(send_log.sent_at)
+                    phases.on_sent(clock())
 
             request.extensions["trace"] = trace
 
     async def on_response(response: Any) -> None:
         # When the bytes that completed the headers arrived (kernel-stamped), not now.
-        now = send_log.headers_at = arrival_clock(response, send_log.sent_at)()
+        now = send_log.headers_at = arrival_clock(response)()
         if response.has_redirect_location:
             send_log.redirects += 1
         phases = current_phases.get()

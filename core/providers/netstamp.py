@@ -236,9 +236,9 @@ def arrival_clock(response: Any, not_before: float | None = None) -> Any:
     """For an httpx response: a function giving the arrival of the bytes its last read
     returned (kernel-stamped when the connection is one of ours), else `clock`.
 
-    `not_before`: this process's own stamp of the step before (the request written, the
-    headers read). A reply can reach the kernel before the process, preempted or busy,
-    got to stamp its own send; the exchange's stamps still never go backwards."""
+    `not_before`: the headers' stamp, for the body's reads: two kernel stamps, but each
+    converted to the core's clock on its own, so a frame in the headers' packet could
+    otherwise come out a few µs before them."""
     stream = response.extensions.get("network_stream")
     arrived_at = getattr(stream, "arrived_at", None)
     if arrived_at is None:
