@@ -8,6 +8,7 @@ lands on a run that has already finished. A stall cannot finish under the test."
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from core.seed import ensure_seeded
@@ -37,3 +38,12 @@ def stalling_model(home: Path) -> dict[str, str]:
     finally:
         store.close()
     return {"LLMWB_SCENARIO_DIR": str(scenarios)}
+
+
+def as_from_a_terminal(argv: list[str]) -> list[str]:
+    """`argv` started with SIGINT at its default, as a shell in a terminal starts it. A test
+    run from a background job (`cmd &`, nohup, CI runners) inherits SIGINT ignored, and an
+    ignored SIGINT stays ignored across exec: Python then never raises KeyboardInterrupt,
+    and a Ctrl-C test waits out its deadline instead of testing Ctrl-C."""
+    launcher = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])"
+    return [sys.executable, "-c", launcher, *argv]

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from midstream import STALLING_MODEL, stalling_model
+from midstream import STALLING_MODEL, as_from_a_terminal, stalling_model
 
 LLMWB = str(Path(sys.executable).with_name("llmwb"))
 
@@ -37,7 +37,7 @@ def test_exit_codes_of_the_console_script(tmp_path):
 def test_ctrl_c_saves_the_run_as_cancelled_and_exits_130(tmp_path):
     env = {**_env(tmp_path), **stalling_model(tmp_path)}
     process = subprocess.Popen(
-        [LLMWB, "run", "--model", STALLING_MODEL, "--prompt", "hi", "--json"],
+        as_from_a_terminal([LLMWB, "run", "--model", STALLING_MODEL, "--prompt", "hi", "--json"]),
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:

@@ -14,6 +14,7 @@ import pytest
 
 from tui.cli.simulate import DEFAULT_PORT, is_loopback, register
 
+from midstream import as_from_a_terminal
 from waiting import DEADLINE_S
 
 EMBEDDED_PROBE = """
@@ -56,7 +57,7 @@ CLI_RUNNER = "import argparse, sys; from tui.cli import simulate; p = argparse.A
 def test_simulate_command_serves_until_interrupted(tmp_path: Path) -> None:
     (tmp_path / "extra.yaml").write_text("description: an extra one\ntext: hi\n")
     proc = subprocess.Popen(
-        [sys.executable, "-c", CLI_RUNNER, "simulate", "--port", "0", "--scenario-dir", str(tmp_path)],
+        as_from_a_terminal([sys.executable, "-c", CLI_RUNNER, "simulate", "--port", "0", "--scenario-dir", str(tmp_path)]),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
