@@ -72,7 +72,10 @@ def test_simulate_command_serves_until_interrupted(tmp_path: Path) -> None:
             printed.append(line)
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=DEADLINE_S)  # a bound for a failing test only
+        try:
+            out, err = proc.communicate(timeout=DEADLINE_S)  # a bound for a failing test only
+        finally:
+            proc.kill()  # a failing test leaves no server behind (a no-op once it has exited)
     assert proc.returncode == 0 and err == ""
     assert printed[0].startswith("scenarios") and any("extra" in p and "an extra one" in p for p in printed)
 
