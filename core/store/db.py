@@ -21,7 +21,7 @@ from sqlmodel import Session, col, create_engine, delete, select, update
 
 from core.paths import DB_FILE, data_dir, private_file, tighten_file
 from core.store import migrations, recovery
-from core.store.lite import SAVE_ATTEMPTS, lock_wait_from_env
+from core.store.lite import lock_wait_from_env, save_waiting_for_locks
 from core.store.models import ModelConfig, Run, RunFrame, ToolDefinition, utcnow
 from core.store.rows import RunRow
 from core.store.safety import check_existing, dumps_finite
@@ -188,29 +188,9 @@ class Store:
         still fails, the run goes to `unsaved/` (imported at the next start),
         `on_save_failed` hears why, and SaveFailed is raised."""
         run.finished_at = run.finished_at or utcnow()
-        error: Exception | None = None
-        for attempt in range(1, SAVE_ATTEMPTS + 1):
-            try:
-                self.write_finished_run(run, frames, saved=saved)
-                return
-            except OperationalError as locked:
-                error = locked
-                if not _is_busy(locked) or attempt == SAVE_ATTEMPTS:
-                    break
-                left = (SAVE_ATTEMPTS - attempt) * self.lock_wait
-                self._tell_wait(
-                    f"the database is locked by another process; still trying to save run {run.id} "
-                    f"(up to {left:.0f} s more)"
-                )
-            except (SQLAlchemyError, OSError, ValueError) as other:  # disk full, a value SQLite refuses
-                error = other
-                break
-        keep_unsaved(self, run, frames, error)
-
-    def _tell_wait(self, message: str) -> None:
-        log.warning(message)
-        if self.on_wait is not None:
-            self.on_wait(message)
+        error = save_waiting_for_locks(self, run, frames, saved, OperationalError, SQLAlchemyError, _is_busy)
+        if error is not None:
+            keep_unsaved(self, run, frames, error)
 
     def write_finished_run(self, run: Run | RunRow, frames: Sequence[tuple[float, str]], *, saved: int = 0) -> None:
         """The row and its frames from `saved` on, in one transaction (no retries: see finish_run)."""

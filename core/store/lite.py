@@ -69,6 +69,38 @@ def lock_wait_from_env() -> float:
     return value if 0 < value < 3600 else DEFAULT_LOCK_WAIT
 
 
+def save_waiting_for_locks(
+    store: Any,
+    run: RunRow,
+    frames: Sequence[tuple[float, str]],
+    saved: int,
+    locked_error: type[Exception],
+    database_error: type[Exception],
+    is_busy: Callable[[Any], bool],
+) -> Exception | None:
+    """`store.write_finished_run`, waiting out a lock held elsewhere up to SAVE_ATTEMPTS
+    lock waits (each wait told to the log and `store.on_wait`). Both stores save this way;
+    they differ only in their driver's error classes. Returns None once saved, else why not."""
+    for attempt in range(1, SAVE_ATTEMPTS + 1):
+        try:
+            store.write_finished_run(run, frames, saved=saved)
+            return None
+        except locked_error as locked:
+            if not is_busy(locked) or attempt == SAVE_ATTEMPTS:
+                return locked
+            left = (SAVE_ATTEMPTS - attempt) * store.lock_wait
+            message = (
+                f"the database is locked by another process; still trying to save run {run.id} "
+                f"(up to {left:.0f} s more)"
+            )
+            log.warning(message)
+            if store.on_wait is not None:
+                store.on_wait(message)
+        except (database_error, OSError, ValueError) as other:  # disk full, a value SQLite refuses
+            return other
+    return None  # not reached: the last attempt returns
+
+
 def _row_values(run: RunRow) -> list[Any]:
     return [column_value(column, getattr(run, column)) for column in COLUMNS]
 
@@ -147,26 +179,9 @@ class LiteStore:
         """As `Store.finish_run`: a lock held elsewhere is waited for up to SAVE_ATTEMPTS
         lock waits, then the run goes to `unsaved/` and SaveFailed is raised."""
         run.finished_at = run.finished_at or utcnow()
-        error: Exception | None = None
-        for attempt in range(1, SAVE_ATTEMPTS + 1):
-            try:
-                self.write_finished_run(run, frames, saved=saved)
-                return
-            except sqlite3.OperationalError as locked:
-                error = locked
-                if not _is_busy(locked) or attempt == SAVE_ATTEMPTS:
-                    break
-                left = (SAVE_ATTEMPTS - attempt) * self.lock_wait
-                message = (
-                    f"the database is locked by another process; still trying to save run {run.id} "
-                    f"(up to {left:.0f} s more)"
-                )
-                log.warning(message)
-                if self.on_wait is not None:
-                    self.on_wait(message)
-            except (sqlite3.Error, OSError, ValueError) as other:  # disk full, a value SQLite refuses
-                error = other
-                break
+        error = save_waiting_for_locks(self, run, frames, saved, sqlite3.OperationalError, sqlite3.Error, _is_busy)
+        if error is None:
+            return
         from core.store.db import keep_unsaved  # noqa: PLC0415  (the rare path pays for SQLAlchemy)
 
         keep_unsaved(self, run, frames, error)
