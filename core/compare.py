@@ -12,8 +12,9 @@ import asyncio
 import contextlib
 import difflib
 import json
+import math
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, AsyncIterator, Iterable, Sequence
 
 from core.events import Event, Failed, Finished
@@ -65,7 +66,7 @@ async def run_group(
                 yield item
         return
     for index, spec in enumerate(specs):
-        async with contextlib.aclosing(_guarded(spec, options)) as events:
+        async with contextlib.aclosing(_guarded(spec, replace(options, group_position=index))) as events:
             async for event in events:
                 yield index, event
 
@@ -96,7 +97,7 @@ async def _run_concurrently(specs: Sequence[RunSpec], options: RunOptions) -> As
 
     async def pump(index: int, spec: RunSpec) -> None:
         try:
-            async with contextlib.aclosing(_guarded(spec, options)) as events:
+            async with contextlib.aclosing(_guarded(spec, replace(options, group_position=index))) as events:
                 async for event in events:
                     queue.put_nowait((index, event))
         finally:
@@ -262,12 +263,19 @@ def load_group(store: Any, group_id: str) -> list[Run]:
     """The runs of a saved comparison, one per column: a column re-run adds a run to
     the group rather than replacing one, so only the latest counts. Stream vs
     non-stream: one per mode, streamed first. Several models: one per model, in the
-    order the columns were first run."""
+    columns' order (`group_position`), which is not the order the runs started in:
+    columns started together begin in whichever order their processes get going.
+    Runs saved before positions were kept fall back to when they started."""
     runs = store.runs_in_group(group_id)  # oldest first, so later ones win below
     by_mode = group_kind(runs) == STREAM
     latest: dict[Any, Run] = {}
+    position: dict[Any, float] = {}
     for run_row in runs:
-        latest[run_row.stream if by_mode else run_row.model_config_name] = run_row
+        key = run_row.stream if by_mode else run_row.model_config_name
+        latest[key] = run_row
+        if run_row.group_position is not None:
+            position.setdefault(key, run_row.group_position)
     if by_mode:
         return sorted(latest.values(), key=lambda r: not r.stream)
-    return list(latest.values())
+    # sorted() is stable: columns without a position keep their start order, after the rest.
+    return [latest[key] for key in sorted(latest, key=lambda key: position.get(key, math.inf))]

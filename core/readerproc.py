@@ -246,7 +246,7 @@ def _save_salvaged(
             row = Run(
                 id=run_id, model_config_name=config.name, provider=config.provider, model=config.model,
                 stream=request.stream, request=request.to_dict(), group_id=options.group_id,
-                parent_run_id=options.parent_run_id,
+                group_position=options.group_position, parent_run_id=options.parent_run_id,
             )  # fmt: skip
         checkpointed = row.response or {}
         if len(str(checkpointed.get("content") or "")) > len(str(response.get("content") or "")):

@@ -36,6 +36,7 @@ log = logging.getLogger("llmwb")
 class RunOptions:
     store: Any = None  # core.store.Store, or None to keep nothing
     group_id: str | None = None  # compare runs share one
+    group_position: int | None = None  # and each has its column, from 0
     parent_run_id: str | None = None  # a tool-result continuation's first turn
     wire_frames: bool = True  # yield WireFrame events (the wire view wants them; the CLI usually not)
     phases: bool = False  # yield Phase events: connecting, sent, headers, retrying (the UI wants them)
@@ -95,6 +96,7 @@ class _RunState:
             stream=request.stream,
             request=request.to_dict(),
             group_id=options.group_id,
+            group_position=options.group_position,
             parent_run_id=options.parent_run_id,
         )
 

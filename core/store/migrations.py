@@ -77,6 +77,17 @@ def _run_owner(conn: Connection) -> None:
     conn.execute(text(f"PRAGMA application_id = {APPLICATION_ID}"))
 
 
+@migration(4)
+def _group_position(conn: Connection) -> None:
+    from sqlalchemy import text
+
+    # A compare run's column, so a reopened comparison lays its columns out as they were:
+    # columns started together get their `created_at` in whichever order their processes ran.
+    columns = {row[1] for row in conn.execute(text("PRAGMA table_info(run)"))}
+    if "group_position" not in columns:
+        conn.execute(text("ALTER TABLE run ADD COLUMN group_position INTEGER"))
+
+
 LATEST = max(MIGRATIONS)
 
 

@@ -79,6 +79,8 @@ class Run(SQLModel, table=True):
     # is marked interrupted on the next start (core.store.recovery).
     owner_pid: Optional[int] = Field(default_factory=lambda: current_owner()[0])
     owner_start: Optional[str] = Field(default_factory=lambda: current_owner()[1])
+    # Its column in a comparison, from 0 (migration 4; None outside one, and in older files).
+    group_position: Optional[int] = None
 
 
 class RunFrame(SQLModel, table=True):

@@ -55,6 +55,7 @@ class RunRow:
     parent_run_id: Optional[str] = None
     owner_pid: Optional[int] = field(default_factory=_owner_pid)
     owner_start: Optional[str] = field(default_factory=_owner_start)
+    group_position: Optional[int] = None
 
     def values(self) -> dict[str, Any]:
         """Column name → value (the dicts themselves, not copies)."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 
 from compare_support import sim_config
+from sqlalchemy import text
 
 from core.compare import (
     RunOutcome,
@@ -21,7 +23,8 @@ from core.compare import (
 from core.events import Failed, Finished, RunStarted, TextDelta
 from core.request import ChatRequest
 from core.simulator import scenario_from_dict
-from core.store.models import ModelConfig
+from core.store import Store
+from core.store.models import ModelConfig, Run
 
 
 def outcome(label: str, status: str = "ok", stream: bool = True, **metrics: float) -> RunOutcome:
@@ -167,3 +170,46 @@ def test_load_group_keeps_the_latest_run_per_column(sim_store) -> None:
 
 def test_sim_config_has_no_base_url() -> None:
     assert sim_config("echo").base_url is None
+
+
+def _saved_group(store, group_id: str, started: list[tuple[str, int | None]]) -> None:
+    """Runs of one comparison, saved in the order given (`created_at` follows it)."""
+    base_time = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    for i, (name, position) in enumerate(started):
+        store.create_run(Run(
+            model_config_name=name, provider="simulator", model=name, status="ok", group_id=group_id,
+            group_position=position, created_at=base_time + timedelta(seconds=i),
+        ))  # fmt: skip
+
+
+def test_a_reopened_comparison_keeps_its_column_order_whichever_run_started_first(store) -> None:
+    # Columns started together begin in whichever order their reader processes get going:
+    # here the third column's run was saved first and the first column's last.
+    _saved_group(store, "g1", [("gamma", 2), ("alpha", 0), ("beta", 1), ("alpha", 0)])
+    assert [r.model_config_name for r in load_group(store, "g1")] == ["alpha", "beta", "gamma"]
+
+
+async def test_a_concurrent_group_saves_each_run_with_its_column(sim_store) -> None:
+    request = ChatRequest.from_prompt("hi")
+    names = ("fault-429", "echo", "demo-diff")
+    group_id, _ = await _collect([RunSpec(sim_store.get_config(n), request) for n in names], sim_store, concurrent=True)
+    assert {r.model_config_name: r.group_position for r in sim_store.runs_in_group(group_id)} == {
+        "fault-429": 0, "echo": 1, "demo-diff": 2,
+    }  # fmt: skip
+    assert [r.model_config_name for r in load_group(sim_store, group_id)] == list(names)
+
+
+def test_a_comparison_saved_before_positions_were_kept_reopens_in_start_order(store) -> None:
+    # A schema-3 file (no group_position column) is upgraded in place and its runs keep
+    # the order they started in; a column re-run since, with a position, comes first.
+    old = store
+    _saved_group(old, "g1", [("beta", None), ("alpha", None)])
+    with old.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE run DROP COLUMN group_position"))
+        conn.execute(text("PRAGMA user_version = 3"))
+    old.engine.dispose()
+
+    upgraded = Store()
+    assert [r.model_config_name for r in load_group(upgraded, "g1")] == ["beta", "alpha"]
+    _saved_group(upgraded, "g1", [("zeta", None), ("alpha", 0)])
+    assert [r.model_config_name for r in load_group(upgraded, "g1")] == ["alpha", "beta", "zeta"]

@@ -171,6 +171,8 @@ async def test_reopen_from_group_without_rerunning(sim_store) -> None:
         await settle(pilot)
         group_id = app.screen.group_id
     runs_before = len(sim_store.list_runs())
+    # Each run keeps its column: the two start in either order, so that is what orders them.
+    assert {r.model_config_name: r.group_position for r in sim_store.runs_in_group(group_id)} == {"echo": 0, "fault-429": 1}
 
     # Either class reopens either kind of comparison.
     reopened = CompareHost(sim_store, lambda app: StreamCompareScreen.from_group(sim_store, group_id))

@@ -106,8 +106,8 @@ class ModelsCompareScreen(Screen[None]):
         self._share_width()
         self._update_title()
         self._update_summary()
-        for column in columns:
-            column.start(self.request, store=self.app.store, group_id=self.group_id)
+        for position, column in enumerate(columns):
+            column.start(self.request, store=self.app.store, group_id=self.group_id, position=position)
         columns[0].focus()
 
     async def _show_saved(self, saved: list[tuple[Run, list[RunFrame]]]) -> None:
@@ -155,7 +155,8 @@ class ModelsCompareScreen(Screen[None]):
         message.stop()
         if self.group_id is None:
             self.group_id = new_group_id()
-        message.column.start(self.request, store=self.app.store, group_id=self.group_id)
+        position = self.columns.index(message.column)
+        message.column.start(self.request, store=self.app.store, group_id=self.group_id, position=position)
 
     def on_compare_column_started(self, message: CompareColumn.Started) -> None:
         message.stop()
@@ -168,8 +169,8 @@ class ModelsCompareScreen(Screen[None]):
     def action_rerun_all(self) -> None:
         if self.group_id is None:
             self.group_id = new_group_id()
-        for column in self.columns:
-            column.start(self.request, store=self.app.store, group_id=self.group_id)
+        for position, column in enumerate(self.columns):
+            column.start(self.request, store=self.app.store, group_id=self.group_id, position=position)
 
     def action_cycle_sort(self) -> None:
         from tui.widgets.compare.summary import sort_description

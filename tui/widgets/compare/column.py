@@ -139,15 +139,16 @@ class CompareColumn(Vertical, can_focus=True):
 
     # --- driving a run ------------------------------------------------------------
 
-    def start(self, request: ChatRequest, *, store: Any, group_id: str) -> None:
+    def start(self, request: ChatRequest, *, store: Any, group_id: str, position: int) -> None:
         """Run `request` on this column's model in this column's mode, as a worker on
-        the column (a re-run replaces only this column's run)."""
+        the column (a re-run replaces only this column's run); `position` is the
+        column's place, kept with the run so a reopened comparison keeps it."""
         config = self.config
         if config is None:
             self.notify(f"{self.label}: no such model config any more; cannot re-run", severity="warning")
             return
         run_request = replace(request, stream=self.stream)
-        options = RunOptions(store=store, group_id=group_id, wire_frames=True, phases=True)
+        options = RunOptions(store=store, group_id=group_id, group_position=position, wire_frames=True, phases=True)
 
         async def drive() -> None:
             try:
