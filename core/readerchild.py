@@ -109,6 +109,10 @@ def _preload() -> None:
     http._import_all(("openai", "openai.resources.chat", *http._TRANSPORT_MODULES))  # most configs, the simulator too
     if not http._shared_tls:
         http._shared_tls.append(http._tls_context())
+    # Stamps on for as long as the app runs (the workers inherit the socket that asks).
+    from core.providers.netstamp import keep_stamping_on
+
+    keep_stamping_on()
 
 
 def _start_simulator() -> None:

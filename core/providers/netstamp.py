@@ -217,6 +217,29 @@ async def _connect(host: str, port: int, local_address: str | None) -> socket.so
     raise last_error or OSError(f"no address for {host}")
 
 
+_stamping_kept_on: socket.socket | None = None
+
+
+def keep_stamping_on() -> None:
+    """Have the kernel stamp packets from now on, not only once a connection asks.
+
+    Linux stamps received packets only while some socket wants stamps, and switches this
+    on for the first such socket from a work queue, later: on a loaded machine the
+    response's first packets could arrive before it ran, unstamped, and be stamped when
+    read. One idle socket wanting stamps, held for the life of the process, keeps it on.
+    Called as a process starts (the app, `llmwb run`, a reader process) and again by
+    `stamp_reads`."""
+    global _stamping_kept_on
+    if _stamping_kept_on is not None or SO_TIMESTAMPNS is None:
+        return
+    try:
+        keeper = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        keeper.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    except OSError:  # no stamps here: reads are stamped when they return
+        return
+    _stamping_kept_on = keeper
+
+
 def stamp_reads(client: Any) -> Any:
     """Make an httpx client's TCP connections kernel-stamped: every connection pool it
     holds (its transport, and any proxy mounts) gets the stamping backend. httpx takes no
@@ -224,6 +247,7 @@ def stamp_reads(client: Any) -> Any:
     fails if a library update moves it."""
     if not hasattr(socket.socket, "recvmsg"):  # Windows: httpcore's own streams, stamped on return
         return client
+    keep_stamping_on()
     transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
     for transport in transports:
         pool = getattr(transport, "_pool", None)

@@ -74,6 +74,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from core.providers.netstamp import keep_stamping_on
+
+    keep_stamping_on()  # now, so the kernel stamps packets well before the response's first
     # A continuation or a saved tool reads runs and tools: the full store's.
     store = open_store() if args.continue_run or args.tool else open_run_store()
     config, request = _prepare(store, args)
