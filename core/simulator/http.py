@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from http import HTTPStatus
 
+from core.simulator.wireclock import WireClock
+
 MAX_HEAD_BYTES = 64 * 1024
 MAX_BODY_BYTES = 32 * 1024 * 1024
 READ_SIZE = 64 * 1024
@@ -91,6 +93,9 @@ class Connection:
         self._eof = False
         self.hung_up = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
+        self._wire_clock = WireClock.for_transport(self.transport)
+        # When the last write left: the kernel's stamp on loopback, else when write() returned.
+        self.written_at = 0.0
 
     # --- reading -------------------------------------------------------------
 
@@ -219,10 +224,27 @@ class Connection:
     # --- writing -------------------------------------------------------------
 
     def write(self, data: bytes) -> bool:
-        """Write if the socket is still open; never write to a closing transport (asyncio would log)."""
+        """Write if the socket is still open; never write to a closing transport (asyncio
+        would log). `written_at` then says when the bytes left."""
         if self.transport.is_closing():
             return False
-        self.transport.write(data)
+        clock = self._wire_clock
+        if clock is None or self.transport.get_write_buffer_size():
+            # Behind bytes the transport holds, the kernel would stamp these out of order.
+            self.transport.write(data)
+            if clock is not None:
+                clock.counted(len(data))
+            self.written_at = time.perf_counter()
+            return True
+        try:
+            sent = clock.send(data)
+        except OSError:  # the client is gone: the transport finds out and closes
+            sent = 0
+        if sent < len(data):
+            self.transport.write(data[sent:])
+            clock.counted(len(data) - sent)
+        stamped = clock.sent_at() if sent == len(data) else None
+        self.written_at = stamped if stamped is not None else time.perf_counter()
         return True
 
     async def drain(self, high_water: int = 0) -> bool:
@@ -245,5 +267,7 @@ class Connection:
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             watcher.cancel()
+        if self._wire_clock is not None:
+            self._wire_clock.close()
         if not self.transport.is_closing():
             self.writer.close()

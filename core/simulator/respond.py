@@ -55,9 +55,9 @@ class RecordedExchange:
     headers: dict[str, str]  # request headers, names lower-cased
     body: dict[str, Any] | None  # parsed JSON request body
     received_at: float  # perf_counter() when the request was fully read
-    frames: list[tuple[float, bytes]] = field(default_factory=list)  # (perf_counter right after write, bytes)
+    frames: list[tuple[float, bytes]] = field(default_factory=list)  # (when its write left: Connection.written_at, bytes)
     first_content_at: float | None = None
-    head_written_at: float | None = None  # perf_counter() right after a streamed response's head was written
+    head_written_at: float | None = None  # when a streamed response's head left (Connection.written_at)
     client_disconnected: bool = False
     finished: asyncio.Event = field(default_factory=asyncio.Event)  # set when handling is over, whatever the outcome
     status: int | None = None
@@ -101,7 +101,7 @@ class FrameBatch:
         payload = b"".join(frames)
         if not self.conn.write(b"%x\r\n%s\r\n" % (len(payload), payload)):
             return False
-        written_at = time.perf_counter()
+        written_at = self.conn.written_at
         self.exchange.frames.extend([(written_at, frame) for frame in frames])
         if self.content:
             exchange = self.exchange
@@ -131,7 +131,7 @@ async def send_json(
     exchange.status = status
     if not conn.write(response_head(status, headers) + payload):
         return False
-    exchange.frames.append((time.perf_counter(), payload))
+    exchange.frames.append((conn.written_at, payload))
     exchange.outcome = outcome
     return await conn.drain(FLUSH_BYTES)
 
@@ -191,7 +191,7 @@ async def whole(conn: Connection, exchange: RecordedExchange, scenario: Scenario
     if not conn.write(response_head(200, headers) + payload):
         exchange.outcome = "client_disconnected"
         return False
-    written_at = time.perf_counter()
+    written_at = conn.written_at
     exchange.frames.append((written_at, payload))
     exchange.first_content_at = written_at
     exchange.content_frames = 1
@@ -218,7 +218,7 @@ async def stream(conn: Connection, exchange: RecordedExchange, scenario: Scenari
     if not conn.write(response_head(200, headers)):
         exchange.outcome = "client_disconnected"
         return False
-    exchange.head_written_at = time.perf_counter()
+    exchange.head_written_at = conn.written_at
     if fault.headers_then_nothing:
         await conn.drain(FLUSH_BYTES)
         await conn.wait_hang_up()
