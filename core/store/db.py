@@ -52,7 +52,13 @@ class Store:
         self.on_wait: Callable[[str], None] | None = None
         self.on_save_failed: Callable[[str, str], None] | None = None
         check_existing(self.path)
-        private_file(self.path)  # SQLite gives its -wal and -shm files the same mode
+        # Created 0600 (SQLite gives its -wal and -shm files the same mode); an existing file
+        # is tightened by name, never opened: closing a descriptor of it would drop the locks
+        # this process's open connections hold on it (see core.store.safety.check_existing).
+        if self.path.exists():
+            tighten_file(self.path)
+        else:
+            private_file(self.path)
         for suffix in ("-wal", "-shm"):
             tighten_file(self.path.with_name(self.path.name + suffix))
         self.engine = create_engine(

@@ -16,7 +16,6 @@ from urllib.parse import quote
 
 from core.store.migrations import APPLICATION_ID, LATEST, NewerSchema
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 LLMWB_TABLES = frozenset({"model_config", "tool_definition", "run", "run_frame"})
 
 
@@ -26,20 +25,20 @@ class DatabaseRefused(Exception):
 
 def check_existing(path: Path) -> None:
     """Raise DatabaseRefused unless `path` is missing, empty, or an llmwb database this
-    version can open. Reads only."""
+    version can open. Reads only, and only through SQLite: opening and closing the file
+    any other way would drop every lock this process's open connections hold on it
+    (POSIX locks belong to the process, and any close releases them all), and another
+    process closing its last connection would then take this one's WAL away."""
     try:
         if path.is_dir():
             raise DatabaseRefused(f"{path} is a directory, not a database file")
-        with path.open("rb") as handle:
-            head = handle.read(len(SQLITE_MAGIC))
+        size = path.stat().st_size
     except FileNotFoundError:
         return
     except OSError as error:
         raise DatabaseRefused(f"cannot read {path}: {error.strerror or error}") from None
-    if not head:
+    if not size:
         return  # empty: SQLite makes it a new database
-    if head != SQLITE_MAGIC:
-        raise DatabaseRefused(f"{path} is not an llmwb database (not a SQLite file); move it away or set LLMWB_HOME")
     version, app_id, tables = _read_identity(path)
     if app_id not in (0, APPLICATION_ID):
         raise DatabaseRefused(
@@ -70,6 +69,10 @@ def _read_identity(path: Path) -> tuple[int, int, set[str]]:
             return 0, 0, set(LLMWB_TABLES) | {"meta"}  # another llmwb is writing: the store's open will wait
         raise DatabaseRefused(f"{path} is damaged or unreadable ({error}); restore a backup or move it away") from None
     except sqlite3.DatabaseError as error:
+        if "not a database" in str(error):
+            raise DatabaseRefused(
+                f"{path} is not an llmwb database (not a SQLite file); move it away or set LLMWB_HOME"
+            ) from None
         raise DatabaseRefused(f"{path} is damaged ({error}); restore a backup or move it away") from None
     finally:
         conn.close()

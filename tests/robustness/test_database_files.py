@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import stat
 import subprocess
+import sys
 
 import pytest
 
@@ -173,3 +174,30 @@ def test_a_save_into_a_database_locked_elsewhere_is_not_lost(home):
                                last["run_id"])[0]  # fmt: skip
     assert (status, response) == ("ok", "keep me")
     assert not list((home / "unsaved").glob("*.json"))
+
+
+def test_a_second_store_in_a_process_keeps_the_first_ones_writes_visible_to_others(home):
+    # The app (or a bench) opens the file twice in one process while `llmwb run` writes and
+    # exits beside it. Opening the file outside SQLite to check it dropped every lock the
+    # first store held, so the exiting process took itself for the last one, folded the WAL
+    # in and deleted it: the first store's next writes went to a WAL nobody else reads.
+    from core.store import Store
+    from core.store.models import ModelConfig
+
+    home.mkdir(mode=0o700)
+    db = home / "llmwb.db"
+    app = Store(db)
+    app.save_config(ModelConfig(name="before", provider="openai", model="m"))
+    Store(db)  # the second open, in the same process
+
+    def other_process(code: str) -> str:
+        script = f"import sqlite3\nconn = sqlite3.connect({str(db)!r})\n{code}\nconn.close()"
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=DEADLINE_S)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    other_process("conn.execute(\"INSERT INTO meta VALUES ('from-elsewhere', '1')\"); conn.commit()")
+    app.save_config(ModelConfig(name="after", provider="openai", model="m"))
+
+    assert other_process("print(sorted(r[0] for r in conn.execute('SELECT name FROM model_config')))") == "['after', 'before']"
+    assert "from-elsewhere" in {row[0] for row in sqlite3.connect(db).execute("SELECT key FROM meta")}
