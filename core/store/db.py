@@ -19,7 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, col, create_engine, delete, select, update
 
-from core.paths import DB_FILE, data_dir, private_file, tighten_file
+from core.paths import DB_FILE, DataDirError, data_dir, private_file, tighten_file
 from core.store import migrations, recovery
 from core.store.lite import lock_wait_from_env, save_waiting_for_locks
 from core.store.models import ModelConfig, Run, RunFrame, ToolDefinition, utcnow
@@ -270,7 +270,7 @@ def keep_unsaved(
     reason = str(getattr(error, "orig", None) or error)
     try:
         path = recovery.keep_unsaved(store, table_row(run), frames)
-    except (OSError, ValueError) as kept_error:
+    except (OSError, ValueError, DataDirError) as kept_error:  # DataDirError: no unsaved/ folder
         message = f"could not save run {run.id} ({reason}), nor keep it in a file ({kept_error}): it is lost"
     else:
         message = f"could not save run {run.id} ({reason}); kept in {path}, saved at the next start"

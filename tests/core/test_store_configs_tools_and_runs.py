@@ -1,0 +1,141 @@
+"""The SQLModel store's everyday calls as the app and the CLI make them: configs and tools
+by name (a clash is DuplicateName with the user's words), runs listed newest first and by
+group, checkpoints and saves of a run's frames, and a save that cannot even be kept."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from core.store import Store
+from core.store.db import DuplicateName, SaveFailed, keep_unsaved
+from core.store.models import ModelConfig, ToolDefinition
+from core.store.rows import RunRow
+
+T0 = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def _run(run_id: str, minutes: int = 0, **fields: object) -> RunRow:
+    return RunRow(id=run_id, created_at=T0 + timedelta(minutes=minutes), model_config_name="c", provider="openai",
+                  model="m", **fields)  # type: ignore[arg-type]  # fmt: skip
+
+
+def test_configs_are_listed_by_name_and_a_second_of_one_name_is_refused(store: Store) -> None:
+    store.save_config(ModelConfig(name="zeta", provider="simulator", model="echo"))
+    alpha = store.save_config(ModelConfig(name="alpha", provider="openai", model="m"))
+    assert [c.name for c in store.list_configs()] == ["alpha", "zeta"]
+    with pytest.raises(DuplicateName, match=r"^a model named 'zeta' already exists$"):
+        store.save_config(ModelConfig(name="zeta", provider="openai", model="other"))
+    assert store.get_config("zeta").model == "echo"  # type: ignore[union-attr]
+
+    alpha.name = "beta"  # a rename keeps the row
+    store.save_config(alpha)
+    assert [c.name for c in store.list_configs()] == ["beta", "zeta"] and store.get_config("alpha") is None
+    assert store.get_config("beta").id == alpha.id  # type: ignore[union-attr]
+
+    assert store.remove_config("beta") is True
+    assert store.remove_config("beta") is False
+    assert [c.name for c in store.list_configs()] == ["zeta"]
+
+
+def test_tools_are_listed_by_name_and_a_second_of_one_name_is_refused(store: Store) -> None:
+    store.save_tool(ToolDefinition(name="weather", parameters={"type": "object"}))
+    store.save_tool(ToolDefinition(name="clock", parameters={"type": "object"}, canned_result="12:00"))
+    assert [t.name for t in store.list_tools()] == ["clock", "weather"]
+    with pytest.raises(DuplicateName, match=r"^a tool named 'clock' already exists$"):
+        store.save_tool(ToolDefinition(name="clock", parameters={}))
+    assert store.get_tool("clock").canned_result == "12:00"  # type: ignore[union-attr]
+    assert store.remove_tool("clock") is True and store.remove_tool("clock") is False
+    assert store.get_tool("clock") is None and [t.name for t in store.list_tools()] == ["weather"]
+
+
+def test_an_import_updates_a_named_config_in_place_and_counts_only_new_names(store: Store) -> None:
+    first = store.save_config(ModelConfig(name="kept", provider="openai", model="old"))
+    tool = store.save_tool(ToolDefinition(name="t", parameters={"type": "object"}))
+    added = store.import_all(
+        [ModelConfig(name="kept", provider="anthropic", model="new"), ModelConfig(name="fresh", provider="simulator", model="echo")],
+        [ToolDefinition(name="t", description="now described", parameters={"type": "object"}),
+         ToolDefinition(name="u", parameters={"type": "object"})],
+    )  # fmt: skip
+    assert added == (1, 1)
+    kept = store.get_config("kept")
+    assert kept is not None and (kept.id, kept.provider, kept.model) == (first.id, "anthropic", "new")
+    assert kept.created_at.replace(tzinfo=None) == first.created_at.replace(tzinfo=None)
+    updated = store.get_tool("t")
+    assert updated is not None and (updated.id, updated.description) == (tool.id, "now described")
+    assert updated.created_at.replace(tzinfo=None) == tool.created_at.replace(tzinfo=None)
+    assert len(store.list_configs()) == 2 and len(store.list_tools()) == 2
+
+
+def test_runs_are_listed_newest_first_limited_and_by_group(store: Store) -> None:
+    for run_id, minutes, group in [("old", 0, "g1"), ("new", 2, None), ("mid", 1, "g1"), ("other", 3, "g2")]:
+        store.create_run(_run(run_id, minutes, group_id=group))
+    assert [r.id for r in store.list_runs()] == ["other", "new", "mid", "old"]
+    assert [r.id for r in store.list_runs(2)] == ["other", "new"]
+    assert [r.id for r in store.list_runs(group_id="g1")] == ["mid", "old"]
+    assert [r.id for r in store.list_runs(1, group_id="g1")] == ["mid"]
+    assert [r.id for r in store.runs_in_group("g1")] == ["old", "mid"]  # oldest first: the columns' order
+    assert store.runs_in_group("nope") == [] and store.get_run("nope") is None
+
+
+def test_only_a_process_s_running_runs_are_its_own(store: Store) -> None:
+    store.create_run(_run("mine", owner_pid=4242))
+    store.create_run(_run("done", owner_pid=4242, status="ok"))
+    store.create_run(_run("theirs", owner_pid=4343))
+    assert store.running_run_ids(4242) == ["mine"]
+    assert store.running_run_ids(1) == []
+
+
+def test_a_cancel_reason_is_noted_only_on_a_cancelled_run(store: Store) -> None:
+    store.create_run(_run("cancelled", status="cancelled", error="cancelled by the user"))
+    store.create_run(_run("ok", status="ok"))
+    store.note_cancel_reason("cancelled", "terminated (SIGTERM)")
+    store.note_cancel_reason("ok", "terminated (SIGTERM)")
+    store.note_cancel_reason("missing", "terminated (SIGTERM)")
+    assert store.get_run("cancelled").error == "terminated (SIGTERM)"  # type: ignore[union-attr]
+    assert store.get_run("ok").error is None  # type: ignore[union-attr]
+
+
+def test_checkpoints_add_frames_to_a_running_run_and_the_save_replaces_those_after_saved(store: Store) -> None:
+    row = _run("streaming")
+    store.create_run(row)
+    assert store.checkpoint_run("streaming", {"content": "a"}, 0, [(1.0, "one"), (2.0, "two")]) is True
+    assert store.checkpoint_run("streaming", {"content": "ab"}, 2, [(3.0, "three")]) is True
+    assert store.checkpoint_run("streaming", {"content": "abc"}, 3, []) is True  # the response alone
+    run = store.get_run("streaming")
+    assert run is not None and run.response == {"content": "abc"} and run.status == "running"
+    assert [(f.seq, f.offset_ms, f.data) for f in store.get_frames("streaming")] == [
+        (0, 1.0, "one"), (1, 2.0, "two"), (2, 3.0, "three")]  # fmt: skip
+
+    row.status, row.response = "ok", {"content": "final"}
+    store.finish_run(row, [(1.0, "one"), (2.0, "two"), (3.5, "THREE"), (4.0, "four")], saved=2)
+    assert [(f.seq, f.offset_ms, f.data) for f in store.get_frames("streaming")] == [
+        (0, 1.0, "one"), (1, 2.0, "two"), (2, 3.5, "THREE"), (3, 4.0, "four")]  # fmt: skip
+    saved = store.get_run("streaming")
+    assert saved is not None and saved.status == "ok" and saved.finished_at is not None
+    assert store.checkpoint_run("streaming", {"content": "late"}, 4, [(9.0, "late")]) is False
+    assert store.get_run("streaming").response == {"content": "final"}  # type: ignore[union-attr]
+    assert len(store.get_frames("streaming")) == 4
+
+
+def test_a_save_that_cannot_be_kept_in_a_file_either_says_the_run_is_lost(store: Store, caplog) -> None:
+    (store.path.parent / "unsaved").write_text("a file where the folder should be")
+    heard: list[tuple[str, str]] = []
+    store.on_save_failed = lambda run_id, message: heard.append((run_id, message))
+    with caplog.at_level(logging.ERROR, logger="llmwb"), pytest.raises(SaveFailed) as failed:
+        keep_unsaved(store, _run("lostrun"), [(0.0, "x")], ValueError("disk full"))
+    message = str(failed.value)
+    assert message.startswith("could not save run lostrun (disk full), nor keep it in a file (")
+    assert message.endswith("): it is lost")
+    assert heard == [("lostrun", message)] and store.unsaved == {"lostrun": message}
+    assert message in caplog.text
+
+
+def test_a_save_kept_in_a_file_says_where(store: Store) -> None:
+    with pytest.raises(SaveFailed) as failed:
+        keep_unsaved(store, _run("keptrun"), [(0.0, "x")], ValueError("disk full"))
+    path = store.path.parent / "unsaved" / "keptrun.json"
+    assert str(failed.value) == f"could not save run keptrun (disk full); kept in {path}, saved at the next start"
+    assert store.unsaved["keptrun"] == str(failed.value) and path.is_file()
