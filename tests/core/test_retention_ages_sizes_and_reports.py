@@ -173,3 +173,52 @@ def test_the_file_size_counts_the_database_and_its_wal(store: Store):
     assert file_bytes(store) > main
     report = prune(store, Retention(keep=0), vacuum=True)
     assert report.runs == 1 and report.bytes_after < report.bytes_before
+
+
+def test_a_prune_gives_the_space_back_to_the_file_system_only_when_asked(store: Store):
+    for index in range(3):
+        _finished(store, f"big{index}", timedelta(minutes=3 - index), frames=20, size=100_000)
+    report = prune(store, Retention(keep=1))
+    assert report.runs == 2 and report.bytes_after >= report.bytes_before  # the pages are only freed
+    report = prune(store, Retention(keep=0), vacuum=True, dry_run=True)
+    assert report.runs == 1 and report.bytes_after == report.bytes_before and len(_ids(store)) == 1
+    report = prune(store, Retention(keep=0), vacuum=True)
+    assert report.bytes_after < 100_000 < report.bytes_before
+
+
+def test_a_run_without_frames_counts_only_its_row(store: Store):
+    _finished(store, "older", timedelta(minutes=2), size=100)
+    _finished(store, "newer", timedelta(minutes=1), size=100)
+    with store.engine.connect() as conn:
+        both = conn.execute(text(
+            "SELECT sum(length(request) + length(response) + length(metrics) + coalesce(length(error), 0)) FROM run"
+        )).scalar()  # fmt: skip
+    assert prune(store, Retention(max_bytes=both)).runs == 0
+    assert prune(store, Retention(max_bytes=both - 1)).runs == 1 and _ids(store) == {"newer"}
+
+
+def test_a_run_exactly_as_old_as_the_age_is_kept(store: Store, monkeypatch):
+    from core.store import prune as prune_module
+
+    now = utcnow()
+    monkeypatch.setattr(prune_module, "utcnow", lambda: now)
+    _finished(store, "exactly", timedelta(0))
+    _finished(store, "older", timedelta(microseconds=1))
+    with store.engine.begin() as conn:  # created_at as the store writes it, one day back from `now`
+        for run_id, back in (("exactly", timedelta(days=1)), ("older", timedelta(days=1, microseconds=1))):
+            stamp = (now - back).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+            conn.execute(text("UPDATE run SET created_at = :at WHERE id = :id"), {"at": stamp, "id": run_id})
+    assert prune(store, Retention(max_age_s=86400)).runs == 1 and _ids(store) == {"exactly"}
+
+
+def test_a_creation_time_written_in_iso_form_with_its_zone_is_still_aged(store: Store):
+    _finished(store, "iso", timedelta(0))
+    _finished(store, "young", timedelta(0))
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE run SET created_at = '2020-01-02T03:04:05.000006+00:00' WHERE id = 'iso'"))
+    assert prune(store, Retention(max_age_s=86400)).runs == 1 and _ids(store) == {"young"}
+
+
+def test_a_gigabyte_reads_as_one():
+    assert Retention(max_bytes=1000**3).describe() == "keep at most 1.0 GB of runs"
+    assert Retention(max_bytes=1000**2).describe() == "keep at most 1.0 MB of runs"

@@ -61,24 +61,25 @@ async def test_batches_hand_over_every_event_once_in_order_and_end_with_the_run(
 
 
 async def test_a_waiting_consumer_is_woken_by_a_batch_pushed_later() -> None:
-    handle, gate = _handle(), Gate()
+    handle, first, second = _handle(), Gate(), Gate()
 
     async def produce() -> None:
-        await gate.wait()
+        await first.wait()
         handle.push_batch(["x", "y"])  # type: ignore[list-item]
-        await gate.wait()
+        await second.wait()
 
     _start(handle, produce())
     batches = handle.batches()
     waiting = asyncio.ensure_future(anext(batches))
-    await asyncio.to_thread(gate.reached.wait)
-    gate.reached.clear()
-    gate.opened.set()  # the producer pushes while the consumer is waiting, then waits again
+    await asyncio.to_thread(first.reached.wait)
+    first.opened.set()  # the producer pushes while the consumer is waiting, then waits again
     assert await asyncio.wait_for(waiting, 10) == ["x", "y"]
+    await asyncio.to_thread(second.reached.wait)
     assert not handle.all_pushed and not handle.finished
+    second.opened.set()
     with pytest.raises(StopAsyncIteration):
         await asyncio.wait_for(anext(batches), 10)  # the producer ends: so do the batches
-    assert handle.all_pushed and handle.finished
+    assert handle.all_pushed and await handle.wait(10)
 
 
 async def test_events_are_the_batches_one_by_one() -> None:
