@@ -220,3 +220,30 @@ def test_a_file_of_exactly_the_limit_is_read_and_one_byte_more_is_refused(tmp_pa
     over.write_bytes(b"#" * 1_000_000 + b"\n")
     with pytest.raises(ConfigError, match=rf"^{over}: larger than 1 MB; not a config file$"):
         load_config_file(over)
+
+
+def test_an_endless_pipe_is_refused_after_the_limit_without_reading_to_its_end(tmp_path):
+    # `llmwb models import <(yes)`: the writer never ends; the import must not wait for it.
+    import os
+    import threading
+
+    fifo = tmp_path / "endless"
+    os.mkfifo(fifo)
+    done, gave_up = threading.Event(), threading.Event()
+
+    def write() -> None:
+        with open(fifo, "wb") as pipe:
+            try:
+                pipe.write(b"#" * 2_000_000)
+            except BrokenPipeError:
+                return  # the reader took what it wanted and closed: as it should
+            if not done.wait(30):
+                gave_up.set()
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    with pytest.raises(ConfigError, match=r"larger than 1 MB; not a config file$"):
+        load_config_file(fifo)
+    done.set()
+    writer.join(60)
+    assert not gave_up.is_set()
