@@ -254,3 +254,32 @@ def test_a_response_s_clock_is_its_stream_s_stamps_never_before_the_headers() ->
 def test_a_response_without_a_stamped_stream_is_read_on_the_core_s_clock() -> None:
     assert arrival_clock(_response(None)) is clock
     assert arrival_clock(_response(object())) is clock
+
+
+def test_one_socket_keeps_the_kernel_stamping_for_the_life_of_the_process(monkeypatch) -> None:
+    monkeypatch.setattr(netstamp, "_stamping_kept_on", None)
+    stamp_reads(httpx2.AsyncClient(trust_env=False))
+    keeper = netstamp._stamping_kept_on
+    if SO_TIMESTAMPNS is None:
+        assert keeper is None
+        return
+    assert keeper is not None and keeper.getsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS) == 1
+    netstamp.keep_stamping_on()
+    stamp_reads(httpx2.AsyncClient(trust_env=False))
+    assert netstamp._stamping_kept_on is keeper  # one, not one per client
+    keeper.close()
+
+
+def test_where_the_kernel_has_no_stamps_no_socket_is_kept(monkeypatch) -> None:
+    monkeypatch.setattr(netstamp, "_stamping_kept_on", None)
+    monkeypatch.setattr(netstamp, "SO_TIMESTAMPNS", None)
+    netstamp.keep_stamping_on()
+    assert netstamp._stamping_kept_on is None
+    monkeypatch.setattr(netstamp, "SO_TIMESTAMPNS", 35)
+
+    def refused(*args: object) -> None:
+        raise OSError(92, "Protocol not available")
+
+    monkeypatch.setattr(netstamp.socket.socket, "setsockopt", refused)
+    netstamp.keep_stamping_on()
+    assert netstamp._stamping_kept_on is None
