@@ -247,3 +247,15 @@ def test_an_endless_pipe_is_refused_after_the_limit_without_reading_to_its_end(t
     done.set()
     writer.join(60)
     assert not gave_up.is_set()
+
+
+def test_one_entry_alone_is_named_model_or_by_the_name_it_is_added_as():
+    from core.config_yaml import model_from_dict
+
+    with pytest.raises(ConfigError, match=r"^model: expected a mapping, got int$"):
+        model_from_dict(5)
+    with pytest.raises(ConfigError, match=r"^model \(x\): missing 'provider'$"):
+        model_from_dict({"name": "x", "model": "m"})
+    # `llmwb models add x …` names the entry x: not "x (x)"
+    with pytest.raises(ConfigError, match=r"^x: prices.output must not be negative$"):
+        model_from_dict({"name": "x", "provider": "openai", "model": "m", "prices": {"output": -1}}, where="x")
