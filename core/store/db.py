@@ -129,7 +129,9 @@ class Store:
         """Upsert configs and tools by name in ONE transaction: all saved, or none.
         Returns (configs added, tools added); the rest were updates."""
         added_configs = added_tools = 0
-        with self.session() as s:
+        # No autoflush: a lookup would otherwise flush the entries before it, and a name
+        # another process saved meanwhile would fail there, not as DuplicateName at the commit.
+        with self.session() as s, s.no_autoflush:
             for config in configs:
                 existing = s.exec(select(ModelConfig).where(ModelConfig.name == config.name)).first()
                 if existing is None:

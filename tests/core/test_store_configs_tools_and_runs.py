@@ -5,6 +5,7 @@ group, checkpoints and saves of a run's frames, and a save that cannot even be k
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -139,3 +140,75 @@ def test_a_save_kept_in_a_file_says_where(store: Store) -> None:
     path = store.path.parent / "unsaved" / "keptrun.json"
     assert str(failed.value) == f"could not save run keptrun (disk full); kept in {path}, saved at the next start"
     assert store.unsaved["keptrun"] == str(failed.value) and path.is_file()
+
+
+def test_an_import_counts_every_new_name_and_a_name_twice_in_it_is_a_clash(store: Store) -> None:
+    added = store.import_all([ModelConfig(name=n, provider="simulator", model="echo") for n in ("a", "b", "c")],
+                             [ToolDefinition(name=n, parameters={"type": "object"}) for n in ("t", "u")])  # fmt: skip
+    assert added == (3, 2)
+
+
+def test_a_name_another_process_adds_during_an_import_is_a_clash_and_nothing_is_saved(store: Store) -> None:
+    import sqlite3
+
+    from sqlalchemy import event
+
+    def race(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("SELECT") and "FROM model_config" in statement and not raced:
+            raced.append(True)  # after the import looked the name up, another process saves it
+            with sqlite3.connect(store.path) as other:
+                other.execute(
+                    "INSERT INTO model_config (name, provider, model, params, price_input, price_output, created_at)"
+                    " VALUES ('raced', 'simulator', 'echo', '{}', 0, 0, '2026-01-01 00:00:00.000000')"
+                )
+            other.close()
+
+    raced: list[bool] = []
+    event.listen(store.engine, "after_cursor_execute", race)
+    with pytest.raises(DuplicateName, match=r"^a name in the file was added elsewhere meanwhile; run the import again$"):
+        store.import_all([ModelConfig(name="raced", provider="openai", model="m"),
+                          ModelConfig(name="other", provider="openai", model="m")], [])  # fmt: skip
+    event.remove(store.engine, "after_cursor_execute", race)
+    assert store.get_config("raced").provider == "simulator"  # type: ignore[union-attr]
+    assert store.get_config("other") is None
+
+
+def test_a_checkpoint_touches_only_its_own_run(store: Store) -> None:
+    store.create_run(_run("first"))
+    store.create_run(_run("second"))
+    store.checkpoint_run("first", {"content": "mine"}, 0, [])
+    assert store.get_run("second").response == {}  # type: ignore[union-attr]
+
+
+def test_fifty_runs_are_listed_unless_asked_for_more(store: Store) -> None:
+    for index in range(51):
+        store.create_run(_run(f"run{index:03}", index))
+    listed = store.list_runs()
+    assert len(listed) == 50 and listed[0].id == "run050" and listed[-1].id == "run001"
+
+
+def test_a_group_s_runs_come_in_the_order_they_started_not_the_order_saved(store: Store) -> None:
+    store.create_run(_run("late", 5, group_id="g"))
+    store.create_run(_run("early", 1, group_id="g"))
+    store.create_run(_run("middle", 3, group_id="g"))
+    assert [r.id for r in store.runs_in_group("g")] == ["early", "middle", "late"]
+
+
+@pytest.mark.parametrize("message, waits", [
+    ("database is locked", 2), ("database table is locked", 2), ("SQLITE_BUSY: database is busy", 2),
+    ("disk I/O error", 0), ("no such table: run", 0),
+])  # fmt: skip
+def test_a_save_waits_only_for_a_lock_or_a_busy_file(store: Store, monkeypatch, message, waits) -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise OperationalError("INSERT INTO run …", {}, sqlite3.OperationalError(message))
+
+    monkeypatch.setattr(store, "write_finished_run", fail)
+    told: list[str] = []
+    store.on_wait = told.append
+    with pytest.raises(SaveFailed, match="^" + re.escape(f"could not save run waiting ({message});")):
+        store.finish_run(_run("waiting"), [])
+    assert len(told) == waits
