@@ -198,3 +198,40 @@ def test_settle_says_so_when_a_run_is_not_saved_in_time() -> None:
     gate.opened.set()
     assert handle.wait_blocking(10)
     assert settle(0.0) is True  # nothing left running
+
+
+async def test_events_pushed_one_after_another_to_a_waiting_consumer_all_arrive() -> None:
+    handle, first, second = RunHandle("run000000002", "demo-claude", False, dict), Gate(), Gate()
+    assert (handle.run_id, handle.model_config, handle.stream) == ("run000000002", "demo-claude", False)
+
+    async def produce() -> None:
+        await first.wait()
+        handle.push("x")  # type: ignore[arg-type]  # wakes the consumer…
+        handle.push("y")  # type: ignore[arg-type]  # …which has not looked yet
+        await second.wait()
+        handle.push_batch(["p"])  # type: ignore[list-item]
+        handle.push_batch(["q"])  # type: ignore[list-item]
+
+    _start(handle, produce())
+    batches = handle.batches()
+    waiting = asyncio.ensure_future(anext(batches))
+    await asyncio.sleep(0)  # the consumer finds nothing and waits
+    await asyncio.to_thread(first.reached.wait)
+    first.opened.set()
+    got = list(await asyncio.wait_for(waiting, 10))
+    if got == ["x"]:
+        got += await asyncio.wait_for(anext(batches), 10)
+    assert got == ["x", "y"]
+    waiting = asyncio.ensure_future(anext(batches))
+    await asyncio.sleep(0)
+    await asyncio.to_thread(second.reached.wait)
+    second.opened.set()
+    rest = [event async for batch in _rest(waiting, batches) for event in batch]
+    assert rest == ["p", "q"]
+    assert await handle.wait(10)
+
+
+async def _rest(first: asyncio.Future, batches):  # type: ignore[no-untyped-def]
+    yield await asyncio.wait_for(first, 10)
+    async for batch in batches:
+        yield batch
