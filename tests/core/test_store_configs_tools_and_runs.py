@@ -212,3 +212,32 @@ def test_a_save_waits_only_for_a_lock_or_a_busy_file(store: Store, monkeypatch, 
     with pytest.raises(SaveFailed, match="^" + re.escape(f"could not save run waiting ({message});")):
         store.finish_run(_run("waiting"), [])
     assert len(told) == waits
+
+
+def test_the_store_opens_its_files_private_and_serves_any_thread(store: Store) -> None:
+    import os
+    import sqlite3
+    import stat
+    import threading
+
+    store.create_run(_run("threaded", metrics={"ttft_ms": float("nan"), "tps": float("inf"), "n": 3}))
+    with sqlite3.connect(store.path) as conn:  # NaN and infinity stored as null, so json_extract works
+        assert conn.execute("SELECT metrics FROM run WHERE id = 'threaded'").fetchone()[0] == (
+            '{"ttft_ms": null, "tps": null, "n": 3}')  # fmt: skip
+    conn.close()
+    found: list[object] = []
+    worker = threading.Thread(target=lambda: found.append(store.get_run("threaded")))
+    worker.start()
+    worker.join(30)
+    assert found and found[0].id == "threaded"  # type: ignore[attr-defined]
+    store.close()
+
+    for suffix in ("", "-wal", "-shm"):  # left readable by an older llmwb
+        file = store.path.with_name(store.path.name + suffix)
+        file.touch()
+        os.chmod(file, 0o644)
+    reopened = Store(store.path)
+    modes = {suffix: stat.S_IMODE(store.path.with_name(store.path.name + suffix).stat().st_mode)
+             for suffix in ("", "-wal", "-shm")}  # fmt: skip
+    reopened.close()
+    assert modes == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
