@@ -127,3 +127,50 @@ def test_the_lite_store_s_save_of_a_locked_file_is_kept_and_says_where(tmp_path:
         f"could not save run lockedout001 (database is locked); kept in {kept}, saved at the next start"
     )
     assert failed == [("lockedout001", str(raised.value))] and kept.is_file()
+
+
+def _lite(tmp_path: Path) -> LiteStore:
+    path = tmp_path / "llmwb.db"
+    seeding = Store(path)
+    ensure_seeded(seeding)
+    seeding.close()
+    lite = LiteStore.open(path, lock_wait=0.01)
+    assert lite is not None
+    return lite
+
+
+@pytest.mark.parametrize("message, waits", [
+    ("database is locked", 2), ("database is busy", 2), ("disk I/O error", 0),
+])  # fmt: skip
+def test_the_lite_store_waits_only_for_a_lock_or_a_busy_file(tmp_path: Path, monkeypatch, message, waits):
+    lite = _lite(tmp_path)
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError(message)
+
+    monkeypatch.setattr(lite, "write_finished_run", fail)
+    told: list[str] = []
+    lite.on_wait = told.append
+    with pytest.raises(SaveFailed):
+        lite.finish_run(RunRow(id="waiting00001"), [])
+    assert len(told) == waits
+
+
+def test_a_lite_checkpoint_keeps_the_partial_answer(tmp_path: Path):
+    lite = _lite(tmp_path)
+    lite.create_run(RunRow(id="partial00001"))
+    assert lite.checkpoint_run("partial00001", {"content": "half an answer"}, 0, [(1.0, "data: x")])
+    row = lite.get_run("partial00001")
+    assert row is not None and row.response == {"content": "half an answer"} and row.status == "running"
+
+
+def test_a_save_failing_half_way_leaves_the_row_as_it_was_and_the_store_usable(tmp_path: Path):
+    lite = _lite(tmp_path)
+    lite.create_run(RunRow(id="halfway00001"))
+    row = RunRow(id="halfway00001", status="ok", response={"content": "done"})
+    with pytest.raises(sqlite3.Error):  # a frame SQLite cannot bind, after the row was written
+        lite.write_finished_run(row, [(0.0, "data: fine"), (1.0, object())])  # type: ignore[list-item]
+    kept = lite.get_run("halfway00001")
+    assert kept is not None and (kept.status, kept.response) == ("running", {})  # rolled back
+    lite.create_run(RunRow(id="afterward001"))  # no transaction left open
+    assert lite.get_run("afterward001") is not None
