@@ -259,3 +259,19 @@ def test_one_entry_alone_is_named_model_or_by_the_name_it_is_added_as():
     # `llmwb models add x …` names the entry x: not "x (x)"
     with pytest.raises(ConfigError, match=r"^x: prices.output must not be negative$"):
         model_from_dict({"name": "x", "provider": "openai", "model": "m", "prices": {"output": -1}}, where="x")
+
+
+def test_an_export_is_block_yaml_in_the_entry_s_own_key_order_and_updates_are_counted(store):
+    import_config(store, parse_config("tools:\n  - {name: zeta}\n"))
+    report = import_config(store, parse_config(
+        "models:\n  - {name: m1, provider: openai, model: x, timeout: 0.5, api_key_env: K}\n"
+        "tools:\n  - {name: zeta, description: again}\n  - {name: alpha}\n"))  # fmt: skip
+    assert (report.tools_added, report.tools_updated) == (1, 1)
+    text = export_config(store)
+    assert "parameters:\n    type: object\n" in text and "\n- name: m1\n  provider: openai\n  model: x\n  api_key_env: K\n  timeout: 0.5\n" in text
+    assert text.index("models:") < text.index("tools:")
+
+
+def test_a_key_variable_that_is_not_a_string_names_its_entry():
+    with pytest.raises(ConfigError, match=r"^f.yaml: models\[0\] \(a\): 'api_key_env' must be a string$"):
+        parse_config("models:\n  - " + ENTRY % "api_key_env: [K]", origin="f.yaml")
