@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -144,6 +145,15 @@ class LlmwbApp(App[int]):
             path = str(folder)
         return super().deliver_screenshot(filename, path, time_format)
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, _INPUT) and not event.is_forwarded:
+            # Streams wait while this input's effect is drawn (render_budget: input first).
+            from tui.widgets.output.render_budget import hold_for_input, release_input_hold
+
+            hold_for_input()
+            self.call_after_refresh(release_input_hold)
+        await super().on_event(event)
+
     async def action_quit(self) -> None:
         from tui.termination import quit_now
 
@@ -154,6 +164,9 @@ class LlmwbApp(App[int]):
 
         if not isinstance(self.screen, (HelpScreen, StartingScreen)):
             self.push_screen(HelpScreen(self.screen))
+
+
+_INPUT = (events.Key, events.MouseDown, events.MouseScrollUp, events.MouseScrollDown)
 
 
 def _failure_text(error: BaseException | None) -> str:

@@ -21,6 +21,7 @@ from weakref import WeakKeyDictionary
 
 from core.events import Event
 from core.handle import RunHandle
+from tui.widgets.output.render_budget import input_hold_left
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -39,6 +40,7 @@ FLUSH_HZ = 15
 LATE_S = 0.03
 SLOWEST_S = 0.5
 STRETCH, RELAX = 1.5, 0.8
+INPUT_POLL_S = 0.01
 
 
 class Flushable(Protocol):
@@ -74,9 +76,10 @@ class FlushClock:
             self._running = True
             self._schedule()
 
-    def _schedule(self) -> None:
-        self._due_at = clock() + self._interval
-        self._app.set_timer(self._interval, self._tick, name="flush")
+    def _schedule(self, delay: float | None = None) -> None:
+        delay = self._interval if delay is None else delay
+        self._due_at = clock() + delay
+        self._app.set_timer(delay, self._tick, name="flush")
 
     def watch(self, handle: RunHandle, feed: Callable[[list[Event]], None], ended: Callable[[], None]) -> None:
         """At each tick, hand what `handle` delivered to `feed`; after its last event, call `ended`."""
@@ -100,6 +103,10 @@ class FlushClock:
         self._due.pop(pane, None)
 
     async def _tick(self) -> None:
+        held = input_hold_left(clock())
+        if held:  # a key's frame is being drawn: this tick's layout would delay it (render_budget)
+            self._schedule(min(held, INPUT_POLL_S))  # the hold may end before its deadline
+            return
         late = clock() - self._due_at
         if late > LATE_S:
             self._interval = min(self._interval * STRETCH, SLOWEST_S)

@@ -56,14 +56,17 @@ from tui.widgets.output.render_budget import refill_wait as _refill_wait
 
 SETTLE_AT = 1  # live blocks before the older ones settle...
 KEEP_LIVE = 1  # ...leaving this many live: the last one, still growing
-LOAD_GROUP = 20  # blocks per group when loading a saved answer
+LOAD_GROUP = 20  # blocks per group at most
+# ...and characters: a group is rendered whole, so its size bounds what one render costs.
+# A fast stream whose flush came late settled 8-40 KB at once as one group, and painting
+# it took 0.2-2 s of the UI thread on a loaded machine (bench/tui_responsiveness.py).
+GROUP_CHARS = 2_000
 GROUPS_CACHED = 32  # settled groups whose rendered lines are kept (a few screens' worth)
 # A line's first characters (indent, list number, marker) decide whether a block starts
 # on it: once the last line is longer, text without a newline cannot start one.
 BLOCK_MARKER_CHARS = 16
 TAIL_PACING = 4  # after a tail render taking t, the next waits at least TAIL_PACING × t
 PAINTED_KEPT = 200  # painted settled rows kept across layouts (a few screenfuls)
-QUIET_S = 0.5  # no append for this long: not streaming, settled groups render when painted
 
 
 # Block structure only: inline parsing and linkify were 4/5 of a parse, and decide no block start.
@@ -111,6 +114,23 @@ def split_blocks(lines: list[str], starts: list[int]) -> list[str]:
     return ["".join(lines[a:b]) for a, b in zip(bounds, bounds[1:])]
 
 
+def group_blocks(blocks: list[str]) -> list[list[str]]:
+    """`blocks` in order, in groups of at most LOAD_GROUP blocks and, past its first
+    block, GROUP_CHARS characters."""
+    groups: list[list[str]] = []
+    group: list[str] = []
+    size = 0
+    for block in blocks:
+        if group and (len(group) >= LOAD_GROUP or size + len(block) > GROUP_CHARS):
+            groups.append(group)
+            group, size = [], 0
+        group.append(block)
+        size += len(block)
+    if group:
+        groups.append(group)
+    return groups
+
+
 def _is_blank(line: list[Segment]) -> bool:
     # A code block's padding rows are spaces too, but on a background: not blank.
     return all(not segment.text.strip() and not (segment.style and segment.style.bgcolor) for segment in line)
@@ -148,7 +168,12 @@ class StreamingMarkdown(Widget):
         self._painted_style: Style | None = None
         self._paint_width = 0
         self._load_generation = 0
-        self._appended_at = 0.0  # clock() of the last append: a live stream renders within the budget
+        # Streaming into (append since the last clear/load, no `end_stream` yet): settled
+        # groups render within the budget. Else they render when painted, as a saved answer.
+        # (A time since the last append said "not streaming" whenever the UI thread was late,
+        # and then every column painted its whole backlog at once, unbudgeted.)
+        self._live = False
+        self._repaint_due = False  # a repaint is queued for after the layout
 
     @property
     def source(self) -> str:
@@ -169,7 +194,7 @@ class StreamingMarkdown(Widget):
     # --- content -----------------------------------------------------------------
 
     def append(self, text: str) -> None:
-        self._appended_at = clock()
+        self._live = True
         tail = self._tail_source
         last_line_length = len(tail) - tail.rfind("\n") - 1
         self._tail_source = tail = tail + text
@@ -183,13 +208,19 @@ class StreamingMarkdown(Widget):
         if len(starts) > SETTLE_AT:
             lines = self._tail_source.splitlines(keepends=True)
             cut = starts[-KEEP_LIVE]
-            self._groups.append(split_blocks(lines[:cut], starts[:-KEEP_LIVE]))
+            self._groups.extend(group_blocks(split_blocks(lines[:cut], starts[:-KEEP_LIVE])))
             self._tail_source = "".join(lines[cut:])
         self._tail_stale = True
         self.refresh(layout=True)  # rendering waits for the layout: none while hidden, one per frame
 
+    def end_stream(self) -> None:
+        """The run is over: groups not rendered yet render when painted."""
+        self._live = False
+        self.refresh()
+
     def clear(self) -> None:
         self._load_generation += 1
+        self._live = False
         self._groups, self._tail_source = [], ""
         self._group_ends, self._tail_lines = [], []
         self._exact, self._estimated = [], 0
@@ -200,16 +231,16 @@ class StreamingMarkdown(Widget):
         self.refresh(layout=True)
 
     async def load(self, source: str) -> None:
-        """Show a whole saved answer as groups of `LOAD_GROUP` blocks, handed to the
-        layout a few at a time so the app stays responsive while a long answer renders."""
+        """Show a whole saved answer in groups (`group_blocks`), handed to the layout a
+        few at a time so the app stays responsive while a long answer renders."""
         self.clear()
         generation = self._load_generation
         starts = await asyncio.to_thread(block_starts, source)  # ~0.4 s for 100k tokens
         blocks = split_blocks(source.splitlines(keepends=True), starts) if starts else []
-        for first in range(0, len(blocks) - 1, LOAD_GROUP):
+        for group in group_blocks(blocks[:-1]):
             if generation != self._load_generation:
                 return  # cleared again (another run) meanwhile
-            self._groups.append(blocks[first : min(first + LOAD_GROUP, len(blocks) - 1)])
+            self._groups.append(group)
             if self._width:  # measured here, between turns of the loop, not all in one layout
                 self._measure_new_groups()
             self.refresh(layout=True)
@@ -283,13 +314,13 @@ class StreamingMarkdown(Widget):
         wanted, self._wanted = self._wanted, set()
         if seen:  # not painted since the last layout: hidden or scrolled away, render nothing
             for index in sorted(wanted, reverse=True):  # shown as source: scrolled back to
-                if index < len(self._exact) and not self._make_exact(index):
+                if index < len(self._exact) and not self._make_exact(index, during_layout=True):
                     break
             rows, index = len(self._tail_lines), len(self._groups) - 1
-            while index >= 0 and rows < visible_rows and self._make_exact(index):
+            while index >= 0 and rows < visible_rows and self._make_exact(index, during_layout=True):
                 rows += self._height_of(index)
                 index -= 1
-            while index >= 0 and self._make_exact(index):  # the background: the latest first
+            while index >= 0 and self._make_exact(index, during_layout=True):  # the background: the latest first
                 index -= 1
         if self._estimated and not _budget_left(clock()):
             # Refused for want of budget: lay out again once it has refilled. (Groups still
@@ -304,9 +335,10 @@ class StreamingMarkdown(Widget):
     def _height_of(self, index: int) -> int:
         return self._group_ends[index] - (self._group_ends[index - 1] if index else 0)
 
-    def _make_exact(self, index: int, budgeted: bool = True) -> bool:
+    def _make_exact(self, index: int, budgeted: bool = True, during_layout: bool = False) -> bool:
         """Render group `index` if its height is an estimate and the layout's budget
-        allows, and move the rows below it to fit. False once the budget is spent."""
+        allows, and move the rows below it to fit. False once the budget is spent.
+        `during_layout`: repaint once the layout is over (see `_repaint_after_layout`)."""
         if self._exact[index]:
             return True
         started = clock()
@@ -325,8 +357,23 @@ class StreamingMarkdown(Widget):
         # Its rows were painted as source: paint them again (and all below, if they moved).
         end = ends[index] if not delta else None
         self._painted = {y: line for y, line in self._painted.items() if y < start or (end is not None and y >= end)}
-        self.refresh()
+        if during_layout:
+            self._repaint_after_layout()
+        else:
+            self.refresh()
         return True
+
+    def _repaint_after_layout(self) -> None:
+        # `refresh()` looks up this widget's region; in the middle of a layout that makes
+        # the compositor arrange the whole screen again (profiled: 9% of the UI thread with
+        # six compare columns). Once, after the layout, the lookup is free.
+        if not self._repaint_due:
+            self._repaint_due = True
+            self.call_later(self._repaint)
+
+    def _repaint(self) -> None:
+        self._repaint_due = False
+        self.refresh()
 
     def _lay_out_when_budget(self) -> None:
         """A layout to render more in: the next frame's, or once the budget has refilled
@@ -394,7 +441,7 @@ class StreamingMarkdown(Widget):
             if y < settled_height:
                 index = bisect_right(self._group_ends, y)
                 start = self._group_ends[index - 1] if index else 0
-                if not self._exact[index] and clock() - self._appended_at > QUIET_S:
+                if not self._exact[index] and not self._live:
                     # Nothing streaming into it (a saved answer, a finished one): render what
                     # is painted now, as before; only a live stream waits for the budget.
                     self._make_exact(index, budgeted=False)

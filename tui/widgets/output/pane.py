@@ -307,6 +307,7 @@ class OutputPane(Widget):
 
     async def _apply_final(self, final: Finished | Failed) -> None:
         self._final_applied = True
+        self.query_one(StreamingMarkdown).end_stream()
         response = final.final_response if isinstance(final, Finished) else final.partial_response
         calls = response.get("tool_calls") or []
         for call in calls:

@@ -26,6 +26,23 @@ def _clean(text: str) -> str:
     return _CONTROL.sub("\ufffd", text.replace("\r\n", "\n").replace("\t", " " * _TAB_SIZE))
 
 
+def _clean_lines(text: str) -> list[str]:
+    """`_clean(text).split("\n")`, without scanning the lines that need nothing: the
+    wire view is fed a thousand frames a second per stream, nearly all printable.
+    (A line `isprintable()` refuses — a control character, a tab, a CR, also some
+    harmless format characters — goes through `_clean`.)"""
+    if text.isprintable():
+        return [text]
+    pieces = text.split("\n")
+    last = len(pieces) - 1
+    return [
+        piece if piece.isprintable()
+        # A CR before the newline this piece ended at is a CRLF line end: dropped, as `_clean` does.
+        else _clean(piece[:-1] if index < last and piece.endswith("\r") else piece)
+        for index, piece in enumerate(pieces)
+    ]
+
+
 class WrappedText(ScrollView, can_focus=True):
     """Plain text view: `write(text)` appends (newlines split lines), wraps long lines."""
 
@@ -58,7 +75,7 @@ class WrappedText(ScrollView, can_focus=True):
         if not text:
             return
         follow = self.auto_scroll and self.is_vertical_scroll_end
-        pieces = _clean(text).split("\n")
+        pieces = _clean_lines(text)
         lines = self._lines
         lines[-1] += pieces[0]
         self._rewrap_last_line()
