@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from textual import events
+from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding
 from textual.widgets import Footer
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.screen import Screen
 
 # A terminal narrower than this is "narrow" for every screen: a compact footer
 # without the palette key here (F1 names ctrl+p), no model list on the main screen.
@@ -55,8 +57,31 @@ def fit_footer(
     return bindings
 
 
+def shown_keys(screen: Screen) -> tuple[object, ...]:
+    """What Textual's footer draws from the screen's bindings (the keys it shows, enabled or not)."""
+    return tuple(
+        (key, binding.action, binding.description, binding.key_display, binding.group, enabled, tooltip)
+        for key, (_, binding, enabled, tooltip) in screen.active_bindings.items()
+        if binding.show
+    )
+
+
 class WorkbenchFooter(Footer):
     """Compact, without the palette key, on a narrow terminal; Textual's usual footer otherwise."""
+
+    _composed_keys: tuple[object, ...] | None = None
+
+    def compose(self) -> ComposeResult:
+        self._composed_keys = shown_keys(self.screen) if self._bindings_ready else None
+        yield from super().compose()
+
+    def bindings_changed(self, screen: Screen) -> None:
+        # Textual rebuilds every key of the footer whenever the screen's bindings may have
+        # changed: each time a screen comes back (Esc from F1 in a comparison), focus moves...
+        # When the keys shown are the same, that was a few tens of ms of a key's time for nothing.
+        if self._composed_keys is not None and screen is self.screen and shown_keys(screen) == self._composed_keys:
+            return
+        super().bindings_changed(screen)
 
     def on_resize(self, event: events.Resize) -> None:
         narrow = event.size.width < NARROW_WIDTH
