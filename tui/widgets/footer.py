@@ -9,6 +9,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -57,19 +58,21 @@ def fit_footer(
     return bindings
 
 
-def shown_keys(screen: Screen) -> tuple[object, ...]:
-    """What Textual's footer draws from the screen's bindings (the keys it shows, enabled or not)."""
-    return tuple(
-        (key, binding.action, binding.description, binding.key_display, binding.group, enabled, tooltip)
-        for key, (_, binding, enabled, tooltip) in screen.active_bindings.items()
-        if binding.show
+def shown_keys(screen: Screen) -> tuple[tuple[object, ...], tuple[bool, ...]]:
+    """What Textual's footer draws from the screen's bindings: the keys it shows (in order,
+    with their tooltips), and whether each is enabled."""
+    palette = screen.app.COMMAND_PALETTE_BINDING  # drawn at the right, shown or not
+    shown = [(key, active) for key, active in screen.active_bindings.items() if active.binding.show or key == palette]
+    return (
+        tuple((key, b.action, b.description, b.key_display, b.group, tip) for key, (_, b, _, tip) in shown),
+        tuple(enabled for _, (_, _, enabled, _) in shown),
     )
 
 
 class WorkbenchFooter(Footer):
     """Compact, without the palette key, on a narrow terminal; Textual's usual footer otherwise."""
 
-    _composed_keys: tuple[object, ...] | None = None
+    _composed_keys: tuple[tuple[object, ...], tuple[bool, ...]] | None = None
 
     def compose(self) -> ComposeResult:
         self._composed_keys = shown_keys(self.screen) if self._bindings_ready else None
@@ -77,11 +80,19 @@ class WorkbenchFooter(Footer):
 
     def bindings_changed(self, screen: Screen) -> None:
         # Textual rebuilds every key of the footer whenever the screen's bindings may have
-        # changed: each time a screen comes back (Esc from F1 in a comparison), focus moves...
-        # When the keys shown are the same, that was a few tens of ms of a key's time for nothing.
-        if self._composed_keys is not None and screen is self.screen and shown_keys(screen) == self._composed_keys:
+        # changed: each time a screen comes back (Esc from F1 over a comparison), focus moves,
+        # a run starts (ctrl+g becomes available)... Rebuilding them was most of ctrl+r's own
+        # time (profiled). The same keys: nothing to do; only some enabled or disabled: those.
+        composed = self._composed_keys
+        if composed is None or screen is not self.screen or not screen.app.app_focus:
+            super().bindings_changed(screen)
             return
-        super().bindings_changed(screen)
+        keys, enabled = shown_keys(screen)
+        if keys != composed[0]:
+            super().bindings_changed(screen)
+        elif enabled != composed[1]:
+            self._composed_keys = keys, enabled
+            self._set_enabled(screen)
 
     def on_resize(self, event: events.Resize) -> None:
         narrow = event.size.width < NARROW_WIDTH
@@ -89,3 +100,22 @@ class WorkbenchFooter(Footer):
             self.compact = narrow
             self.show_command_palette = not narrow
             self.call_after_refresh(self.recompose)  # the palette key comes or goes
+
+    def _set_enabled(self, screen: Screen) -> None:
+        """Each key's enabled state, as `Footer.compose` takes it: its action's first binding."""
+        first: dict[str, bool] = {}
+        for _, binding, enabled, _ in screen.active_bindings.values():
+            if binding.show:
+                first.setdefault(binding.action, enabled)
+        palette = screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
+        for key in self.query(FooterKey):
+            if key.has_class("-command-palette"):
+                _set_key_enabled(key, palette is None or palette.enabled)
+            elif key.action in first:
+                _set_key_enabled(key, first[key.action])
+
+
+def _set_key_enabled(key: FooterKey, enabled: bool) -> None:
+    # As FooterKey(disabled=...) sets it: a flag its click checks, and the class that dims it.
+    key._disabled = not enabled
+    key.set_class(not enabled, "-disabled")
