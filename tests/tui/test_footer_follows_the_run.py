@@ -32,7 +32,11 @@ async def test_cancel_key_is_enabled_only_while_a_run_goes(
         assert cancel_key(app).has_class("-disabled")
         keys_before = [key.key_display for key in app.screen.query(FooterKey)]
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: screen.running and not cancel_key(app).has_class("-disabled"), timeout=RUN_TIMEOUT)
+
+        def lit_while_running() -> bool:
+            return screen.running and not cancel_key(app).has_class("-disabled")
+
+        await wait_until(pilot, lit_while_running, timeout=RUN_TIMEOUT)
         assert [key.key_display for key in app.screen.query(FooterKey)] == keys_before
         await pilot.press("ctrl+g")
         await wait_until(pilot, lambda: screen.output.status == "cancelled", timeout=RUN_TIMEOUT)
