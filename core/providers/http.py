@@ -222,7 +222,7 @@ def map_transport_error(exc: BaseException, *, read_timeout: float | None = None
         waited = f"no data for {read_timeout:g} s" if read_timeout else "read timeout"
         return ProviderError(f"timed out waiting for data from the server ({waited})", base.TIMEOUT)
     if names & _CUT_STREAM_ERRORS:
-        return ProviderError(f"connection closed before the response ended ({exc or type(exc).__name__})", base.STREAM_CUT)
+        return ProviderError(f"connection closed before the response ended ({str(exc) or type(exc).__name__})", base.STREAM_CUT)
     return ProviderError(f"{type(exc).__name__}: {exc}", base.CONNECTION)
 
 
