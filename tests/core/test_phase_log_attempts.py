@@ -45,6 +45,7 @@ def logged() -> tuple[PhaseLog, list[Phase]]:
         ("proxy-authorization", "Basic dXNlcjpwYXNz", f"Basic {REDACTED}"),
         ("set-cookie", "id=1", REDACTED),
         ("authorization", "Bearer", REDACTED),  # a scheme alone keeps nothing either
+        ("authorization", "Bearer key with spaces", f"Bearer {REDACTED}"),
         ("content-type", "application/json; charset=utf-8", "application/json; charset=utf-8"),
     ],
 )
@@ -59,7 +60,7 @@ def test_the_request_as_sent_is_kept_once_with_keys_hidden_and_each_attempt_numb
         [("authorization", f"Bearer {KEY}"), ("x-trace", "a"), ("x-trace", "b"), ("x-echo", KEY)],
     )
     log.on_send(sent, 10.0)
-    log.on_send(request(b"second"), 10.5)
+    log.on_send(request(b"second"), 10.5004567)
     assert log.request == {
         "method": "POST",
         "url": "https://api.example.test/v1/chat",
@@ -69,8 +70,9 @@ def test_the_request_as_sent_is_kept_once_with_keys_hidden_and_each_attempt_numb
         },  # fmt: skip
         "body": f'{{"prompt": "my key is {SCRUBBED}"}}',
     }
-    assert log.attempts == [{"attempt": 1, "sent_ms": 0.0}, {"attempt": 2, "sent_ms": 500.0}]
-    assert [(p.phase, p.offset_ms, p.attempt) for p in seen] == [(CONNECTING, 0.0, 1), (CONNECTING, 500.0, 2)]
+    assert log.attempts == [{"attempt": 1, "sent_ms": 0.0}, {"attempt": 2, "sent_ms": 500.457}]  # to the µs
+    assert [(p.phase, p.attempt) for p in seen] == [(CONNECTING, 1), (CONNECTING, 2)]
+    assert seen[0].offset_ms == 0.0 and seen[1].offset_ms == pytest.approx(500.4567)
     assert seen[0].detail is not None and seen[0].detail["method"] == "POST"
     assert seen[1].detail is not None and seen[1].detail["body"] == "second"
 
@@ -99,16 +101,17 @@ def test_each_answer_is_recorded_on_its_attempt_with_its_error_body() -> None:
     log.on_sent(100.002)
     log.on_headers(
         response(503, [("request-id", "req_9"), ("retry-after", "1"), ("x-echo", f"Bearer {KEY}")]),
-        100.25, f"overloaded, key {KEY}".encode(),
+        100.2501234, f"overloaded, key {KEY}".encode(),
     )  # fmt: skip
     attempt = log.attempts[0]
-    assert attempt["status"] == 503 and attempt["headers_ms"] == 250.0 and attempt["request_id"] == "req_9"
+    assert attempt["status"] == 503 and attempt["headers_ms"] == 250.123 and attempt["request_id"] == "req_9"
     assert attempt["body"] == f"overloaded, key {SCRUBBED}"
     assert attempt["headers"] == {"request-id": "req_9", "retry-after": "1", "x-echo": f"Bearer {SCRUBBED}"}
     assert "redirect" not in attempt
     assert [(p.phase, p.attempt) for p in seen] == [(CONNECTING, 1), (SENT, 1), (HEADERS, 1)]
     headers = seen[2]
-    assert (headers.http_status, headers.request_id, headers.offset_ms) == (503, "req_9", 250.0)
+    assert (headers.http_status, headers.request_id) == (503, "req_9")
+    assert headers.offset_ms == pytest.approx(250.1234)
     assert headers.detail == {"headers": attempt["headers"], "body": attempt["body"]}
     assert seen[1].offset_ms == pytest.approx(2.0)
 

@@ -59,6 +59,10 @@ async def test_a_line_still_open_after_a_read_is_cut_at_the_cap_before_its_end_a
     # Pieces exactly at the cap wait for the newline.
     open_line = b'{"long":"' + b"x" * 7 + b'"}'  # 18 bytes
     assert await _collect((open_line[:5], open_line[5:], b"\n"), Limits(max_frame_bytes=18)) == ([open_line.decode()], None)
+    # Also when a line joined from pieces ended earlier in the same read.
+    assert await _collect((b'{"a":', b'1}\n' + open_line, b"\n"), Limits(max_frame_bytes=18)) == (
+        ['{"a":1}', open_line.decode()], None,
+    )  # fmt: skip
 
 
 async def test_exactly_max_frames_lines_are_read_and_one_more_is_too_large() -> None:
