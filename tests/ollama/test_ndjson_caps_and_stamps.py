@@ -104,3 +104,14 @@ async def test_a_frame_is_the_line_as_the_wire_view_shows_it_and_as_the_decoder_
 @pytest.mark.parametrize("tail", [b"", b"   ", b"\r"])
 async def test_nothing_but_blanks_after_the_last_newline_is_no_frame(tail: bytes) -> None:
     assert await _collect((b'{"a":1}\n' + tail,)) == (['{"a":1}'], None)
+
+
+async def test_a_cut_last_line_in_many_reads_is_held_to_the_frame_cap() -> None:
+    # No newline ever comes: the pieces together pass the cap, so it is not handed over whole.
+    got, error = await _collect((b'{"a":1}\n', b"x" * 10, b"x" * 10), Limits(max_frame_bytes=15))
+    assert got == ['{"a":1}'] and error is not None
+    assert error.message == "one frame passed 15 bytes (max_frame_bytes): " + KEPT
+
+
+async def test_only_the_bytes_after_the_last_newline_count_toward_an_open_line() -> None:
+    assert await _collect((b'{"a":1}\n' + b"y" * 10, b"\n"), Limits(max_frame_bytes=12)) == (['{"a":1}', "y" * 10], None)
