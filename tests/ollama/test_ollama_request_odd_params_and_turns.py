@@ -161,3 +161,17 @@ def test_tools_go_out_when_the_model_may_choose_and_a_forced_choice_names_itself
     error = refusal(ChatRequest.from_prompt("x", tools=tools, tool_choice="clock"))
     assert error.message == "Ollama's /api/chat has no tool_choice: it always decides itself (got 'clock')"
     assert "tools" not in body_for(ChatRequest.from_prompt("x", tool_choice="required"))  # no tools, nothing to force
+
+
+def test_a_result_for_a_call_ollama_sent_without_an_id_still_names_its_tool() -> None:
+    # Ollama's own tool calls carry no id: the result is matched by the tool's name.
+    request = ChatRequest(
+        messages=[Message("user", "x"), Message("assistant", "", tool_calls=[ToolCall("", "clock", "{}")]), Message("tool", "12:00")]
+    )
+    assert body_for(request)["messages"][2] == {"role": "tool", "content": "12:00", "tool_name": "clock"}
+
+
+def test_long_arguments_that_cannot_be_sent_back_are_quoted_to_eighty_characters() -> None:
+    arguments = "[" + "1, " * 40 + "1]"
+    request = ChatRequest(messages=[Message("user", "x"), Message("assistant", "", tool_calls=[ToolCall("c8", "t", arguments)])])
+    assert refusal(request).message.endswith(f"(Ollama needs one): {arguments[:80]!r}")
