@@ -166,8 +166,8 @@ def test_a_retry_before_any_answer_has_no_status() -> None:
     assert log.attempts == []
     assert (seen[-1].phase, seen[-1].http_status, seen[-1].offset_ms) == (RETRYING, None, 0.0)
     log.on_send(request(), 5.0)  # a connection that failed: no answer, then the retry
-    log.on_retry(0.5, 1, 2)
-    assert seen[-1].http_status is None and log.attempts[0]["retry_in_s"] == 0.5
+    log.on_retry(0.5, 2, 2)
+    assert (seen[-1].attempt, seen[-1].http_status) == (2, None) and log.attempts[0]["retry_in_s"] == 0.5
 
 
 def test_without_a_listener_the_attempts_are_still_kept() -> None:
