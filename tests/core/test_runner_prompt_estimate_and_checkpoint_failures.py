@@ -33,28 +33,44 @@ async def test_without_usage_the_prompt_is_estimated_from_the_system_prompt_and_
     assert last.metrics["prompt_tokens"] == 4
 
 
+class _Logged(logging.Handler):
+    """Set once the runner has logged the failed checkpoint (the server waits for it)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.seen = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "could not checkpoint" in record.getMessage():
+            self.seen.set()
+
+
 async def test_a_failed_checkpoint_is_logged_in_words_and_the_run_ends_saved(store, monkeypatch, caplog) -> None:
     monkeypatch.setattr(core.runner, "CHECKPOINT_EVERY_S", 0.01)
-    tried = threading.Event()
 
     def full_disk(*args, **kwargs):
-        tried.set()
         raise OSError("disk full")
 
     monkeypatch.setattr(store, "checkpoint_run", full_disk)
+    logged = _Logged()
 
     async def answer(request, writer) -> None:
         writer.write(SSE_HEAD + sse(chunk({"content": "a"})))
         await writer.drain()
-        # The rest only once a checkpoint of the first frame was tried (and failed).
-        assert await asyncio.to_thread(tried.wait, 30)
+        # The rest only once a checkpoint of the first frame failed and was logged.
+        assert await asyncio.to_thread(logged.seen.wait, 30)
         writer.write(sse(chunk({"content": "b"}), chunk({}, "stop"), "[DONE]"))
         await writer.drain()
 
     caplog.set_level(logging.ERROR, logger="llmwb")
-    async with RawServer(answer) as server:
-        handle = start_run(openai_config(server.root_url, "m"), ChatRequest.from_prompt("x"), RunOptions(store=store))
-        last = [event async for event in handle.events()][-1]
+    runner_log = logging.getLogger("llmwb")
+    runner_log.addHandler(logged)
+    try:
+        async with RawServer(answer) as server:
+            handle = start_run(openai_config(server.root_url, "m"), ChatRequest.from_prompt("x"), RunOptions(store=store))
+            last = [event async for event in handle.events()][-1]
+    finally:
+        runner_log.removeHandler(logged)
     assert isinstance(last, Finished)
     failures = [r for r in caplog.records if r.name == "llmwb" and r.levelno == logging.ERROR]
     assert [r.getMessage() for r in failures] == [f"run {handle.run_id}: could not checkpoint it"]
