@@ -259,7 +259,7 @@ class OllamaNativeAdapter:
             try:
                 response = await client.send(client.build_request("POST", endpoint, content=body, headers=headers), stream=True)
             except httpx2.ConnectError as exc:
-                error = ProviderError(f"cannot connect to {endpoint}: {exc or type(exc).__name__}", base.CONNECTION)
+                error = ProviderError(f"cannot connect to {endpoint}: {str(exc) or type(exc).__name__}", base.CONNECTION)
                 error.send_log = send_log
                 if attempt >= retries:
                     raise error from exc
