@@ -147,10 +147,11 @@ def test_a_save_the_lock_keeps_out_goes_to_unsaved_as_the_sqlmodel_stores_does(t
     full, lite = _twins(tmp_path)
     kept: dict[str, str] = {}
     for store in (full, lite):
-        store.lock_wait = 0.05
-        if isinstance(store, Store):
-            store.engine.dispose()
-            store = Store(store.path, lock_wait=0.05)
+        # Each store reopened with a short wait: the wait is its connection's busy timeout, set
+        # when it connects (left at the default, the lite store waited 3 × 30 s here).
+        store.close()
+        store = Store(store.path, lock_wait=0.05) if isinstance(store, Store) else LiteStore.open(store.path, lock_wait=0.05)
+        assert store is not None
         waits: list[str] = []
         store.on_wait = waits.append
         blocker = sqlite3.connect(store.path, isolation_level=None)
