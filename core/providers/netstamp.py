@@ -17,10 +17,7 @@ kernel gives no stamp (not Linux, a Unix socket), a read is stamped when it retu
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
-import struct
-import sys
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -30,26 +27,10 @@ import anyio.abc
 from httpcore2._backends.anyio import AnyIOBackend, AnyIOStream
 from httpcore2._exceptions import ConnectError, ConnectTimeout, map_exceptions
 
+from core.kernelstamps import MAX_STAMP_AGE_S, SO_TIMESTAMPNS, TIMESPEC
 from core.metrics import clock
 
-
-
-def _timestamp_option() -> int | None:
-    """SO_TIMESTAMPNS (SO_TIMESTAMPNS_OLD: a native `struct timespec`), which Python's
-    socket module does not name. 35 in Linux's asm-generic numbering, which these
-    machines use (alpha, parisc and sparc number it otherwise: they get no stamps)."""
-    if sys.platform != "linux":
-        return None
-    machine = os.uname().machine
-    generic = machine in {"x86_64", "i386", "i686", "aarch64", "arm64", "s390x", "ppc64le", "ppc64"}
-    return 35 if generic or machine.startswith(("arm", "riscv")) else None
-
-
-SO_TIMESTAMPNS = _timestamp_option()  # None: no kernel stamps here
-_TIMESPEC = struct.Struct("ll")  # tv_sec, tv_nsec as the C longs of this machine
-_ANCILLARY_SPACE = socket.CMSG_SPACE(_TIMESPEC.size) if SO_TIMESTAMPNS else 0
-# A stamp older than this is not trusted (the wall clock was stepped meanwhile).
-_MAX_AGE_S = 30.0
+_ANCILLARY_SPACE = socket.CMSG_SPACE(TIMESPEC.size) if SO_TIMESTAMPNS else 0
 
 
 def arrival_of(ancillary: list[tuple[int, int, bytes]], read_at: float, wall_at: float | None = None) -> float:
@@ -57,10 +38,10 @@ def arrival_of(ancillary: list[tuple[int, int, bytes]], read_at: float, wall_at:
     the last packet read, or the read itself when there is none (or it cannot be right).
     `read_at` (core clock) and `wall_at` (wall clock) are the same moment, after the read."""
     for level, kind, data in ancillary:
-        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= _TIMESPEC.size:
-            seconds, nanoseconds = _TIMESPEC.unpack_from(data)
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= TIMESPEC.size:
+            seconds, nanoseconds = TIMESPEC.unpack_from(data)
             age = (time.time() if wall_at is None else wall_at) - (seconds + nanoseconds / 1e9)
-            if 0.0 <= age <= _MAX_AGE_S:
+            if 0.0 <= age <= MAX_STAMP_AGE_S:
                 return read_at - age
     return read_at
 

@@ -23,11 +23,11 @@ import ipaddress
 import os
 import socket
 import struct
-import sys
 import time
 from typing import Any
 
-SO_TIMESTAMPING = 37  # Linux, asm-generic numbering (as SO_TIMESTAMPNS in netstamp)
+from core.kernelstamps import MAX_STAMP_AGE_S, SO_TIMESTAMPING, TIMESPEC
+
 _TX_SOFTWARE = 1 << 1  # stamp this write as it reaches the device
 _SOFTWARE = 1 << 4  # report software stamps
 _OPT_ID = 1 << 7  # key each stamp by the byte offset of the write's last byte
@@ -37,18 +37,8 @@ _REQUEST = [(socket.SOL_SOCKET, SO_TIMESTAMPING, struct.pack("i", _TX_SOFTWARE))
 _IP_RECVERR = {(socket.IPPROTO_IP, 11), (socket.IPPROTO_IPV6, 25)}  # IP_RECVERR, IPV6_RECVERR
 _ORIGIN_TIMESTAMPING = 4  # SO_EE_ORIGIN_TIMESTAMPING
 _EXTENDED_ERR = struct.Struct("IBBBBII")  # struct sock_extended_err
-_TIMESPEC = struct.Struct("ll")
 _SPACE = 256
-_MAX_AGE_S = 30.0
 _OWED_GIVE_UP_S = 10.0  # a stamp the kernel never sends: stop asking
-
-
-def _supported() -> bool:
-    machine = os.uname().machine if hasattr(os, "uname") else ""
-    return sys.platform == "linux" and (
-        machine in {"x86_64", "i386", "i686", "aarch64", "arm64", "s390x", "ppc64le", "ppc64"}
-        or machine.startswith(("arm", "riscv"))
-    )
 
 
 class WireClock:
@@ -66,7 +56,7 @@ class WireClock:
     def for_transport(cls, transport: asyncio.BaseTransport) -> WireClock | None:
         """A clock for a loopback TCP connection on Linux, else None."""
         extra = transport.get_extra_info("socket")
-        if extra is None or not _supported() or not _is_loopback(transport.get_extra_info("peername")):
+        if extra is None or SO_TIMESTAMPING is None or not _is_loopback(transport.get_extra_info("peername")):
             return None
         try:
             sock = socket.socket(fileno=os.dup(extra.fileno()))
@@ -107,7 +97,7 @@ class WireClock:
             return None
         perf, wall = _now()
         age = wall - found
-        return perf - age if 0.0 <= age <= _MAX_AGE_S else None
+        return perf - age if 0.0 <= age <= MAX_STAMP_AGE_S else None
 
     def close(self) -> None:
         self._closed = True
@@ -123,8 +113,8 @@ class WireClock:
                 break
             key = stamp = None
             for level, kind, data in ancillary:
-                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPING and len(data) >= _TIMESPEC.size:
-                    seconds, nanoseconds = _TIMESPEC.unpack_from(data)
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPING and len(data) >= TIMESPEC.size:
+                    seconds, nanoseconds = TIMESPEC.unpack_from(data)
                     stamp = seconds + nanoseconds / 1e9
                 elif (level, kind) in _IP_RECVERR and len(data) >= _EXTENDED_ERR.size:
                     fields = _EXTENDED_ERR.unpack_from(data)

@@ -6,6 +6,7 @@ and which clients and responses get the stamping."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import socket
 import struct
 import types
@@ -15,6 +16,7 @@ import httpx2
 import pytest
 from httpcore2._exceptions import ConnectError
 
+from core import kernelstamps
 from core.metrics import clock
 from core.providers import netstamp
 from core.providers.netstamp import (
@@ -28,16 +30,23 @@ from core.providers.netstamp import (
 )
 
 
-@pytest.mark.parametrize("platform, machine, option", [
-    ("linux", "x86_64", 35), ("linux", "aarch64", 35), ("linux", "armv7l", 35), ("linux", "riscv64", 35),
-    ("linux", "ppc64le", 35), ("linux", "s390x", 35), ("linux", "i686", 35),
-    ("linux", "alpha", None), ("linux", "sparc64", None), ("linux", "parisc", None),
-    ("darwin", "x86_64", None), ("win32", "AMD64", None),
+@pytest.mark.parametrize("platform, machine, generic", [
+    ("linux", "x86_64", True), ("linux", "aarch64", True), ("linux", "armv7l", True), ("linux", "riscv64", True),
+    ("linux", "ppc64le", True), ("linux", "s390x", True), ("linux", "i686", True),
+    ("linux", "alpha", False), ("linux", "sparc64", False), ("linux", "parisc", False),
+    ("darwin", "x86_64", False), ("win32", "AMD64", False),
 ])  # fmt: skip
-def test_kernel_stamps_are_asked_for_only_where_linux_numbers_them_35(monkeypatch, platform, machine, option):
-    monkeypatch.setattr(netstamp.sys, "platform", platform)
-    monkeypatch.setattr(netstamp.os, "uname", lambda: types.SimpleNamespace(machine=machine))
-    assert netstamp._timestamp_option() == option
+def test_kernel_stamps_are_asked_for_only_where_linux_numbers_them_35_and_37(monkeypatch, platform, machine, generic):
+    """SO_TIMESTAMPNS (received packets) is 35 and SO_TIMESTAMPING (the simulator's sent
+    packets) 37 in the asm-generic numbering; elsewhere the numbers mean other options."""
+    monkeypatch.setattr(kernelstamps.sys, "platform", platform)
+    monkeypatch.setattr(kernelstamps.os, "uname", lambda: types.SimpleNamespace(machine=machine))
+    reloaded = importlib.reload(kernelstamps)
+    try:
+        assert (reloaded.SO_TIMESTAMPNS, reloaded.SO_TIMESTAMPING) == ((35, 37) if generic else (None, None))
+    finally:
+        monkeypatch.undo()
+        importlib.reload(kernelstamps)
 
 
 def _stamp(at: float, level: int = socket.SOL_SOCKET, kind: int | None = SO_TIMESTAMPNS) -> list[tuple[int, int, bytes]]:
