@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import time
 
 from core.events import Failed, Finished, TextDelta, WireFrame
 from core.request import ChatRequest
@@ -62,16 +61,13 @@ async def test_live_retries_count_the_retries_taken_and_a_failed_run_keeps_its_s
 
 async def test_an_error_answer_is_a_wire_frame_stamped_at_its_headers_not_at_its_slow_body(store) -> None:
     body = b'{"error": {"message": "bad request: no such param", "type": "invalid_request_error"}}'
-    written: dict[str, float] = {}
 
     async def answer(request, writer) -> None:
         writer.write(b"HTTP/1.1 400 X\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n" % len(body))
         await writer.drain()
-        written["head"] = time.perf_counter()
         await asyncio.sleep(0.3)  # the server's pace: the body comes well after the head
         writer.write(body)
         await writer.drain()
-        written["body"] = time.perf_counter()
 
     async with RawServer(answer) as server:
         handle = start_run(openai_config(server.root_url, "m"), ChatRequest.from_prompt("x"), RunOptions(store=store))
@@ -81,9 +77,10 @@ async def test_an_error_answer_is_a_wire_frame_stamped_at_its_headers_not_at_its
     (frame,) = [e for e in events if isinstance(e, WireFrame)]
     assert frame.data == body.decode()
     # The frame carries the headers' stamp (to the metrics' rounding), not the failure's,
-    # which came after the body the server wrote 0.3 s later.
+    # which came after the body the server wrote at least 0.3 s later. (Not the server's own
+    # clock readings: taken after each write returned, a loaded machine delays them.)
     assert round(frame.offset_ms, 3) == last.metrics["ttfb_ms"]
-    assert last.metrics["total_ms"] - frame.offset_ms >= (written["body"] - written["head"]) * 1000.0 - 5.0
+    assert last.metrics["total_ms"] - frame.offset_ms >= 300.0 - 5.0
     (saved,) = store.get_frames(handle.run_id)
     assert (saved.data, round(saved.offset_ms, 3)) == (body.decode(), last.metrics["ttfb_ms"])
 
