@@ -58,8 +58,15 @@ def palette_entry_available(screen: MainScreen) -> bool:
 
 
 async def open_answers(pilot: Pilot) -> ToolResultsScreen:
+    """Open the modal and wait until it is ready for keys: its boxes composed and the first
+    focused (on a loaded machine the screen is pushed well before either)."""
     await pilot.press("ctrl+l")
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ToolResultsScreen))
+    await wait_until(
+        pilot,
+        lambda: isinstance(screen := pilot.app.screen, ToolResultsScreen)
+        and bool(boxes := screen.result_boxes)
+        and screen.focused is boxes[0],
+    )
     modal = pilot.app.screen
     assert isinstance(modal, ToolResultsScreen)
     return modal
@@ -194,3 +201,14 @@ async def test_a_model_config_deleted_meanwhile_is_reported(app_factory: Callabl
         # Still usable: another model runs.
         await run_on(pilot, "echo")
         assert screen.output.status == "ok" and len(app.store.list_runs()) == 2
+
+
+def test_a_send_before_the_result_boxes_exist_sends_nothing(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """ctrl+s queued behind the modal's compose (a loaded machine) must not send the
+    calls with no results: it waits for the boxes."""
+    calls = [{"id": "call_paris", "name": "get_weather", "arguments": "{}"}]
+    modal = ToolResultsScreen("run000000001", calls, {"get_weather": "sunny"})
+    dismissed: list[object] = []
+    monkeypatch.setattr(modal, "dismiss", dismissed.append)
+    modal.action_send()
+    assert dismissed == []

@@ -100,8 +100,11 @@ class ToolResultsScreen(ModalScreen[dict[str, str] | None]):
         return list(self.query(".tool-result").results(TextArea))
 
     def action_send(self) -> None:
+        boxes = self.result_boxes
+        if len(boxes) != len(self.calls):  # a key that came before the boxes were composed
+            return
         results: dict[str, str] = {}
-        for call, box in zip(self.calls, self.result_boxes):
+        for call, box in zip(self.calls, boxes):
             if not box.text.strip():
                 problem = self.query_one("#tool-results-problem", Static)
                 name, call_id = call.get("name"), call.get("id")
