@@ -22,9 +22,20 @@ class YamlRefused(ValueError):
     """Text that is not YAML llmwb will read; the message is one line."""
 
 
+class _NestingBoundLoader(yaml.SafeLoader):
+    """SafeLoader that refuses flow nesting as its scanner meets it: PyYAML's scanner is
+    quadratic in the flow depth (5,000 `[` took seconds of CPU before the depth check on
+    the nodes could run)."""
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:  # noqa: N803 (PyYAML's name)
+        if self.flow_level > MAX_DEPTH:
+            raise YamlRefused(f"nests deeper than {MAX_DEPTH} levels")
+        super().fetch_flow_collection_start(TokenClass)  # type: ignore[misc]
+
+
 def load_yaml(source: str) -> Any:
     try:
-        loader = yaml.SafeLoader(source)  # its reader already refuses control characters
+        loader = _NestingBoundLoader(source)  # its reader already refuses control characters
     except yaml.YAMLError as error:
         raise YamlRefused(f"not valid YAML: {' '.join(str(error).split())}") from None
     try:

@@ -100,6 +100,9 @@ def _yaml_bomb() -> str:
     (b"a: &a [*a]\n", "an alias refers to its own anchor (recursive)"),
     (_yaml_bomb().encode(), f"more than {MAX_NODES:,} values once aliases are expanded"),
     (b"models: " + b"[" * 5000 + b"]" * 5000, "nests deeper than 64 levels"),
+    # refused as the nesting is read, not after the whole document: the missing ends are never reached
+    (b"models: " + b"[" * 5000, "nests deeper than 64 levels"),
+    (b"models: [" + b"{a: [" * 40, "nests deeper than 64 levels"),
     (b"models:\n  - name: " + b"9" * 5000 + b"\n", "a number has thousands of digits"),
     (b"models:\n  - {name: x, provider: openai, model: m, timeout: " + b"9" * 400 + b"}\n", "timeout must be a positive"),
     (b"models:\n  - {name: x, provider: openai, model: m, base_url: 'http://[::1'}\n", "base_url: not a URL"),
