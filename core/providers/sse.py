@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import AsyncIterator, Callable
 
+import orjson
+
 from core.metrics import clock
 from core.providers import base
 from core.providers.base import Frame, Limits, ProviderError
@@ -20,7 +22,11 @@ _MB = 1024 * 1024
 
 def parse_frame(block: str, at: float) -> Frame | None:
     """One SSE block (lines without the blank line that ends it) as a Frame; None when
-    it carries nothing (an empty block, or only `id:`/`retry:` fields)."""
+    it carries nothing (an empty block, or only `id:`/`retry:` fields).
+
+    A block with no field at all is not SSE, but it is what the wire carried: a bare JSON
+    error object (some proxies answer an event stream so) is an `error` event; anything
+    else is kept as a frame without data, shown in the wire view and read by no decoder."""
     # Nearly every frame is a single `data: {...}` line: no splitting, no list.
     if block.startswith("data: ") and "\n" not in block:
         return Frame(at, block, None, block[6:])
@@ -35,8 +41,27 @@ def parse_frame(block: str, at: float) -> Frame | None:
     if not data_lines and event is None:
         if block.startswith(":"):
             return Frame(at, block, "comment", "")
-        return None
+        if all(_carries_nothing(line) for line in block.split("\n")):
+            return None
+        return _fieldless(block, at)
     return Frame(at, block, event, "\n".join(data_lines))
+
+
+def _carries_nothing(line: str) -> bool:
+    """An `id` or `retry` field (with a value or without), a comment line, or no line."""
+    return not line or line in ("id", "retry") or line.startswith(("id:", "retry:", ":"))
+
+
+def _fieldless(block: str, at: float) -> Frame:
+    text = block.strip()
+    if text.startswith("{"):
+        try:
+            obj = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            obj = None
+        if isinstance(obj, dict) and obj.get("error"):
+            return Frame(at, block, "error", text)
+    return Frame(at, block, None, "")
 
 
 def _normalise_newlines(data: bytes) -> bytes:

@@ -59,6 +59,17 @@ def test_field_parsing():
     assert parse_frame("data: a\ndata: b", 0.0).data == "a\nb"
     assert parse_frame("event: message_stop", 0.0).event == "message_stop"
     assert parse_frame("id: 7\nretry: 10", 0.0) is None
+    assert parse_frame("id\nretry: 10\n: note", 0.0) is None  # an `id` field without a value carries nothing too
+
+
+def test_a_block_with_no_field_is_kept_for_the_wire_view():
+    bare_error = parse_frame('{"error": {"message": "quota"}}', 0.0)
+    assert (bare_error.event, bare_error.data) == ("error", '{"error": {"message": "quota"}}')
+    pretty = parse_frame('{\n  "error": "overloaded"\n}', 0.0)  # spread over lines, still one object
+    assert (pretty.event, pretty.data) == ("error", '{\n  "error": "overloaded"\n}')
+    for text in ('{"choices": []}', '{"error": null}', "{not json", "upstream: warming up", "<html>"):
+        frame = parse_frame(text, 0.0)
+        assert (frame.event, frame.data, frame.raw) == (None, "", text)  # shown, read by no decoder
 
 
 async def test_each_frame_is_stamped_when_its_last_bytes_arrived():

@@ -88,3 +88,33 @@ async def test_an_html_page_for_a_stream_is_named_and_kept(store, provider, suff
     assert "text/html" in failure.error and "<!DOCTYPE html>" in failure.error
     row = saved_row(store, outcome)
     assert HTML.decode().strip() in "".join(frame.data for frame in store.get_frames(row.id))
+
+
+SSE_KINDS = [kind for kind in KINDS if kind[2] == "text/event-stream"]
+BARE_ERROR = b'{"error": {"message": "quota exceeded for this key", "type": "insufficient_quota"}}'
+
+
+@pytest.mark.parametrize(("provider", "suffix", "content_type", "opening"), SSE_KINDS, ids=[k[0] for k in SSE_KINDS])
+async def test_an_event_stream_holding_a_bare_json_error_fails_with_its_message(store, provider, suffix, content_type, opening):
+    """Some proxies answer an event stream with their error as bare JSON, no `data:`: not
+    SSE, but the user must see it on the wire and read its message, not "ended early"."""
+    async with HostileServer(send(head() + BARE_ERROR + b"\n\n")) as server:
+        outcome = await asyncio.wait_for(run_to_end(config_for(provider, server.root_url, suffix), store=store), timeout=60)
+    failure = outcome.last
+    assert isinstance(failure, Failed)
+    assert "quota exceeded for this key" in failure.error
+    assert BARE_ERROR.decode() in outcome.wire
+    saved_row(store, outcome)
+
+
+@pytest.mark.parametrize(("provider", "suffix", "content_type", "opening"), SSE_KINDS, ids=[k[0] for k in SSE_KINDS])
+async def test_a_line_that_is_no_sse_field_is_shown_on_the_wire_and_read_as_nothing(store, provider, suffix, content_type, opening):
+    """A stray line (a proxy's notice) where a frame belongs: kept in the wire view as it
+    came, read as neither content nor an error; `id`/`retry` fields alone stay no frame."""
+    async with HostileServer(send(head() + b"upstream: warming up\n\n")) as ahead:
+        notice = await asyncio.wait_for(run_to_end(config_for(provider, ahead.root_url, suffix), store=store), timeout=60)
+    assert "upstream: warming up" in notice.wire
+    assert isinstance(notice.last, Failed) and "warming up" not in notice.last.error  # not read as content or error
+    async with HostileServer(send(head() + b"id: 3\nretry: 10\n\n")) as quiet:
+        ids_only = await asyncio.wait_for(run_to_end(config_for(provider, quiet.root_url, suffix), store=store), timeout=60)
+    assert ids_only.wire == []  # fields that carry nothing are not frames
