@@ -85,3 +85,31 @@ def write_private(path: Path, text: str) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
     os.replace(temp, path)
+
+
+def names_the_database(path: Path, database: Path | None = None) -> bool:
+    """Whether `path` is the database (default: the data dir's) or one of its journal
+    files. A file the user names for a prompt, an import or an export must never be it:
+    writing there destroys every run, and even reading it through a second descriptor
+    drops this process's SQLite locks on it when that descriptor is closed (POSIX).
+    Decided by file identity, from `stat` alone, never by opening the file."""
+    try:
+        database = database or data_dir() / DB_FILE
+    except DataDirError:
+        return False
+    files = [database, *(database.with_name(database.name + suffix) for suffix in ("-wal", "-shm", "-journal"))]
+    try:
+        named = path.stat()
+    except OSError:  # not there (yet): compare the names it would be created under
+        try:
+            return path.resolve() in {file.resolve() for file in files}
+        except (OSError, RuntimeError):
+            return False
+    for file in files:
+        try:
+            found = file.stat()
+        except OSError:
+            continue
+        if (found.st_dev, found.st_ino) == (named.st_dev, named.st_ino):
+            return True
+    return False

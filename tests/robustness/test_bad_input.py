@@ -166,3 +166,26 @@ def test_a_hostile_scenario_file_is_one_line_before_the_simulator_listens(llmwb,
     result = llmwb("simulate", "--port", "0", "--scenario-dir", str(folder))
     assert result.code == 2
     assert message in result.one_line_error()
+
+
+def test_the_database_named_as_a_users_file_is_refused_and_kept_whole(llmwb, home, tmp_path):
+    """A slip of the shell (`llmwb models export ~/.local/share/llmwb/llmwb.db`) must not
+    overwrite every run, and reading the database as a prompt, a config or a schema must
+    not open it beside the store (closing that descriptor drops the store's locks)."""
+    assert llmwb("run", "--model", "echo", "--prompt", "kept").code == 0
+    database = home / "llmwb.db"
+    linked = tmp_path / "another-name.db"
+    linked.symlink_to(database)
+    for named in (database, linked):
+        exported = llmwb("models", "export", str(named))
+        assert exported.code == 2 and "refusing to write over llmwb's database" in exported.one_line_error()
+        for argv, what in (
+            (("models", "import", str(named)), "not a config file"),
+            (("run", "--model", "echo", "--prompt-file", str(named)), "not a prompt"),
+            (("tools", "add", "t", "--schema", str(named)), "not a JSON schema"),
+        ):
+            refused = llmwb(*argv)
+            assert refused.code == 2 and f"is llmwb's database, {what}" in refused.one_line_error()
+    assert "kept" in llmwb("history", "list").out  # the database still whole
+    wal = home / "llmwb.db-wal"
+    assert llmwb("models", "export", str(wal)).code == 2  # its journal files too, there or not

@@ -90,6 +90,10 @@ def read_prompt(args: argparse.Namespace) -> str:
         except OSError as error:
             raise UsageError(f"cannot read the prompt from stdin: {error.strerror or error}") from None
         return _decode(data, "stdin")
+    from core.paths import names_the_database
+
+    if names_the_database(Path(args.prompt_file)):
+        raise UsageError(f"--prompt-file {args.prompt_file} is llmwb's database, not a prompt")
     try:
         data = Path(args.prompt_file).read_bytes()
     except OSError as error:

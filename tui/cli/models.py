@@ -138,6 +138,10 @@ def _import(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
     from core.config_yaml import ConfigError, import_config, load_config_file
     from core.store.db import DuplicateName
 
+    from core.paths import names_the_database
+
+    if names_the_database(Path(args.file), store.path):
+        raise UsageError(f"{args.file} is llmwb's database, not a config file")
     try:
         config = load_config_file(args.file)
         report = import_config(store, config)  # one transaction: all entries or none
@@ -154,6 +158,10 @@ def _export(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
     if args.file is None:
         sys.stdout.write(text)
         return EXIT_OK
+    from core.paths import names_the_database
+
+    if names_the_database(args.file, store.path):
+        raise UsageError(f"refusing to write over llmwb's database {args.file}: name another file")
     try:
         args.file.write_text(text, encoding="utf-8")
     except OSError as error:

@@ -45,6 +45,10 @@ def handle(args: argparse.Namespace) -> int:
 def _add(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     from core.tools import ToolError, validate_tool_definition
 
+    from core.paths import names_the_database
+
+    if names_the_database(Path(args.schema), store.path):
+        raise UsageError(f"{args.schema} is llmwb's database, not a JSON schema")
     try:
         schema_text = args.schema.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
