@@ -251,3 +251,23 @@ def test_the_retry_count_is_the_params_or_the_sdks_default() -> None:
     assert max_retries_of({}, 2) == 2
     assert max_retries_of({"max_retries": 0}, 2) == 0
     assert max_retries_of({"max_retries": 5}, 2) == 5
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ({"error": True, "message": "Invalid API key"}, "Invalid API key"),  # a flag beside the message
+        ({"error": {"code": 400}, "message": "model is required"}, "model is required"),
+        ({"error": None, "message": "quota"}, "quota"),
+    ],
+)
+def test_a_message_beside_an_error_that_says_nothing_is_the_detail(body: Any, detail: str) -> None:
+    assert status_error(answer(400, body)).message == f"HTTP 400 request rejected: {detail}"
+
+
+def test_every_3xx_status_is_a_redirect_not_followed() -> None:
+    for status in (300, 301, 308, 399):
+        error = status_error(answer(status, b"", {"location": "https://elsewhere.test/v1"}))
+        assert (error.error_type, error.http_status) == (base.REDIRECT, status)
+        assert error.message.startswith(f"HTTP {status} redirect to https://elsewhere.test/v1: not followed")
+    assert status_error(answer(400, b"")).error_type == base.BAD_REQUEST

@@ -7,6 +7,7 @@ redirect and counts every send and every redirect answer; SDKs are imported on d
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import types
 
@@ -126,3 +127,13 @@ def test_sdks_are_imported_on_demand_and_one_not_installed_is_skipped(monkeypatc
     monkeypatch.delitem(sys.modules, "colorsys", raising=False)
     import_sdks("colorsys", "llmwb_no_such_sdk")
     assert "colorsys" in sys.modules and "llmwb_no_such_sdk" not in sys.modules
+
+
+def test_a_fresh_process_loads_an_sdk_and_the_submodules_a_call_needs() -> None:
+    # In a process that has imported none of them (the first run of `llmwb run`).
+    code = (
+        "import asyncio, sys; from core.providers.http import load_sdk; "
+        "sdk = asyncio.run(load_sdk('colorsys', 'wave')); print(sdk.__name__, 'wave' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout.split()) == (0, ["colorsys", "True"]), done.stderr
