@@ -33,6 +33,7 @@ from core.providers.netstamp import (
 @pytest.mark.parametrize("platform, machine, generic", [
     ("linux", "x86_64", True), ("linux", "aarch64", True), ("linux", "armv7l", True), ("linux", "riscv64", True),
     ("linux", "ppc64le", True), ("linux", "s390x", True), ("linux", "i686", True),
+    ("linux", "i386", True), ("linux", "arm64", True), ("linux", "ppc64", True),
     ("linux", "alpha", False), ("linux", "sparc64", False), ("linux", "parisc", False),
     ("darwin", "x86_64", False), ("win32", "AMD64", False),
 ])  # fmt: skip
