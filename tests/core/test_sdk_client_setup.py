@@ -15,6 +15,7 @@ import httpx2
 import pytest
 
 from core.events import RETRYING, Finished, Phase
+from core.metrics import clock
 from core.providers.base import SendLog
 from core.providers.http import import_sdks, sdk_client, timed_http_client
 from core.store.models import ModelConfig
@@ -137,3 +138,26 @@ def test_a_fresh_process_loads_an_sdk_and_the_submodules_a_call_needs() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stdout.split()) == (0, ["colorsys", "True"]), done.stderr
+
+
+@pytest.mark.parametrize(
+    ("configured", "read_s", "connect_s", "deadline_s"),
+    [
+        (None, 600.0, 5.0, 600.0),  # none set: the SDK's own waits, and the ten-minute deadline
+        (5.0, 5.0, 5.0, 600.0),  # httpx's default value, which the SDK would take for "not set"
+        (120.0, 120.0, 120.0, 1200.0),  # a long timeout: the deadline is ten of them
+    ],
+)
+async def test_the_models_timeout_is_every_wait_of_the_sdk_and_sets_the_runs_deadline(
+    configured: float | None, read_s: float, connect_s: float, deadline_s: float
+) -> None:
+    log = SendLog()
+    before = clock()
+    client = await sdk_client(
+        "openai", "openai.resources.chat", "AsyncOpenAI",
+        config=types.SimpleNamespace(timeout=configured), params={}, api_key=None,
+        base_url="http://127.0.0.1:9/v1", send_log=log,
+    )  # fmt: skip
+    timeout = client.timeout  # type: ignore[attr-defined]
+    assert (timeout.read, timeout.connect) == (read_s, connect_s)
+    assert log.deadline_at is not None and before + deadline_s <= log.deadline_at <= clock() + deadline_s
