@@ -109,8 +109,6 @@ def timed_http_client(sdk: Any, timeout: Any, send_log: SendLog) -> Any:
     async def on_response(response: Any) -> None:
         # When the bytes that completed the headers arrived (kernel-stamped), not now.
         now = send_log.headers_at = arrival_clock(response)()
-        if response.has_redirect_location:
-            send_log.redirects += 1
         phases = current_phases.get()
         if phases is not None:
             # An error's body is read here: the SDK closes a response it retries unread,
@@ -339,7 +337,7 @@ def status_error(response: Any, body: Any = None) -> ProviderError:
     error_type = status_error_type(status, body)
     detail = _error_message_from_body(body, response.reason_phrase or "")
     retry_after = _retry_after(response.headers)
-    message = f"HTTP {status} {_STATUS_WORDS[error_type]}: {detail}"
+    message = f"HTTP {status} {_STATUS_WORDS[error_type]}" + (f": {detail}" if detail else " (no message in the answer)")
     if error_type == base.AUTH:
         message += " (check the API key)" if _sent_a_key(response) else " (no API key was sent: set the model's key variable)"
     if retry_after:

@@ -271,3 +271,11 @@ def test_every_3xx_status_is_a_redirect_not_followed() -> None:
         assert (error.error_type, error.http_status) == (base.REDIRECT, status)
         assert error.message.startswith(f"HTTP {status} redirect to https://elsewhere.test/v1: not followed")
     assert status_error(answer(400, b"")).error_type == base.BAD_REQUEST
+
+
+def test_an_error_with_no_message_and_no_reason_phrase_says_so() -> None:
+    """A status without a reason phrase (499, 520) and an empty body: the line says the
+    answer had no message instead of ending in a bare colon."""
+    assert status_error(answer(499, b"")).message == "HTTP 499 request rejected (no message in the answer)"
+    assert status_error(answer(520, b"")).message == "HTTP 520 server error (no message in the answer)"
+    assert status_error(answer(500, b"")).message == "HTTP 500 server error: Internal Server Error"
