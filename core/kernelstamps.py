@@ -16,7 +16,7 @@ def _asm_generic_numbering() -> bool:
     if sys.platform != "linux":
         return False
     machine = os.uname().machine
-    generic = machine in {"x86_64", "i386", "i686", "aarch64", "arm64", "s390x", "ppc64le", "ppc64"}
+    generic = machine in {"x86_64", "i386", "i686", "aarch64", "s390x", "ppc64le", "ppc64"}
     return generic or machine.startswith(("arm", "riscv"))
 
 

@@ -161,7 +161,6 @@ class SendLog:
     first_sent_at: float | None = None  # perf_counter, first attempt: the run's t0
     headers_at: float | None = None  # perf_counter, last response's headers
     sends: int = 0
-    redirects: int = 0
     # The caps on reading this request's response, and when (perf_counter) the whole
     # exchange must be over; set by `sdk_client` from the run's params.
     limits: Limits = field(default_factory=Limits)
@@ -169,7 +168,9 @@ class SendLog:
 
     @property
     def retries(self) -> int:
-        return max(self.sends - 1 - self.redirects, 0)
+        # Every send after the first is a retry: redirects are never followed, so a
+        # redirect answer is always an attempt's last (and the run's).
+        return max(self.sends - 1, 0)
 
 
 @dataclass(slots=True)

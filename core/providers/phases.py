@@ -66,7 +66,7 @@ class PhaseLog:
             self._emit(phase)
 
     def retries_so_far(self) -> int:
-        return max(len([a for a in self.attempts if not a.get("redirect")]) - 1, 0)
+        return max(len(self.attempts) - 1, 0)  # as SendLog.retries
 
     # --- called by the HTTP client's hooks ------------------------------------------
 

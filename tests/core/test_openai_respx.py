@@ -91,6 +91,16 @@ async def test_a_failure_after_retries_still_counts_them():
     assert (outcome.last.error_type, outcome.last.metrics["retries"]) == ("server_error", 1)
 
 
+async def test_a_retry_answered_with_a_redirect_still_counts():
+    busy = httpx.Response(503, json=error_json("busy", "server_error"), headers={"retry-after-ms": "1"})
+    moved = httpx.Response(301, headers={"location": "https://elsewhere.test/v1/chat/completions"})
+    with respx.mock(assert_all_called=True) as mock:
+        route = mock.post(URL).mock(side_effect=[busy, moved])
+        outcome = await run_to_end(openai_config(ROOT, "m", params={"max_retries": 1}), "go")
+    assert route.call_count == 2
+    assert (outcome.last.error_type, outcome.last.metrics["retries"]) == ("redirect", 1)
+
+
 async def test_stream_options_rejection_is_retried_without_them():
     rejected = httpx.Response(400, json=error_json("stream_options: Extra inputs are not permitted"))
     ok = sse_response(chunk({"content": "hello"}), chunk({}, "stop"), "[DONE]")

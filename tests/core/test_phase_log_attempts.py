@@ -136,18 +136,17 @@ def test_answers_and_sends_with_no_attempt_open_are_ignored() -> None:
     assert log.record() == {"request": None, "attempts": []}
 
 
-def test_a_redirect_is_not_counted_as_a_retry() -> None:
+def test_every_send_after_the_first_is_a_retry_also_when_a_redirect_ends_the_run() -> None:
+    """Redirects are never followed, so a redirect answer ends the run: a 503, its retry
+    answered 301, is one retry (the redirect used to be subtracted: 0)."""
     log, _ = logged()
     assert log.retries_so_far() == 0
     log.on_send(request(), 0.0)
-    log.on_headers(response(307, [("location", "https://elsewhere.test/")]), 0.1, b"moved")
-    assert log.attempts[0]["redirect"] is True
+    log.on_headers(response(503), 0.1, b"busy")
     log.on_send(request(), 0.2)
-    assert log.retries_so_far() == 0
-    log.on_headers(response(429), 0.3, b"slow")
-    log.on_send(request(), 0.4)
-    log.on_send(request(), 0.5)
-    assert log.retries_so_far() == 2
+    log.on_headers(response(301, [("location", "https://elsewhere.test/")]), 0.3, b"moved")
+    assert log.attempts[1]["redirect"] is True and "redirect" not in log.attempts[0]
+    assert log.retries_so_far() == 1
 
 
 def test_a_retry_is_announced_with_the_last_status_and_noted_on_its_attempt() -> None:

@@ -123,12 +123,12 @@ def test_text_fields_must_be_strings_and_say_what_they_got() -> None:
         require_text(None, "name")
 
 
-@pytest.mark.parametrize(("sends", "redirects", "retries"), [(0, 0, 0), (1, 0, 0), (3, 0, 2), (3, 1, 1), (2, 2, 0)])
-def test_retries_count_sends_after_the_first_that_were_not_redirects(sends: int, redirects: int, retries: int) -> None:
-    assert SendLog(sends=sends, redirects=redirects).retries == retries
+@pytest.mark.parametrize(("sends", "retries"), [(0, 0), (1, 0), (2, 1), (3, 2)])
+def test_retries_count_the_sends_after_the_first(sends: int, retries: int) -> None:
+    assert SendLog(sends=sends).retries == retries
 
 
 def test_a_fresh_send_log_has_sent_nothing_and_default_caps() -> None:
     log = SendLog()
-    assert (log.first_sent_at, log.headers_at, log.sends, log.redirects, log.deadline_at) == (None, None, 0, 0, None)
+    assert (log.first_sent_at, log.headers_at, log.sends, log.deadline_at) == (None, None, 0, None)
     assert log.limits == Limits()
