@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from sqlalchemy import text, update
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import col
 
 from core.paths import UNSAVED_DIR, ensure_private_dir, write_private
@@ -45,7 +46,8 @@ def keep_unsaved(store: Store, run: Run, frames: Sequence[tuple[float, str]]) ->
 
 def import_unsaved(store: Store) -> list[str]:
     """Save every run kept in `unsaved/` and delete its file; returns their ids. A file
-    that cannot be read is left in place (and logged) for a person to look at."""
+    that cannot be read, or whose run the database refuses, is left in place (and logged)
+    for a person to look at."""
     folder = unsaved_dir(store)
     if not folder.is_dir():
         return []
@@ -58,7 +60,13 @@ def import_unsaved(store: Store) -> list[str]:
         except (OSError, ValueError, KeyError, TypeError) as error:
             log.warning("cannot import the unsaved run %s: %s", path, error)
             continue
-        store.write_finished_run(run, frames)
+        try:
+            store.write_finished_run(run, frames)
+        except OperationalError:
+            raise  # a lock or a full disk: the whole import waits for the next start (Store.recover)
+        except SQLAlchemyError as error:  # a row the schema refuses: saving it again would fail at every start
+            log.warning("cannot import the unsaved run %s: %s", path, getattr(error, "orig", None) or error)
+            continue
         path.unlink(missing_ok=True)
         imported.append(run.id)
         log.info("run %s: imported from %s", run.id, path)
