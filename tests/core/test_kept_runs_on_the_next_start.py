@@ -51,3 +51,57 @@ def test_a_run_refused_on_saving_is_kept_and_the_next_start_still_opens(tmp_path
     store.close()
     Store(path).close()
     assert (tmp_path / "unsaved" / "refused00001.json").is_file()
+
+
+def test_a_kept_file_holds_the_run_s_text_as_written(store: Store) -> None:
+    with pytest.raises(SaveFailed):
+        store.finish_run(RunRow(id="unicode00001", model=None, response={"content": "héllo 東京"}),  # type: ignore[arg-type]
+                         [(0.5, "data: 晴れ")])  # fmt: skip
+    text = (store.path.parent / "unsaved" / "unicode00001.json").read_text(encoding="utf-8")
+    assert "héllo 東京" in text and "data: 晴れ" in text
+
+
+def test_a_run_that_cannot_be_kept_either_says_which_folder_failed(store: Store) -> None:
+    folder = store.path.parent / "unsaved"
+    folder.write_text("a file where the folder should be")
+    with pytest.raises(SaveFailed) as failed:
+        store.finish_run(RunRow(id="lostrun00001", model=None), [])  # type: ignore[arg-type]
+    assert str(failed.value) == (
+        "could not save run lostrun00001 (NOT NULL constraint failed: run.model), nor keep it in a file"
+        f" (the unsaved-runs folder: {folder} exists and is not a directory): it is lost"
+    )
+
+
+def test_the_next_start_logs_what_it_imported_and_what_it_could_not_read(tmp_path: Path, caplog) -> None:
+    path = tmp_path / "llmwb.db"
+    Store(path).close()
+    good = _kept(tmp_path / "unsaved", "goodrun00001", {"id": "goodrun00001", "model_config_name": "c",
+                                                        "provider": "openai", "model": "m", "status": "ok"})  # fmt: skip
+    unreadable = good.with_name("broken000001.json")
+    unreadable.write_text("{not json")
+    try:
+        json.loads("{not json")
+    except ValueError as error:
+        why = str(error)
+    with caplog.at_level(logging.INFO, logger="llmwb"):
+        Store(path).close()
+    assert [r.getMessage() for r in caplog.records] == [
+        f"cannot import the unsaved run {unreadable}: {why}",
+        f"run goodrun00001: imported from {good}",
+    ]
+
+
+def test_a_file_another_start_imported_meanwhile_is_no_error(store: Store, monkeypatch) -> None:
+    from core.store.recovery import import_unsaved
+
+    kept = _kept(store.path.parent / "unsaved", "raced0000001", {"id": "raced0000001", "model_config_name": "c",
+                                                                 "provider": "openai", "model": "m", "status": "ok"})  # fmt: skip
+    real = store.write_finished_run
+
+    def imported_elsewhere_too(run, frames, *, saved: int = 0) -> None:  # type: ignore[no-untyped-def]
+        kept.unlink()  # the other llmwb, starting at the same moment, saved it and removed the file
+        real(run, frames, saved=saved)
+
+    monkeypatch.setattr(store, "write_finished_run", imported_elsewhere_too)
+    assert import_unsaved(store) == ["raced0000001"]
+    assert store.get_run("raced0000001").status == "ok"  # type: ignore[union-attr]
