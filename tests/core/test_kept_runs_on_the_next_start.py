@@ -105,3 +105,45 @@ def test_a_file_another_start_imported_meanwhile_is_no_error(store: Store, monke
     monkeypatch.setattr(store, "write_finished_run", imported_elsewhere_too)
     assert import_unsaved(store) == ["raced0000001"]
     assert store.get_run("raced0000001").status == "ok"  # type: ignore[union-attr]
+
+
+def test_the_sweep_logs_each_run_it_marks_interrupted(tmp_path: Path, caplog) -> None:
+    import sqlite3
+
+    path = tmp_path / "llmwb.db"
+    store = Store(path)
+    store.create_run(RunRow(id="orphan000001"))
+    store.close()
+    with sqlite3.connect(path) as conn:  # a row from before owners were recorded: its process is gone
+        conn.execute("UPDATE run SET owner_pid = NULL, owner_start = NULL")
+    conn.close()
+    with caplog.at_level(logging.INFO, logger="llmwb"):
+        Store(path).close()
+    assert [r.getMessage() for r in caplog.records] == ["run orphan000001: marked interrupted (its process is gone)"]
+
+
+def test_a_run_another_process_saved_while_the_sweep_looked_stays_saved(store: Store) -> None:
+    import sqlite3
+
+    from sqlalchemy import event
+
+    from core.store.recovery import sweep_interrupted
+
+    store.create_run(RunRow(id="finished0001"))
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("UPDATE run SET owner_pid = NULL, owner_start = NULL")
+    conn.close()
+
+    def saved_meanwhile(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("SELECT id, owner_pid") and not done:
+            done.append(True)  # right after the sweep read the row as running, its save lands
+            with sqlite3.connect(store.path) as other:
+                other.execute("UPDATE run SET status = 'ok', response = '{\"content\": \"done\"}'")
+            other.close()
+
+    done: list[bool] = []
+    event.listen(store.engine, "after_cursor_execute", saved_meanwhile)
+    sweep_interrupted(store)
+    event.remove(store.engine, "after_cursor_execute", saved_meanwhile)
+    row = store.get_run("finished0001")
+    assert done and row is not None and (row.status, row.error, row.response) == ("ok", None, {"content": "done"})
