@@ -1,0 +1,100 @@
+"""A scenario file as a user writes one (core.simulator.scenario): every field of a fault,
+timing, usage, chunking and tool call is read as written, the defaults hold for what is left
+out, and each mistake is refused in one line naming the place in the file and what was expected."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.simulator import ScenarioError, scenario_from_dict
+from core.simulator.scenario import Chunking, Fault, Timing, ToolCallScript, UsageScript
+
+
+def _refusal(fields: dict) -> str:
+    with pytest.raises(ScenarioError) as refused:
+        scenario_from_dict({"name": "x", **fields})
+    return str(refused.value)
+
+
+def test_every_fault_field_is_read_as_written() -> None:
+    fault = scenario_from_dict({"name": "x", "text": "hi", "fault": {
+        "http_status": 503, "error_message": "down for maintenance", "headers": {"Retry-After": 3, "X-Why": "x"},
+        "drop_after_chunks": 2, "malformed_after_chunks": 3, "stall_after_chunks": 4, "error_event_after_chunks": 5,
+        "stall_s": 0.5, "headers_then_nothing": 1,
+    }}).fault  # fmt: skip
+    assert fault == Fault(http_status=503, error_message="down for maintenance",
+                          headers={"retry-after": "3", "x-why": "x"}, drop_after_chunks=2, malformed_after_chunks=3,
+                          stall_after_chunks=4, error_event_after_chunks=5, stall_s=0.5, headers_then_nothing=True)  # fmt: skip
+
+
+def test_a_fault_written_empty_or_with_nulls_is_no_fault() -> None:
+    assert scenario_from_dict({"name": "x", "fault": {}}).fault == Fault()
+    nulls = {key: None for key in ("http_status", "error_message", "headers", "drop_after_chunks",
+                                   "malformed_after_chunks", "stall_after_chunks", "error_event_after_chunks")}  # fmt: skip
+    assert scenario_from_dict({"name": "x", "fault": nulls}).fault == Fault()
+    assert scenario_from_dict({"name": "x", "fault": {"headers_then_nothing": False}}).fault == Fault()
+
+
+@pytest.mark.parametrize("status", [400, 429, 599])
+def test_an_error_status_from_400_to_599_is_taken(status: int) -> None:
+    assert scenario_from_dict({"name": "x", "fault": {"http_status": status}}).fault.http_status == status
+
+
+def test_every_other_field_is_read_as_written() -> None:
+    scenario = scenario_from_dict({
+        "name": "x", "text": "unused", "tool_calls": [{"id": "call_1", "name": "f", "arguments": {"q": "é"}}],
+        "chunking": {"mode": "word", "size": 3, "arguments_size": 7},
+        "timing": {"first_token_ms": 5, "gap_ms": 1.5, "jitter_ms": 0.25, "seed": 9},
+        "usage": {"prompt_tokens": 11, "completion_tokens": 12, "reasoning_tokens": 13, "cached_tokens": 14},
+    })  # fmt: skip
+    assert scenario.tool_calls == [ToolCallScript(name="f", arguments='{"q": "é"}', id="call_1")]
+    assert scenario.chunking == Chunking(mode="word", size=3, arguments_size=7)
+    assert scenario.timing == Timing(first_token_ms=5.0, gap_ms=1.5, jitter_ms=0.25, seed=9)
+    assert scenario.usage == UsageScript(prompt_tokens=11, completion_tokens=12, reasoning_tokens=13, cached_tokens=14)
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"fault": ["http_status"]}, "scenario.fault: expected a mapping, got list"),
+    ({"fault": {"stal_s": 1}}, "scenario.fault: unknown key(s) 'stal_s' (known: http_status, error_message, headers,"
+                               " stall_s, headers_then_nothing, drop_after_chunks, malformed_after_chunks,"
+                               " stall_after_chunks, error_event_after_chunks)"),
+    ({"fault": {"http_status": 399}}, "scenario.fault.http_status: expected an integer >= 400, got 399"),
+    ({"fault": {"http_status": 600}}, "scenario.fault.http_status: expected 400..599, got 600"),
+    ({"fault": {"error_message": 5}}, "scenario.fault.error_message: expected a string, got int"),
+    ({"fault": {"headers": "retry-after: 3"}}, "scenario.fault.headers: expected a mapping, got str"),
+    ({"fault": {"drop_after_chunks": -1}}, "scenario.fault.drop_after_chunks: expected an integer >= 0, got -1"),
+    ({"fault": {"error_event_after_chunks": True}},
+     "scenario.fault.error_event_after_chunks: expected an integer >= 0, got True"),
+    ({"fault": {"stall_s": "slow"}}, "scenario.fault.stall_s: expected a number >= 0, got 'slow'"),
+    ({"timing": {"gap_ms": -1}}, "scenario.timing.gap_ms: expected a number >= 0, got -1"),
+    ({"timing": {"seed": 1.5}}, "scenario.timing.seed: expected an integer >= 0, got 1.5"),
+    ({"timing": [1]}, "scenario.timing: expected a mapping, got list"),
+    ({"timing": {"gap": 3}}, "scenario.timing: unknown key(s) 'gap' (known: first_token_ms, gap_ms, jitter_ms, seed)"),
+    ({"usage": {"prompt_tokens": "many"}}, "scenario.usage.prompt_tokens: expected an integer >= 0, got 'many'"),
+    ({"usage": {"tokens": 1}}, "scenario.usage: unknown key(s) 'tokens' (known: prompt_tokens, completion_tokens,"
+                               " reasoning_tokens, cached_tokens)"),
+    ({"usage": "lots"}, "scenario.usage: expected a mapping, got str"),
+    ({"chunking": {"mode": "lines"}}, "scenario.chunking.mode: expected one of fixed, word, list, got 'lines'"),
+    ({"chunking": {"size": 0}}, "scenario.chunking.size: expected an integer >= 1, got 0"),
+    ({"chunking": {"arguments_size": 0}}, "scenario.chunking.arguments_size: expected an integer >= 1, got 0"),
+    ({"chunking": {"mode": "list", "chunks": []}}, "scenario.chunking.chunks: expected a non-empty list of strings"),
+    ({"chunking": {"mode": "list", "chunks": ["a", 2]}}, "scenario.chunking.chunks[1]: expected a string, got int"),
+    ({"chunking": {"mode": "list"}}, "scenario.chunking: mode 'list' needs chunks"),
+    ({"tool_calls": {"name": "f"}}, "scenario.tool_calls: expected a list"),
+    ({"tool_calls": [{"name": "f"}, {"arguments": {}}]}, "scenario.tool_calls[1]: a tool call needs a name"),
+    ({"tool_calls": [{"name": 3}]}, "scenario.tool_calls[0].name: expected a string, got int"),
+    ({"tool_calls": [{"name": "f", "id": 3}]}, "scenario.tool_calls[0].id: expected a string, got int"),
+    ({"tool_calls": [{"name": "f", "args": {}}]}, "scenario.tool_calls[0]: unknown key(s) 'args' (known: id, name, arguments)"),
+    ({"text": "a", "echo": True}, "scenario: use only one of text, refusal, echo, generate (got text, echo)"),
+    ({"refusal": "no", "tool_calls": [{"name": "f"}]}, "scenario: a refusal calls no tools (drop tool_calls or refusal)"),
+    ({"api": "grpc"}, "scenario.api: expected one of openai, responses, anthropic, ollama, got 'grpc'"),
+    ({"finish_reason": "done"}, "scenario.finish_reason: expected one of stop, length, tool_calls, content_filter,"
+                                " got 'done'"),
+    ({"generate": {"tokens": 0}}, "scenario.generate.tokens: expected an integer >= 1, got 0"),
+    ({"generate": {"kind": "poetry"}}, "scenario.generate.kind: expected one of lorem_markdown, got 'poetry'"),
+    ({"nonstream_text": 1}, "scenario.nonstream_text: expected a string, got int"),
+    ({"after_tool_results": ["x"]}, "scenario.after_tool_results: expected a string, got list"),
+    ({"description": 1}, "scenario.description: expected a string, got int"),
+])  # fmt: skip
+def test_each_mistake_names_its_place_and_what_was_expected(fields: dict, message: str) -> None:
+    assert _refusal(fields) == message
