@@ -98,3 +98,73 @@ def test_every_other_field_is_read_as_written() -> None:
 ])  # fmt: skip
 def test_each_mistake_names_its_place_and_what_was_expected(fields: dict, message: str) -> None:
     assert _refusal(fields) == message
+
+
+def test_what_is_left_out_takes_its_default() -> None:
+    scenario = scenario_from_dict({"name": "x", "tool_calls": [{"name": "f"}], "chunking": {"size": 1},
+                                   "usage": "computed"})  # fmt: skip
+    assert (scenario.api, scenario.description, scenario.echo, scenario.text) == ("openai", "", False, "")
+    assert scenario.tool_calls == [ToolCallScript(name="f", arguments="{}", id=None)]
+    assert scenario.chunking == Chunking(mode="fixed", size=1)
+    assert scenario.usage == UsageScript()
+
+
+def test_the_api_description_and_echo_are_read_as_written() -> None:
+    scenario = scenario_from_dict({"name": "x", "api": "anthropic", "description": "says back", "echo": True})
+    assert (scenario.api, scenario.description, scenario.echo) == ("anthropic", "says back", True)
+
+
+def test_generated_text_is_the_generator_s_for_that_seed() -> None:
+    from core.simulator.textgen import generate_text
+
+    scenario = scenario_from_dict({"name": "x", "generate": {"tokens": 40, "seed": 3}})
+    assert scenario.text == generate_text("lorem_markdown", 40, seed=3) and scenario.text
+    assert _refusal({"text": "a", "generate": {"tokens": 5}}) == (
+        "scenario: use only one of text, refusal, echo, generate (got text, generate)"
+    )
+    assert _refusal({"generate": {"tokens": 5, "size": 1}}) == (
+        "scenario.generate: unknown key(s) 'size' (known: kind, tokens, seed)"
+    )
+    assert _refusal({"generate": "lots"}) == "scenario.generate: expected a mapping, got str"
+
+
+def test_several_unknown_keys_are_all_named() -> None:
+    assert _refusal({"txt": "a", "colour": "red"}).startswith("scenario: unknown key(s) 'colour', 'txt' (known: name, ")
+
+
+def test_chunks_given_as_one_string_are_refused() -> None:
+    assert _refusal({"chunking": {"mode": "list", "chunks": "abc"}}) == (
+        "scenario.chunking.chunks: expected a non-empty list of strings"
+    )
+
+
+def test_a_file_s_mistakes_name_the_file_and_its_scenario_keeps_where_it_came_from(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from core.simulator import load_scenario_file
+
+    good = tmp_path / "good.yaml"
+    good.write_text("text: hi\n")
+    assert load_scenario_file(good).source == good and load_scenario_file(good).name == "good"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("text: hi\ntiming: {gap_ms: -1}\n")
+    with pytest.raises(ScenarioError) as refused:
+        load_scenario_file(bad)
+    assert str(refused.value) == f"{bad}.timing.gap_ms: expected a number >= 0, got -1"
+
+
+def test_a_json_file_is_read_as_json_and_a_file_that_cannot_be_read_says_why(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from core.simulator import load_scenario_file
+
+    loose = tmp_path / "loose.json"
+    loose.write_text("{text: hi}")  # a YAML mapping, not JSON
+    with pytest.raises(ScenarioError, match=r"^" + str(loose) + r": not valid JSON: "):
+        load_scenario_file(loose)
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"text: caf\xe9\n")
+    with pytest.raises(ScenarioError) as refused:
+        load_scenario_file(binary)
+    assert str(refused.value) == f"{binary}: not UTF-8 text (at offset 9)"
+    folder = tmp_path / "folder.yaml"
+    folder.mkdir()
+    with pytest.raises(ScenarioError) as refused:
+        load_scenario_file(folder)
+    assert str(refused.value) == f"{folder}: cannot read: [Errno 21] Is a directory: '{folder}'"
