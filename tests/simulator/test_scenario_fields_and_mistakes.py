@@ -55,6 +55,9 @@ def test_every_other_field_is_read_as_written() -> None:
 
 @pytest.mark.parametrize("fields, message", [
     ({"fault": ["http_status"]}, "scenario.fault: expected a mapping, got list"),
+    ({"tool_calls": ["f"]}, "scenario.tool_calls[0]: expected a mapping, got str"),
+    ({"chunking": ["word"]}, "scenario.chunking: expected a mapping, got list"),
+    ({"chunking": {"mod": "word"}}, "scenario.chunking: unknown key(s) 'mod' (known: mode, size, chunks, arguments_size)"),
     ({"fault": {"stal_s": 1}}, "scenario.fault: unknown key(s) 'stal_s' (known: http_status, error_message, headers,"
                                " stall_s, headers_then_nothing, drop_after_chunks, malformed_after_chunks,"
                                " stall_after_chunks, error_event_after_chunks)"),
@@ -168,3 +171,16 @@ def test_a_json_file_is_read_as_json_and_a_file_that_cannot_be_read_says_why(tmp
     with pytest.raises(ScenarioError) as refused:
         load_scenario_file(folder)
     assert str(refused.value) == f"{folder}: cannot read: [Errno 21] Is a directory: '{folder}'"
+
+
+def test_a_file_that_is_not_a_mapping_is_refused_by_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from core.simulator import load_scenario_file
+
+    listed = tmp_path / "listed.yaml"
+    listed.write_text("- text: hi\n")
+    with pytest.raises(ScenarioError) as refused:
+        load_scenario_file(listed)
+    assert str(refused.value) == f"{listed}: expected a mapping, got list"
+    with pytest.raises(ScenarioError) as refused:
+        scenario_from_dict(["x"])  # type: ignore[arg-type]
+    assert str(refused.value) == "scenario: expected a mapping, got list"
