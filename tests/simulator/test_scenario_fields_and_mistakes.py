@@ -98,6 +98,10 @@ def test_every_other_field_is_read_as_written() -> None:
     ({"nonstream_text": 1}, "scenario.nonstream_text: expected a string, got int"),
     ({"after_tool_results": ["x"]}, "scenario.after_tool_results: expected a string, got list"),
     ({"description": 1}, "scenario.description: expected a string, got int"),
+    ({"name": 7}, "scenario.name: expected a string, got int"),
+    ({"reasoning": ["think"]}, "scenario.reasoning: expected a string, got list"),
+    ({"text": ["a", "b"]}, "scenario.text: expected a string, got list"),
+    ({"refusal": 1}, "scenario.refusal: expected a string, got int"),
 ])  # fmt: skip
 def test_each_mistake_names_its_place_and_what_was_expected(fields: dict, message: str) -> None:
     assert _refusal(fields) == message
