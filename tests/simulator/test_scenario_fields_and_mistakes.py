@@ -188,3 +188,21 @@ def test_a_file_that_is_not_a_mapping_is_refused_by_name(tmp_path) -> None:  # t
     with pytest.raises(ScenarioError) as refused:
         scenario_from_dict(["x"])  # type: ignore[arg-type]
     assert str(refused.value) == "scenario: expected a mapping, got list"
+
+
+def test_generate_written_empty_is_a_thousand_tokens_of_seed_zero() -> None:
+    from core.simulator.textgen import generate_text
+
+    assert scenario_from_dict({"name": "x", "generate": {}}).text == generate_text("lorem_markdown", 1000, seed=0)
+    assert _refusal({"generate": {"seed": -1}}) == "scenario.generate.seed: expected an integer >= 0, got -1"
+
+
+def test_an_echo_with_its_chunking_written_keeps_it() -> None:
+    from core.simulator.script import build_plan
+
+    body = {"messages": [{"role": "user", "content": "one two three four five six seven eight"}]}
+    as_words = build_plan(scenario_from_dict({"name": "x", "echo": True}), body, streamed=True, tool_id_prefix="c_")
+    whole = build_plan(scenario_from_dict({"name": "x", "echo": True, "chunking": {"mode": "fixed", "size": 100}}),
+                       body, streamed=True, tool_id_prefix="c_")  # fmt: skip
+    assert as_words.text == whole.text == "one two three four five six seven eight"
+    assert len(whole.steps) < len(as_words.steps)  # one piece, not a piece per word
