@@ -190,10 +190,11 @@ def test_a_file_that_is_not_a_mapping_is_refused_by_name(tmp_path) -> None:  # t
     assert str(refused.value) == "scenario: expected a mapping, got list"
 
 
-def test_generate_written_empty_is_a_thousand_tokens_of_seed_zero() -> None:
+def test_generate_with_only_its_kind_is_a_thousand_tokens_of_seed_zero() -> None:
     from core.simulator.textgen import generate_text
 
-    assert scenario_from_dict({"name": "x", "generate": {}}).text == generate_text("lorem_markdown", 1000, seed=0)
+    scenario = scenario_from_dict({"name": "x", "generate": {"kind": "lorem_markdown"}})
+    assert scenario.text == generate_text("lorem_markdown", 1000, seed=0)
     assert _refusal({"generate": {"seed": -1}}) == "scenario.generate.seed: expected an integer >= 0, got -1"
 
 
