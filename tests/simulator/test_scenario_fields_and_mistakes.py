@@ -207,3 +207,29 @@ def test_an_echo_with_its_chunking_written_keeps_it() -> None:
                        body, streamed=True, tool_id_prefix="c_")  # fmt: skip
     assert as_words.text == whole.text == "one two three four five six seven eight"
     assert len(whole.steps) < len(as_words.steps)  # one piece, not a piece per word
+
+
+def test_a_scenario_folder_that_is_not_one_is_reported_or_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from core.simulator import load_scenarios
+
+    missing = tmp_path / "no-such-folder"
+    reported: list[tuple[object, str]] = []
+    assert "demo-fast" in load_scenarios([missing], on_error=lambda path, exc: reported.append((path, str(exc))))
+    assert reported == [(missing, f"{missing}: not a directory")]
+    with pytest.raises(ScenarioError, match=f"^{missing}: not a directory$"):
+        load_scenarios([missing])
+    (tmp_path / "bad.yaml").write_text("text: [unclosed\n")
+    reported.clear()
+    load_scenarios([tmp_path], on_error=lambda path, exc: reported.append((path, str(exc))))
+    assert [path for path, _ in reported] == [tmp_path / "bad.yaml"] and reported[0][1].startswith(f"{tmp_path / 'bad.yaml'}: ")
+
+
+def test_a_change_to_one_caller_s_builtin_scenario_is_not_everyone_s() -> None:
+    from core.simulator import builtin_scenarios
+
+    mine = builtin_scenarios()
+    original = mine["demo-fast"].text
+    mine["demo-fast"].text = "changed by one caller"
+    mine["demo-fast"].timing.gap_ms = 999.0
+    fresh = builtin_scenarios()["demo-fast"]
+    assert fresh.text == original and fresh.timing.gap_ms != 999.0
