@@ -21,7 +21,7 @@ from weakref import WeakKeyDictionary
 
 from core.events import Event
 from core.handle import RunHandle
-from tui.widgets.output.render_budget import input_hold_left
+from tui.widgets.output.render_budget import end_input_hold, input_hold_left
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -41,6 +41,9 @@ LATE_S = 0.03
 SLOWEST_S = 0.5
 STRETCH, RELAX = 1.5, 0.8
 INPUT_POLL_S = 0.01
+# Input holds the ticks (render_budget: input first), but never longer than this in a row:
+# someone typing or holding a key down still sees the streams move, once a second.
+HELD_AT_MOST_S = 1.0
 
 
 class Flushable(Protocol):
@@ -60,6 +63,7 @@ class FlushClock:
         self._interval = 1 / FLUSH_HZ
         self._due_at = 0.0  # when the next tick should run
         self._running = False
+        self._ran_at = 0.0  # when a tick last drew (not skipped for input)
 
     @property
     def interval(self) -> float:
@@ -103,10 +107,16 @@ class FlushClock:
         self._due.pop(pane, None)
 
     async def _tick(self) -> None:
-        held = input_hold_left(clock())
-        if held:  # a key's frame is being drawn: this tick's layout would delay it (render_budget)
-            self._schedule(min(held, INPUT_POLL_S))  # the hold may end before its deadline
+        now = clock()
+        held = input_hold_left(now)
+        if held and now - self._ran_at < HELD_AT_MOST_S:
+            # A key's frame is being drawn, or the next key may come: this tick's layout
+            # would delay it (render_budget). A hold only ever moves later, till it ends.
+            self._schedule(max(min(held, HELD_AT_MOST_S - (now - self._ran_at)), INPUT_POLL_S))
             return
+        if held:
+            end_input_hold()  # held long enough: draw the streams (Markdown included)
+        self._ran_at = now
         late = clock() - self._due_at
         if late > LATE_S:
             self._interval = min(self._interval * STRETCH, SLOWEST_S)
