@@ -8,7 +8,9 @@ what it draws were taken on the I/O thread, whatever the tick's lateness.
 Each pane buffers what it is fed and draws it at the tick. With a timer per pane,
 six compare columns streaming at once flushed at six unrelated moments of every
 tenth of a second, and each flush cost a screen layout and repaint of its own (up
-to 60 a second); on one shared tick their updates land in the same frame.
+to 60 a second); on one shared tick their updates land in the same frame. A
+Markdown view whose rendering waited (for its budget, its tail's pace) asks for its
+next layout here too, so it lands in a tick's frame rather than in one of its own.
 """
 
 from __future__ import annotations

@@ -26,11 +26,13 @@ for a line that is painted.
 
 A settled group's height starts as an estimate from its source (lines and width), and
 is made exact — the group rendered — when it is painted, when it is among the last
-groups (what a view following the stream shows), or a few milliseconds a layout in
-the background. Rendering every settled group once as it settled cost six fast
-compare columns 0.5–0.9 s per layout (bench/tui_responsiveness.py): keys waited
-that long. Now the cost follows what is on screen, not how fast the text arrives;
-scrolling back to a group not yet rendered corrects the heights below it.
+groups (what a view following the stream shows), or, once the stream has ended, a few
+milliseconds a layout in the background. Rendering every settled group once as it
+settled cost six fast compare columns 0.5–0.9 s per layout (bench/tui_responsiveness.py):
+keys waited that long. Now the cost follows what is on screen, not how fast the text
+arrives; scrolling back to a group not yet rendered corrects the heights below it.
+Layouts that wait for the budget or the tail's pace come at a flush tick (flush_clock),
+never from a timer of their own.
 """
 
 from __future__ import annotations
