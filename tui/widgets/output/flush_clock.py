@@ -23,7 +23,7 @@ from weakref import WeakKeyDictionary
 
 from core.events import Event
 from core.handle import RunHandle
-from tui.widgets.output.render_budget import end_input_hold, input_hold_left
+from tui.widgets.output.render_budget import end_input_hold, input_grace_left, input_hold_left
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -46,6 +46,12 @@ INPUT_POLL_S = 0.01
 # Input holds the ticks (render_budget: input first), but never longer than this in a row:
 # someone typing or holding a key down still sees the streams move, once a second.
 HELD_AT_MOST_S = 1.0
+# After a key's frame, ticks also wait out render_budget's grace for the next key — when
+# the streams' frames cost more than this (wall time from a tick to its frame drawn; six
+# compare columns: 30-40 ms of CPU, several times that on a loaded machine). One stream
+# on the main screen costs a few ms: its next tokens are not held back after ctrl+r.
+GRACE_FRAME_S = 0.02
+FRAME_SMOOTHING = 0.3  # weight of the newest frame in the running frame cost
 
 
 class Flushable(Protocol):
@@ -66,6 +72,7 @@ class FlushClock:
         self._due_at = 0.0  # when the next tick should run
         self._running = False
         self._ran_at = 0.0  # when a tick last drew (not skipped for input)
+        self._frame_s = 0.0  # running cost of a tick's frame (tick to frame drawn, wall)
 
     @property
     def interval(self) -> float:
@@ -105,18 +112,25 @@ class FlushClock:
                 del self._watched[handle]
                 ended()
 
+    def _frame_drawn(self, started: float) -> None:
+        cost = clock() - started
+        self._frame_s += (cost - self._frame_s) * FRAME_SMOOTHING
+
     def drop(self, pane: Flushable) -> None:
         self._due.pop(pane, None)
 
     async def _tick(self) -> None:
         now = clock()
-        held = input_hold_left(now)
-        if held and now - self._ran_at < HELD_AT_MOST_S:
+        hold = input_hold_left(now)
+        grace = input_grace_left(now) if self._frame_s > GRACE_FRAME_S else 0.0
+        if (hold or grace) and now - self._ran_at < HELD_AT_MOST_S:
             # A key's frame is being drawn, or the next key may come: this tick's layout
-            # would delay it (render_budget). A hold only ever moves later, till it ends.
-            self._schedule(max(min(held, HELD_AT_MOST_S - (now - self._ran_at)), INPUT_POLL_S))
+            # would delay it (render_budget). A hold ends when that frame is drawn (looked
+            # for every INPUT_POLL_S), a grace at its time (only ever moved later).
+            wait = INPUT_POLL_S if hold else grace
+            self._schedule(max(min(wait, HELD_AT_MOST_S - (now - self._ran_at)), INPUT_POLL_S))
             return
-        if held:
+        if hold or grace:
             end_input_hold()  # held long enough: draw the streams (Markdown included)
         self._ran_at = now
         late = clock() - self._due_at
@@ -132,6 +146,8 @@ class FlushClock:
                     # A pane being removed (its screen closed) may have lost its children already.
                     if pane.is_attached and not pane._pruning:
                         await pane._flush()
+            if due:
+                self._app.call_after_refresh(self._frame_drawn, now)
         finally:
             if self._due or self._watched:
                 self._schedule()
