@@ -54,9 +54,11 @@ GRACE_FRAME_S = 0.02
 FRAME_SMOOTHING = 0.3  # weight of the newest frame in the running frame cost
 # Ticks come no closer than this many times their frames' cost: the streams' frames take at
 # most ~40% of the UI thread (as RENDER_SHARE for Markdown), the rest is left for keys. Six
-# compare columns (a frame ~40-60 ms) draw ~7 times a second instead of 15; one stream's
-# frames (a few ms) keep FLUSH_HZ.
+# compare columns (a frame ~40-60 ms of CPU) draw ~7 times a second instead of 15, and on a
+# machine so loaded that such a frame takes 0.3-0.4 s of wall time, about once a second
+# (up to SPACED_AT_MOST_S); one stream's frames (a few ms) keep FLUSH_HZ.
 FRAME_SPACING = 2.5
+SPACED_AT_MOST_S = 1.0
 
 
 class Flushable(Protocol):
@@ -143,7 +145,7 @@ class FlushClock:
             self._interval = min(self._interval * STRETCH, SLOWEST_S)
         else:
             self._interval = max(self._interval * RELAX, 1 / FLUSH_HZ)
-        self._interval = min(max(self._interval, self._frame_s * FRAME_SPACING), SLOWEST_S)
+        self._interval = max(self._interval, min(self._frame_s * FRAME_SPACING, SPACED_AT_MOST_S))
         try:
             self._take_events()
             due, self._due = self._due, {}
