@@ -4,10 +4,11 @@ that arrives at once is shown whole, rendered where it is looked at."""
 
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 from core.events import Finished, TextDelta
-from output_host import OutputHost, screen_text, wait_until
+from output_host import WAIT_LIMIT_S, OutputHost, screen_text, wait_until
 from tui.app import LlmwbApp
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
@@ -54,3 +55,24 @@ async def test_a_burst_of_markdown_in_one_flush_is_shown_whole_and_rendered_wher
         assert "Text of part 0, with emphasis." in screen_text(app)
         app.query_one("#rendered").scroll_end(animate=False)
         await wait_until(pilot, lambda: "Part 798" in screen_text(app) and "## Part 798" not in screen_text(app))
+
+
+async def test_a_stream_still_moves_while_keys_keep_coming(app_factory: Callable[..., LlmwbApp]) -> None:
+    """Keys hold the streams' frames (and a short while after each, for the next key), but
+    someone who keeps typing or holds a key down still sees the answer arrive."""
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        pane = screen.output
+        markdown = pane.query_one(StreamingMarkdown)
+        pane.begin_run("run1", "demo-fast", True)
+        await pilot.press("f1")  # the help screen: its keys touch nothing the test reads
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        pane.feed(TextDelta("Written while the keys kept coming.\n\n"))
+        deadline = time.monotonic() + WAIT_LIMIT_S
+        while "Written while the keys kept coming." not in markdown.source:
+            assert time.monotonic() < deadline, "the stream was held as long as keys came"
+            await pilot.press("down")  # a key every few milliseconds: the hold never lapses on its own
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "Written while the keys kept coming." in screen_text(app))

@@ -33,3 +33,50 @@ async def test_a_long_answer_scrolled_back_to_its_start_shows_rendered_markdown(
         app.query_one("#rendered").scroll_end(animate=False)
         await wait_until(pilot, lambda: f"Section {SECTIONS - 1}" in screen_text(app), timeout=20)
         await wait_until(pilot, lambda: f"## Section {SECTIONS - 1}" not in screen_text(app), timeout=20)
+
+
+async def test_scrolled_back_mid_stream_the_start_is_rendered_while_the_answer_goes_on() -> None:
+    """Groups that scrolled away unrendered while the answer streamed (they are rendered
+    when seen, not in the background) show as Markdown once scrolled back to, and the
+    stream keeps arriving meanwhile."""
+    app = OutputHost()
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.query_one(OutputPane)
+        pane.begin_run("run1", "demo-long", True)
+        text = "".join(f"## Section {i}\n\nBody of section {i}, **bold** here.\n\n" for i in range(SECTIONS))
+        half = len(text) // 2
+        for start in range(0, half, 400):
+            pane.feed(TextDelta(text[start : min(start + 400, half)]))
+        await wait_until(pilot, lambda: f"Section {SECTIONS // 2 - 2}" in screen_text(app))
+
+        app.query_one("#rendered").scroll_home(animate=False)
+        await wait_until(pilot, lambda: "Section 0" in screen_text(app) and "## Section 0" not in screen_text(app))
+        assert "Body of section 0, bold here." in screen_text(app)
+
+        pane.feed(TextDelta(text[half:]))  # still streaming: the view stays where the user put it
+        await wait_until(pilot, lambda: pane.text == text)
+        await wait_until(pilot, lambda: "Section 0" in screen_text(app) and "**" not in screen_text(app))
+        assert pane.status == "streaming"
+
+
+async def test_end_follows_the_stream_again_after_scrolling_back() -> None:
+    """Home stops following the answer; End brings the view back to its end, and what
+    streams afterwards is shown as it arrives."""
+    app = OutputHost()
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.query_one(OutputPane)
+        pane.begin_run("run1", "demo-long", True)
+        text = "".join(f"## Section {i}\n\nBody of section {i}, **bold** here.\n\n" for i in range(SECTIONS))
+        third = len(text) // 3
+        pane.feed(TextDelta(text[:third]))
+        await wait_until(pilot, lambda: pane.text == text[:third])
+        pane.scroll_shown_view("home")
+        await wait_until(pilot, lambda: "Section 0" in screen_text(app))
+        pane.feed(TextDelta(text[third : 2 * third]))
+        await wait_until(pilot, lambda: pane.text == text[: 2 * third])
+        assert "Section 0" in screen_text(app)  # scrolled back: the view stays
+
+        pane.scroll_shown_view("end")
+        pane.feed(TextDelta(text[2 * third :]))
+        last = f"Body of section {SECTIONS - 1}, bold here."
+        await wait_until(pilot, lambda: last in screen_text(app))

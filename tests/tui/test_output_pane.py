@@ -232,3 +232,28 @@ def test_snapshot_pane_mid_stream(snap_compare) -> None:
         await wait_until(pilot, lambda: len(pilot.app.query(ToolCallCard)) == 2 and "Calling" in pane.query_one(StreamingMarkdown).source)
 
     assert snap_compare(OutputHost(), terminal_size=(100, 32), run_before=feed_mid_stream)
+
+
+async def test_the_wire_view_shown_mid_stream_follows_the_newest_frame() -> None:
+    """Frames that streamed while another view was shown: the wire view, opened, shows
+    the newest of them (and keeps following), not the start of the exchange."""
+    app = OutputHost()
+    async with app.run_test(size=(100, 20)) as pilot:
+        pane = app.query_one(OutputPane)
+        pane.begin_run("run1", "demo-fast", True)
+        for i in range(200):
+            pane.feed(WireFrame(float(i), f'data: {{"frame": {i:04d}}}'))
+        await wait_until(pilot, lambda: len(app.query_one("#wire", WrappedText).text.splitlines()) >= 200)
+        pane.cycle_view()  # plain
+        pane.cycle_view()  # wire
+        await wait_until(pilot, lambda: '"frame": 0199' in screen_text(app))
+        pane.feed(WireFrame(200.0, 'data: {"frame": 0200}'))
+        await wait_until(pilot, lambda: '"frame": 0200' in screen_text(app))
+
+        pane.cycle_view()  # rendered again; the stream goes on out of sight
+        for i in range(201, 400):
+            pane.feed(WireFrame(float(i), f'data: {{"frame": {i:04d}}}'))
+        await wait_until(pilot, lambda: len(app.query_one("#wire", WrappedText).text.splitlines()) >= 400)
+        pane.cycle_view()
+        pane.cycle_view()
+        await wait_until(pilot, lambda: '"frame": 0399' in screen_text(app))

@@ -8,7 +8,9 @@ what it draws were taken on the I/O thread, whatever the tick's lateness.
 Each pane buffers what it is fed and draws it at the tick. With a timer per pane,
 six compare columns streaming at once flushed at six unrelated moments of every
 tenth of a second, and each flush cost a screen layout and repaint of its own (up
-to 60 a second); on one shared tick their updates land in the same frame.
+to 60 a second); on one shared tick their updates land in the same frame. A
+Markdown view whose rendering waited (for its budget, its tail's pace) asks for its
+next layout here too, so it lands in a tick's frame rather than in one of its own.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from weakref import WeakKeyDictionary
 
 from core.events import Event
 from core.handle import RunHandle
-from tui.widgets.output.render_budget import input_hold_left
+from tui.widgets.output.render_budget import end_input_hold, input_grace_left, input_hold_left
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -41,6 +43,22 @@ LATE_S = 0.03
 SLOWEST_S = 0.5
 STRETCH, RELAX = 1.5, 0.8
 INPUT_POLL_S = 0.01
+# Input holds the ticks (render_budget: input first), but never longer than this in a row:
+# someone typing or holding a key down still sees the streams move, once a second.
+HELD_AT_MOST_S = 1.0
+# After a key's frame, ticks also wait out render_budget's grace for the next key — when
+# the streams' frames cost more than this (wall time from a tick to its frame drawn; six
+# compare columns: 30-40 ms of CPU, several times that on a loaded machine). One stream
+# on the main screen costs a few ms: its next tokens are not held back after ctrl+r.
+GRACE_FRAME_S = 0.02
+FRAME_SMOOTHING = 0.3  # weight of the newest frame in the running frame cost
+# Ticks come no closer than this many times their frames' cost: the streams' frames take at
+# most ~40% of the UI thread (as RENDER_SHARE for Markdown), the rest is left for keys. Six
+# compare columns (a frame ~40-60 ms of CPU) draw ~7 times a second instead of 15, and on a
+# machine so loaded that such a frame takes 0.3-0.4 s of wall time, about once a second
+# (up to SPACED_AT_MOST_S); one stream's frames (a few ms) keep FLUSH_HZ.
+FRAME_SPACING = 2.5
+SPACED_AT_MOST_S = 1.0
 
 
 class Flushable(Protocol):
@@ -60,6 +78,8 @@ class FlushClock:
         self._interval = 1 / FLUSH_HZ
         self._due_at = 0.0  # when the next tick should run
         self._running = False
+        self._ran_at = 0.0  # when a tick last drew (not skipped for input)
+        self._frame_s = 0.0  # running cost of a tick's frame (tick to frame drawn, wall)
 
     @property
     def interval(self) -> float:
@@ -99,19 +119,33 @@ class FlushClock:
                 del self._watched[handle]
                 ended()
 
+    def _frame_drawn(self, started: float) -> None:
+        cost = clock() - started
+        self._frame_s += (cost - self._frame_s) * FRAME_SMOOTHING
+
     def drop(self, pane: Flushable) -> None:
         self._due.pop(pane, None)
 
     async def _tick(self) -> None:
-        held = input_hold_left(clock())
-        if held:  # a key's frame is being drawn: this tick's layout would delay it (render_budget)
-            self._schedule(min(held, INPUT_POLL_S))  # the hold may end before its deadline
+        now = clock()
+        hold = input_hold_left(now)
+        grace = input_grace_left(now) if self._frame_s > GRACE_FRAME_S else 0.0
+        if (hold or grace) and now - self._ran_at < HELD_AT_MOST_S:
+            # A key's frame is being drawn, or the next key may come: this tick's layout
+            # would delay it (render_budget). A hold ends when that frame is drawn (looked
+            # for every INPUT_POLL_S), a grace at its time (only ever moved later).
+            wait = INPUT_POLL_S if hold else grace
+            self._schedule(max(min(wait, HELD_AT_MOST_S - (now - self._ran_at)), INPUT_POLL_S))
             return
+        if hold or grace:
+            end_input_hold()  # held long enough: draw the streams (Markdown included)
+        self._ran_at = now
         late = clock() - self._due_at
         if late > LATE_S:
             self._interval = min(self._interval * STRETCH, SLOWEST_S)
         else:
             self._interval = max(self._interval * RELAX, 1 / FLUSH_HZ)
+        self._interval = max(self._interval, min(self._frame_s * FRAME_SPACING, SPACED_AT_MOST_S))
         try:
             self._take_events()
             due, self._due = self._due, {}
@@ -120,6 +154,8 @@ class FlushClock:
                     # A pane being removed (its screen closed) may have lost its children already.
                     if pane.is_attached and not pane._pruning:
                         await pane._flush()
+            if due:
+                self._app.call_after_refresh(self._frame_drawn, now)
         finally:
             if self._due or self._watched:
                 self._schedule()

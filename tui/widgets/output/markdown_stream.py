@@ -26,11 +26,13 @@ for a line that is painted.
 
 A settled group's height starts as an estimate from its source (lines and width), and
 is made exact — the group rendered — when it is painted, when it is among the last
-groups (what a view following the stream shows), or a few milliseconds a layout in
-the background. Rendering every settled group once as it settled cost six fast
-compare columns 0.5–0.9 s per layout (bench/tui_responsiveness.py): keys waited
-that long. Now the cost follows what is on screen, not how fast the text arrives;
-scrolling back to a group not yet rendered corrects the heights below it.
+groups (what a view following the stream shows), or, once the stream has ended, a few
+milliseconds a layout in the background. Rendering every settled group once as it
+settled cost six fast compare columns 0.5–0.9 s per layout (bench/tui_responsiveness.py):
+keys waited that long. Now the cost follows what is on screen, not how fast the text
+arrives; scrolling back to a group not yet rendered corrects the heights below it.
+Layouts that wait for the budget or the tail's pace come at a flush tick (flush_clock),
+never from a timer of their own.
 """
 
 from __future__ import annotations
@@ -47,9 +49,10 @@ from rich.style import Style
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.strip import Strip
-from textual.timer import Timer
-from textual.widget import Widget
 
+from tui.widgets.output.flush_clock import flush_clock
+from tui.widgets.output.growing import LaidOutOnce
+from textual.widget import Widget
 from tui.widgets.output.render_budget import budget_left as _budget_left
 from tui.widgets.output.render_budget import charge as _charge
 from tui.widgets.output.render_budget import refill_wait as _refill_wait
@@ -136,7 +139,7 @@ def _is_blank(line: list[Segment]) -> bool:
     return all(not segment.text.strip() and not (segment.style and segment.style.bgcolor) for segment in line)
 
 
-class StreamingMarkdown(Widget):
+class StreamingMarkdown(LaidOutOnce, Widget):
     """`append(text)` while streaming, `load(source)` for a saved answer, `clear()`."""
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -151,7 +154,7 @@ class StreamingMarkdown(Widget):
         self._exact: list[bool] = []  # each group's height is its rendered one
         self._estimated = 0  # groups whose height is still an estimate
         self._first_changed = 0  # rows from here on moved or changed since the last paint filter
-        self._estimate_timer: Timer | None = None
+        self._layout_due: float | None = None  # clock() from which a flush tick lays out again
         self._seen = False  # painted since the last layout
         self._wanted: set[int] = set()  # groups painted as their source since the last layout
         self._group_sources: LRUCache[int, list[Line]] = LRUCache(GROUPS_CACHED)
@@ -159,7 +162,6 @@ class StreamingMarkdown(Widget):
         self._tail_lines: list[Line] = []
         self._tail_stale = False
         self._tail_due = 0.0  # clock() before which the tail is not rendered again
-        self._tail_timer: Timer | None = None  # a layout when the tail is due
         # Painted since the tail was last rendered: on screen. (Asking the compositor for
         # this widget's region during a layout rebuilds its map: a third of the CPU.)
         self._tail_seen = False
@@ -311,20 +313,30 @@ class StreamingMarkdown(Widget):
         if self._tail_stale:
             self._render_tail()
         seen, self._seen = self._seen, False
-        wanted, self._wanted = self._wanted, set()
+        wanted, self._wanted = sorted(self._wanted, reverse=True), set()
+        refused = False  # a render this layout wanted waits for the budget
         if seen:  # not painted since the last layout: hidden or scrolled away, render nothing
-            for index in sorted(wanted, reverse=True):  # shown as source: scrolled back to
+            for at, index in enumerate(wanted):  # shown as source: scrolled back to
                 if index < len(self._exact) and not self._make_exact(index, during_layout=True):
+                    # Their source stays painted (and cached as painted): they wait here.
+                    self._wanted.update(wanted[at:])
+                    refused = True
                     break
             rows, index = len(self._tail_lines), len(self._groups) - 1
-            while index >= 0 and rows < visible_rows and self._make_exact(index, during_layout=True):
+            while index >= 0 and rows < visible_rows:
+                if not self._make_exact(index, during_layout=True):
+                    refused = True
+                    break
                 rows += self._height_of(index)
                 index -= 1
-            while index >= 0 and self._make_exact(index, during_layout=True):  # the background: the latest first
+            # The background (the latest first): only once nothing streams in. While it does,
+            # groups out of sight keep their estimated heights; rendering them as they settled
+            # took a sixth of every compare layout's CPU with six fast columns, which keys
+            # waited behind (bench/tui_responsiveness.py); a group is rendered once seen.
+            while not self._live and index >= 0 and not refused:
+                refused = not self._make_exact(index, during_layout=True)
                 index -= 1
-        if self._estimated and not _budget_left(clock()):
-            # Refused for want of budget: lay out again once it has refilled. (Groups still
-            # estimated after that wait for the next layout, or to be painted.)
+        if refused:  # lay out again once the budget has refilled
             self._lay_out_when_budget()
         if self._first_changed != self._settled_height or tail_lines is not self._tail_lines:
             # Rows above the first change cannot have changed: keep the last screenfuls
@@ -376,16 +388,27 @@ class StreamingMarkdown(Widget):
         self.refresh()
 
     def _lay_out_when_budget(self) -> None:
-        """A layout to render more in: the next frame's, or once the budget has refilled
-        (not every frame meanwhile: each layout costs the whole screen)."""
-        if _budget_left(clock()):
-            self.refresh(layout=True)
-        elif self._estimate_timer is None:
-            self._estimate_timer = self.set_timer(_refill_wait(), self._estimates_due)
+        """A layout to render more in, at a flush tick once the budget has refilled."""
+        self._lay_out_at(clock() + (0.0 if _budget_left(clock()) else _refill_wait()))
 
-    def _estimates_due(self) -> None:
-        self._estimate_timer = None
-        if self._estimated:
+    def _lay_out_at(self, when: float) -> None:
+        """A layout at the first flush tick from `when` (a clock() reading) on. On the
+        tick, not a timer of its own: with six compare columns, each widget's own timers
+        made layouts between the ticks — every one a layout and a paint of the whole
+        screen — and more than half the frames drawn were those (flush_clock.py)."""
+        self._layout_due = when if self._layout_due is None else min(self._layout_due, when)
+        flush_clock(self.app).want(self)
+
+    async def _flush(self) -> None:
+        """The flush clock's tick: lay out if a render waited for it, else wait on."""
+        due = self._layout_due
+        if due is None:
+            return
+        if clock() < due:
+            flush_clock(self.app).want(self)
+            return
+        self._layout_due = None
+        if self._estimated or self._tail_stale:
             self.refresh(layout=True)
 
     def _render_tail(self) -> None:
@@ -396,18 +419,12 @@ class StreamingMarkdown(Widget):
         if not _budget_left(now):  # rendering had its share: once the budget has refilled
             self._tail_due = max(self._tail_due, now + _refill_wait())
         if now < self._tail_due:
-            if self._tail_timer is None:
-                self._tail_timer = self.set_timer(self._tail_due - now, self._tail_is_due)
+            self._lay_out_at(self._tail_due)
             return
         self._tail_lines = self._render(self._tail_source)
         self._tail_stale = self._tail_out_of_sight = self._tail_seen = False
         end = _charge(now)
         self._tail_due = end + (end - now) * TAIL_PACING
-
-    def _tail_is_due(self) -> None:
-        self._tail_timer = None
-        if self._tail_stale:
-            self.refresh(layout=True)
 
     def _measure_new_groups(self) -> None:
         """Estimated heights for the groups settled since the last layout."""

@@ -27,6 +27,7 @@ from core.store.models import Run, RunFrame
 from tui.widgets.output.cards import RunOutcomeBox, ToolCallCard, error_box_content, refusal_box_content
 from tui.widgets.output.conversation import earlier_turns
 from tui.widgets.output.flush_clock import flush_clock
+from tui.widgets.output.growing import GrowingBody, GrowingScroll
 from tui.widgets.output.markdown_stream import StreamingMarkdown
 from tui.widgets.output.wire_header import phase_lines, saved_lines, wire_line
 from tui.widgets.output.wrapped_text import WrappedText
@@ -78,7 +79,7 @@ class OutputPane(Widget):
     def compose(self) -> ComposeResult:
         yield Static(id="output-header")
         with ContentSwitcher(initial="rendered", id="output-views"):
-            with VerticalScroll(id="rendered"), Vertical(id="rendered-body"):
+            with GrowingScroll(id="rendered"), GrowingBody(id="rendered-body"):
                 yield Static(id="conversation")
                 with Collapsible(title="Reasoning", collapsed=False, id="reasoning"):
                     yield WrappedText(auto_scroll=False, id="reasoning-text")

@@ -12,8 +12,14 @@ Input first: from a key (or a click, a wheel turn) until the frame that shows it
 is drawn, streams wait (`hold_for_input`): no Markdown is rendered and the flush clock
 skips its ticks, so the layout and paint the key needs carry only the key's own work
 (profiled with six fast compare columns: a layout with their flushes and renders cost
-~100 ms of CPU, several times that on a loaded machine). What streamed meanwhile is drawn
-right after; its stamps were taken where its bytes arrived, so no figure changes.
+~100 ms of CPU, several times that on a loaded machine). Where the streams' frames are
+costly, their ticks wait INPUT_GRACE_S more after it (`input_grace_left`; the flush clock
+decides): keys come in runs (F1 then Esc, a view switched then scrolled), and a key that
+lands while a stream's frame is being drawn waits for all of it (a compare frame is
+30-40 ms of CPU, 100-200 ms of a loaded machine's wall time). The flush clock lets a tick
+through at least once a second whatever the input (flush_clock.HELD_AT_MOST_S), so a
+stream still moves while someone types. What streamed meanwhile is drawn right after; its
+stamps were taken where its bytes arrived, so no figure changes.
 """
 
 from __future__ import annotations
@@ -23,12 +29,14 @@ from time import perf_counter as clock
 RENDER_SHARE = 0.4
 RENDER_BURST_S = 0.025
 INPUT_HOLD_MAX_S = 0.25  # a key's frame that takes longer than this no longer holds the streams
+INPUT_GRACE_S = 0.3  # after a key's frame, costly streams' ticks wait this long for the next key
 
 
 class _Bucket:
     tokens = 0.0  # seconds of rendering allowed now (negative: owed)
     at = 0.0  # when `tokens` was last refilled
     held_until = 0.0  # clock() before which streams wait for input to be drawn
+    grace_until = 0.0  # clock() before which costly streams wait for the next key
 
 
 _bucket = _Bucket()
@@ -52,13 +60,24 @@ def hold_for_input() -> None:
 
 
 def release_input_hold() -> None:
-    """The input's effect is drawn: streams go on."""
+    """The input's effect is drawn: streams go on (costly ones after INPUT_GRACE_S)."""
     _bucket.held_until = 0.0
+    _bucket.grace_until = clock() + INPUT_GRACE_S
+
+
+def end_input_hold() -> None:
+    """Streams go on now, grace or not (the flush clock's tick that input held too long)."""
+    _bucket.held_until = _bucket.grace_until = 0.0
 
 
 def input_hold_left(now: float) -> float:
     """Seconds streams still wait for input to be drawn (0: none)."""
     return max(_bucket.held_until - now, 0.0)
+
+
+def input_grace_left(now: float) -> float:
+    """Seconds left of the grace after the last input's frame (0: none)."""
+    return max(_bucket.grace_until - now, 0.0)
 
 
 def charge(started: float) -> float:
