@@ -94,6 +94,11 @@ class FlushClock:
     def _wake(self) -> None:
         if not self._running:
             self._running = True
+            # From idle the first tick comes at the base pace, with no input grace: the
+            # spacing, stretch and frame cost the last streams earned held the new run's
+            # first frame after ctrl+r back by 10-20 ms (bench/tui_responsiveness.py).
+            self._interval = 1 / FLUSH_HZ
+            self._frame_s = 0.0
             self._schedule()
 
     def _schedule(self, delay: float | None = None) -> None:
