@@ -78,6 +78,14 @@ def config_named(store: Any, name: str) -> Any:
     return config
 
 
+def refuse_the_database(path: Path, label: str, what: str, database: Path | None = None) -> None:
+    """Refuse a user's file that is llmwb's database (see core.paths.names_the_database)."""
+    from core.paths import names_the_database
+
+    if names_the_database(path, database):
+        raise UsageError(f"{label} is llmwb's database, not {what}")
+
+
 def read_prompt(args: argparse.Namespace) -> str:
     """The user message from --prompt or --prompt-file ('-' reads stdin); exactly one."""
     if (args.prompt is None) == (args.prompt_file is None):
@@ -90,10 +98,7 @@ def read_prompt(args: argparse.Namespace) -> str:
         except OSError as error:
             raise UsageError(f"cannot read the prompt from stdin: {error.strerror or error}") from None
         return _decode(data, "stdin")
-    from core.paths import names_the_database
-
-    if names_the_database(Path(args.prompt_file)):
-        raise UsageError(f"--prompt-file {args.prompt_file} is llmwb's database, not a prompt")
+    refuse_the_database(Path(args.prompt_file), f"--prompt-file {args.prompt_file}", "a prompt")
     try:
         data = Path(args.prompt_file).read_bytes()
     except OSError as error:

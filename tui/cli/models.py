@@ -11,7 +11,7 @@ from pathlib import Path
 
 from core.store.kinds import PROVIDER_KINDS
 from tui.cli import EXIT_OK, UsageError
-from tui.cli.common import open_store, parse_params, print_json, print_table
+from tui.cli.common import open_store, parse_params, print_json, print_table, refuse_the_database
 
 
 
@@ -138,10 +138,7 @@ def _import(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
     from core.config_yaml import ConfigError, import_config, load_config_file
     from core.store.db import DuplicateName
 
-    from core.paths import names_the_database
-
-    if names_the_database(Path(args.file), store.path):
-        raise UsageError(f"{args.file} is llmwb's database, not a config file")
+    refuse_the_database(Path(args.file), str(args.file), "a config file", store.path)
     try:
         config = load_config_file(args.file)
         report = import_config(store, config)  # one transaction: all entries or none

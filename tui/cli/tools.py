@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from tui.cli import EXIT_OK, UsageError
-from tui.cli.common import open_store, print_json, print_table
+from tui.cli.common import open_store, print_json, print_table, refuse_the_database
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,10 +45,7 @@ def handle(args: argparse.Namespace) -> int:
 def _add(store, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     from core.tools import ToolError, validate_tool_definition
 
-    from core.paths import names_the_database
-
-    if names_the_database(Path(args.schema), store.path):
-        raise UsageError(f"{args.schema} is llmwb's database, not a JSON schema")
+    refuse_the_database(Path(args.schema), str(args.schema), "a JSON schema", store.path)
     try:
         schema_text = args.schema.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
