@@ -49,10 +49,10 @@ from rich.style import Style
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.strip import Strip
+from textual.widget import Widget
 
 from tui.widgets.output.flush_clock import flush_clock
 from tui.widgets.output.growing import LaidOutOnce
-from textual.widget import Widget
 from tui.widgets.output.render_budget import budget_left as _budget_left
 from tui.widgets.output.render_budget import charge as _charge
 from tui.widgets.output.render_budget import refill_wait as _refill_wait
