@@ -4,9 +4,13 @@ scrolled back to its start, shows its first blocks rendered (a heading without i
 
 from __future__ import annotations
 
+from time import perf_counter as clock
+
 from core.events import Finished, TextDelta
 from output_host import OutputHost, screen_text, wait_until
 from tui.widgets.output import OutputPane
+from tui.widgets.output.markdown_stream import StreamingMarkdown
+from tui.widgets.output.render_budget import charge
 
 SECTIONS = 300
 
@@ -57,6 +61,34 @@ async def test_scrolled_back_mid_stream_the_start_is_rendered_while_the_answer_g
         await wait_until(pilot, lambda: pane.text == text)
         await wait_until(pilot, lambda: "Section 0" in screen_text(app) and "**" not in screen_text(app))
         assert pane.status == "streaming"
+
+
+async def test_scrolled_back_while_the_render_budget_is_spent_the_start_is_rendered_once_it_refills() -> None:
+    """Scrolled back while rendering had spent its share (other columns, a busy layout),
+    the start shows as its source first; layouts that come meanwhile without a paint of
+    the answer (another widget's, a refused render's next) must not forget it: it is
+    rendered once the budget refills. (It stayed `## Section 0` for good, 1 run in 16
+    on a loaded machine.)"""
+    app = OutputHost()
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.query_one(OutputPane)
+        pane.begin_run("run1", "demo-long", True)
+        text = "".join(f"## Section {i}\n\nBody of section {i}, **bold** here.\n\n" for i in range(SECTIONS))
+        half = len(text) // 2
+        for start in range(0, half, 400):
+            pane.feed(TextDelta(text[start : min(start + 400, half)]))
+        await wait_until(pilot, lambda: f"Section {SECTIONS // 2 - 2}" in screen_text(app))
+
+        charge(clock() - 0.4)  # as if a render had just taken 0.4 s: the budget is spent for ~1 s
+        app.query_one("#rendered").scroll_home(animate=False)
+        await wait_until(pilot, lambda: "## Section 0" in screen_text(app))  # its source, for now
+        answer = app.query_one(StreamingMarkdown)
+        for _ in range(2):  # layouts of the answer with no paint of it
+            answer.refresh(layout=True, repaint=False)
+            await pilot.pause()
+
+        await wait_until(pilot, lambda: "Section 0" in screen_text(app) and "## Section 0" not in screen_text(app))
+        assert "Body of section 0, bold here." in screen_text(app)
 
 
 async def test_end_follows_the_stream_again_after_scrolling_back() -> None:

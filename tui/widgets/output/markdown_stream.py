@@ -223,6 +223,7 @@ class StreamingMarkdown(LaidOutOnce, Widget):
     def clear(self) -> None:
         self._load_generation += 1
         self._live = False
+        self._wanted = set()
         self._groups, self._tail_source = [], ""
         self._group_ends, self._tail_lines = [], []
         self._exact, self._estimated = [], 0
@@ -315,13 +316,16 @@ class StreamingMarkdown(LaidOutOnce, Widget):
         seen, self._seen = self._seen, False
         wanted, self._wanted = sorted(self._wanted, reverse=True), set()
         refused = False  # a render this layout wanted waits for the budget
-        if seen:  # not painted since the last layout: hidden or scrolled away, render nothing
-            for at, index in enumerate(wanted):  # shown as source: scrolled back to
-                if index < len(self._exact) and not self._make_exact(index, during_layout=True):
-                    # Their source stays painted (and cached as painted): they wait here.
-                    self._wanted.update(wanted[at:])
-                    refused = True
-                    break
+        # Groups painted as their source (scrolled back to) are rendered whether or not a
+        # paint came since the last layout: their source stays painted and cached, so a
+        # paint asks for them once only. Dropped by a layout that came without a paint (the
+        # next one of a refused render, another widget's), they stayed source for good.
+        for at, index in enumerate(wanted):
+            if index < len(self._exact) and not self._make_exact(index, during_layout=True):
+                self._wanted.update(wanted[at:])  # they wait here for the budget
+                refused = True
+                break
+        if seen:  # not painted since the last layout: hidden or scrolled away, render no more
             rows, index = len(self._tail_lines), len(self._groups) - 1
             while index >= 0 and rows < visible_rows:
                 if not self._make_exact(index, during_layout=True):
