@@ -8,7 +8,7 @@ on a shared loop a flat-out stream (21,000 chunks as fast as the socket gives th
 held a paced stream's frames back by 80–90 ms; on loops of their own the two only
 share the interpreter lock, which changes hands every few ms. A thread rather than
 a worker process: events reach the consumer without being pickled, and the store
-and the loaded SDKs are shared (see the README's design notes for the figures).
+and the loaded SDKs are shared (see docs/design-notes.md for the figures).
 
 Daemon threads, so quitting never waits for them; runs in flight are cancelled by
 their owners, and what they streamed is already checkpointed (core.runner).

@@ -3,7 +3,7 @@
 A thread of the app's process is not enough to take a frame's stamp on time: it
 shares the interpreter lock with the thread that draws, and a render pass, a garbage
 collection or the UI thread being descheduled while holding the lock all made stamps
-late by tens to hundreds of ms (the README's design notes have the figures). In a
+late by tens to hundreds of ms (docs/design-notes.md has the figures). In a
 process of its own the run is read, stamped, checkpointed and saved exactly as the
 CLI does it; its events come back over a socket in pickled batches, and are pushed
 into the same RunHandle a thread run has, so the screens cannot tell the difference.
