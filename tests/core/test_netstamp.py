@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2
+import pytest
 
 from core.metrics import clock
 from core.providers.base import SendLog
@@ -37,22 +38,43 @@ TLS_DIR = Path(__file__).parent / "tls"  # a self-signed test certificate for 12
 BODY = {"model": "spaced", "stream": True, "messages": [{"role": "user", "content": "go"}]}
 
 
+def _is_content(frame) -> bool:  # type: ignore[no-untyped-def]
+    """A frame that carries text (not the role chunk, not [DONE])."""
+    if not frame.data.startswith("{"):
+        return False
+    choices = json.loads(frame.data).get("choices") or [{}]
+    return bool(choices[0].get("delta", {}).get("content"))
+
+
 def _content_stamps(frames: list) -> list[float]:
-    """The stamps of the frames that carry text (not the role chunk, not [DONE])."""
-    stamps = []
-    for frame in frames:
-        if frame.data.startswith("{"):
-            choices = json.loads(frame.data).get("choices") or [{}]
-            if choices[0].get("delta", {}).get("content"):
-                stamps.append(frame.at)
-    return stamps
+    return [frame.at for frame in frames if _is_content(frame)]
 
 
-async def _read_blocked(client: httpx2.AsyncClient, url: str) -> list:
+async def _read_blocked(client: httpx2.AsyncClient, url: str) -> tuple[list, float]:
+    """The frames, read by a loop blocked through the first content, and when the first
+    content was read (clock())."""
     async with client.stream("POST", url, json=BODY) as response:
         time.sleep(BLOCKED_S)  # the reading loop is blocked: IS the thing under test
         assert isinstance(response.extensions["network_stream"], StampedStream)
-        return [frame async for frame in iter_sse(response.aiter_bytes(), arrived=arrival_clock(response))]
+        frames, first_read_at = [], None
+        async for frame in iter_sse(response.aiter_bytes(), arrived=arrival_clock(response)):
+            frames.append(frame)
+            if first_read_at is None and _is_content(frame):
+                first_read_at = clock()
+        assert first_read_at is not None
+        return frames, first_read_at
+
+
+async def _blocked_exchange(exchange):  # type: ignore[no-untyped-def]
+    """`exchange()` → (frames, first content read at, the server's content write times),
+    tried again while its reader was starved past the second content's write. The kernel
+    merges packets queued unread into one and keeps the newest stamp (docs/design-notes.md),
+    so such a run says nothing about stamping; on a loaded machine it happens now and then."""
+    for _attempt in range(3):
+        frames, first_read_at, truth = await exchange()
+        if len(truth) < 2 or first_read_at < truth[1]:
+            return frames, truth
+    pytest.fail("in 3 tries the reader never read the first content before the second was sent")
 
 
 def _spaced(server) -> None:  # type: ignore[no-untyped-def]
@@ -61,11 +83,14 @@ def _spaced(server) -> None:  # type: ignore[no-untyped-def]
 
 
 async def test_a_blocked_reader_still_stamps_the_first_content_when_it_arrived() -> None:
-    with threaded_simulator() as (server, loop):
-        _spaced(server)
-        async with stamp_reads(httpx2.AsyncClient(trust_env=False)) as client:
-            frames = await _read_blocked(client, server.root_url + "/v1/chat/completions")
-        truth = server_record(server, loop).content_times
+    async def exchange():  # type: ignore[no-untyped-def]
+        with threaded_simulator() as (server, loop):
+            _spaced(server)
+            async with stamp_reads(httpx2.AsyncClient(trust_env=False)) as client:
+                frames, first_read_at = await _read_blocked(client, server.root_url + "/v1/chat/completions")
+            return frames, first_read_at, server_record(server, loop).content_times
+
+    frames, truth = await _blocked_exchange(exchange)
     stamps = _content_stamps(frames)
     assert len(stamps) == len(truth) == 3
     assert [abs(s - t) * 1000.0 < TOLERANCE_MS for s, t in zip(stamps, truth)] == [True] * 3, (stamps, truth)
@@ -76,9 +101,13 @@ async def test_the_clients_the_adapters_use_are_stamped() -> None:
     with threaded_simulator() as (server, loop):
         _spaced(server)
         for sdk in (None, openai):
-            async with timed_http_client(sdk, httpx2.Timeout(30.0), SendLog()) as client:
-                frames = await _read_blocked(client, server.root_url + "/v1/chat/completions")
-            truth = server_record(server, loop).content_times
+
+            async def exchange():  # type: ignore[no-untyped-def]
+                async with timed_http_client(sdk, httpx2.Timeout(30.0), SendLog()) as client:
+                    frames, first_read_at = await _read_blocked(client, server.root_url + "/v1/chat/completions")
+                return frames, first_read_at, server_record(server, loop).content_times
+
+            frames, truth = await _blocked_exchange(exchange)
             first = _content_stamps(frames)[0]
             assert abs(first - truth[0]) * 1000.0 < TOLERANCE_MS, (sdk, first, truth)
 
@@ -121,9 +150,13 @@ def _tls_server() -> Iterator[tuple[str, list[float]]]:
 
 async def test_over_tls_the_stamp_is_the_arrival_of_the_packet_that_completed_the_record() -> None:
     verify = ssl.create_default_context(cafile=str(TLS_DIR / "cert.pem"))
-    with _tls_server() as (url, written):
-        async with stamp_reads(httpx2.AsyncClient(trust_env=False, verify=verify)) as client:
-            frames = await _read_blocked(client, url)
+    async def exchange():  # type: ignore[no-untyped-def]
+        with _tls_server() as (url, written):
+            async with stamp_reads(httpx2.AsyncClient(trust_env=False, verify=verify)) as client:
+                frames, first_read_at = await _read_blocked(client, url)
+        return frames, first_read_at, written
+
+    frames, written = await _blocked_exchange(exchange)
     stamps = _content_stamps(frames)
     assert len(stamps) == len(written) == 3
     assert [abs(s - t) * 1000.0 < TOLERANCE_MS for s, t in zip(stamps, written)] == [True] * 3, (stamps, written)

@@ -9,6 +9,8 @@ import pytest
 
 from tui.app import LlmwbApp, create_app
 
+NOTIFICATION_KEPT_S = 300.0
+
 
 @pytest.fixture
 def app_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., LlmwbApp]:
@@ -20,6 +22,10 @@ def app_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[...
         monkeypatch.delenv(name, raising=False)
 
     def make(data_dir: Path | None = None) -> LlmwbApp:
-        return create_app(data_dir or tmp_path)
+        app = create_app(data_dir or tmp_path)
+        # A toast stays 5 s; a test starved of CPU for longer (a loaded 2-core machine) looked
+        # for it after it had gone, and failed though the user had been told.
+        app.NOTIFICATION_TIMEOUT = NOTIFICATION_KEPT_S
+        return app
 
     return make
