@@ -133,12 +133,13 @@ def test_tool_results(snap_compare, app_factory: Callable[..., LlmwbApp]) -> Non
     async def run_before(pilot: Pilot) -> None:
         await reopen(pilot, run)
         await pilot.press("ctrl+l")
-        # Both result boxes mounted, and the first one focused (focus is applied a message
-        # later), before their cursors stop blinking: a loaded machine may not have composed
-        # the modal after one pause, or drawn it without the focused box's cursor.
+        # Both result boxes mounted, and the first one holding the focus — its own `has_focus`,
+        # which draws its cursor, set when it handles the Focus event, a message after the
+        # screen's `focused` — before their cursors stop blinking: a loaded machine may not
+        # have composed the modal after one pause, or drawn it without the focused box's cursor.
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, ToolResultsScreen)
-                         and len(pilot.app.screen.result_boxes) == 2
-                         and pilot.app.screen.focused is pilot.app.screen.result_boxes[0])  # fmt: skip
+                         and len(boxes := pilot.app.screen.result_boxes) == 2
+                         and boxes[0].has_focus)  # fmt: skip
         for widget in pilot.app.screen.query(TextArea):
             widget.cursor_blink = False
         await pilot.pause()

@@ -65,7 +65,7 @@ async def open_answers(pilot: Pilot) -> ToolResultsScreen:
         pilot,
         lambda: isinstance(screen := pilot.app.screen, ToolResultsScreen)
         and bool(boxes := screen.result_boxes)
-        and screen.focused is boxes[0],
+        and boxes[0].has_focus,
     )
     modal = pilot.app.screen
     assert isinstance(modal, ToolResultsScreen)
