@@ -127,7 +127,10 @@ class WrappedText(ScrollView, can_focus=True):
             self._wrap_width = width
             self._rewrap_all()
             if follow:  # after the layout has taken the new virtual size
-                self.scroll_end(animate=False, immediate=False, x_axis=False)
+                # Forced: on a view's first showing its scrollbar is not there yet when this
+                # runs, and an unforced scroll was refused — the view opened at its first
+                # line (the wire view's request headers, not the newest frames).
+                self.scroll_end(animate=False, immediate=False, x_axis=False, force=True)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
