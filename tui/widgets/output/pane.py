@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Collapsible, ContentSwitcher, Static
+from textual.widgets import Collapsible, Static
 
 from core.events import (
     Event, Failed, Finished, Phase, ReasoningDelta, RefusalDelta, RunStarted, TextDelta, ToolCallDelta, WireFrame,
@@ -78,18 +78,22 @@ class OutputPane(Widget):
 
     def compose(self) -> ComposeResult:
         yield Static(id="output-header")
-        with ContentSwitcher(initial="rendered", id="output-views"):
-            with GrowingScroll(id="rendered"), GrowingBody(id="rendered-body"):
-                yield Static(id="conversation")
-                with Collapsible(title="Reasoning", collapsed=False, id="reasoning"):
-                    yield WrappedText(auto_scroll=False, id="reasoning-text")
-                yield StreamingMarkdown(id="answer")
-                yield Vertical(id="tool-cards")
-                yield Vertical(id="outcome")
-            yield WrappedText(id="plain")
-            # Wrapped, unlike a Log: the part of a frame worth reading (the delta) sits at
-            # the end of a long JSON line, out of sight in a narrow pane.
-            yield WrappedText(id="wire")
+        # The three views are the pane's own children, one displayed at a time (no
+        # ContentSwitcher: every container layer under a compare column is laid out,
+        # rendered and cut into the screen's lines again in each frame of six streams).
+        with GrowingScroll(id="rendered"), GrowingBody(id="rendered-body"):
+            yield Static(id="conversation")
+            with Collapsible(title="Reasoning", collapsed=False, id="reasoning"):
+                yield WrappedText(auto_scroll=False, id="reasoning-text")
+            yield StreamingMarkdown(id="answer")
+            yield Vertical(id="tool-cards")
+            yield Vertical(id="outcome")
+        # Wrapped, unlike a Log: the part of a frame worth reading (the delta) sits at
+        # the end of a long JSON line, out of sight in a narrow pane.
+        for view in ("plain", "wire"):
+            text = WrappedText(id=view)
+            text.hold()  # not shown: what streams is only kept until it is
+            yield text
 
     def on_mount(self) -> None:
         self.query_one("#rendered", VerticalScroll).anchor()
@@ -227,8 +231,16 @@ class OutputPane(Widget):
             await self._flush()  # wire frames, then the outcome
 
     def cycle_view(self) -> None:
+        hidden = self.query_one(f"#{self._view}")
         self._view = VIEWS[(VIEWS.index(self._view) + 1) % len(VIEWS)]
-        self.query_one(ContentSwitcher).current = self._view
+        shown = self.query_one(f"#{self._view}")
+        if isinstance(shown, WrappedText):
+            shown.release()  # before its first frame: it shows the newest text at once
+        with self.app.batch_update():
+            hidden.display = False
+            shown.display = True
+        if isinstance(hidden, WrappedText):
+            hidden.hold()
         self._update_header()
 
     def action_cycle_view(self) -> None:
