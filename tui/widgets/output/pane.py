@@ -41,6 +41,7 @@ __all__ = ["OutputPane", "wire_line"]
 
 class OutputPane(Widget):
     DEFAULT_CSS = (Path(__file__).with_name("output.tcss")).read_text()
+    BLANK = True  # no border or content of its own: its views cover it (see GrowingBody)
 
     BINDINGS = [
         Binding("v", "cycle_view", "View"),
