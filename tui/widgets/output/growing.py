@@ -34,20 +34,24 @@ class LaidOutOnce(_Mixin):
 
 
 class BlankContent(_Mixin):
-    """Mixed in before a container class: its own content is blank lines of its background
-    (its children paint over it). Textual renders a container's content whole — every
-    line of its height, for GrowingBody the answer's length — each time its size changes,
-    here every frame: ~0.5 ms per compare column and frame, growing with the answer
-    (bench/tui_frame_cost.py). Its border and padding are still drawn by Textual."""
-
-    _blank_style = RichStyle()
+    """Mixed in before a container class whose own paint is only its
+    background (its children paint over it): painted as blank lines of that background,
+    without Textual's per-line styling. Textual renders a container's content whole —
+    every line of its height, for GrowingBody the answer's length — and styles each
+    visible line again each time its size changes, here every frame: ~0.5 ms per compare
+    column and frame, growing with the answer (bench/tui_frame_cost.py)."""
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        self._blank_style = RichStyle(bgcolor=self.background_colors[1].rich_color)  # once a paint
-        return super().render_lines(crop)
-
-    def render_line(self, y: int) -> Strip:
-        return Strip.blank(self.size.width, self._blank_style)
+        styles = self.styles
+        if any(edge not in ("", "none") for edge, _ in (*styles.border, *styles.outline)) or styles.tint.a:
+            return super().render_lines(crop)  # a style this shortcut does not paint
+        # As Textual paints a blank line inside the border: the widget's background over
+        # what is beneath it (padding included), then the app's line filters.
+        background = self.background_colors[1]
+        strip = Strip.blank(crop.width, RichStyle(bgcolor=background.rich_color))
+        for line_filter in self.get_line_filters():
+            strip = strip.apply_filter(line_filter, background)
+        return [strip] * crop.height
 
 
 class GrowingBody(BlankContent, LaidOutOnce, Vertical):
