@@ -23,6 +23,7 @@ streams window (`DIR/<tree>-<pass>.txt`, collapsed stacks).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -90,6 +91,8 @@ if os.environ.get("LLMWB_FRAME_CLASSES"):  # CPU of each widget class's render_l
     for _cls in set(_all(Widget)):
         if "render_lines" in _cls.__dict__:
             _wrap(_cls)
+if os.environ.get("LLMWB_FRAME_EXTRA"):  # more probes of your own, from this file
+    exec(open(os.environ["LLMWB_FRAME_EXTRA"]).read())
 from tui.cli import console_main
 console_main()
 """
@@ -138,9 +141,19 @@ def one_pass(source: Path, window: float, samples: int, spy: Path | None, label:
                  "--duration", str(int(window)), "--output", str(spy / f"{label}.txt")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
+        classes = os.environ.get("LLMWB_FRAME_CLASSES")
+        before = json.loads(Path(classes).read_text()) if classes else None
         start, cpu0 = time.perf_counter(), thread_cpu(term.pid)
         resp.pause(window)
         end, cpu1 = time.perf_counter(), thread_cpu(term.pid)
+        if classes and before:
+            after = json.loads(Path(classes).read_text())
+            spent = {k: v - before["cpu"].get(k, 0.0) for k, v in after["cpu"].items()}
+            calls = {k: v - before["calls"].get(k, 0) for k, v in after["calls"].items()}
+            print(f"  {label}: render_lines CPU by widget class over {after['at'] - before['at']:.1f} s (ms, calls, ms a call)")
+            for name, cpu in sorted(spent.items(), key=lambda kv: -kv[1])[:15]:
+                if calls[name]:
+                    print(f"    {cpu * 1000:8.1f} {calls[name]:6d} {cpu / calls[name] * 1000:7.3f}  {name}")
         if spying is not None:
             spying.wait()
         rows = [r for r in frames(probe, start, end) if r[4] == "ModelsCompareScreen"]
