@@ -33,6 +33,19 @@ class LaidOutOnce(_Mixin):
         return super()._size_updated(size, virtual_size, container_size, layout=False)
 
 
+def paints_plainly(widget: Widget) -> bool:
+    """No border, outline, tint, hatch or opacity: what Textual's per-line styling of the
+    widget's lines would add is its background (and padding) only."""
+    styles = widget.styles
+    return (
+        all(edge in ("", "none") for edge, _ in (*styles.border, *styles.outline))
+        and not styles.tint.a
+        and styles.opacity == 1.0
+        and styles.text_opacity == 1.0
+        and not (styles.has_rule("hatch") and styles.hatch != "none")
+    )
+
+
 class BlankContent(_Mixin):
     """Mixed in before a container class whose own paint is only its
     background (its children paint over it): painted as blank lines of that background,
@@ -42,8 +55,7 @@ class BlankContent(_Mixin):
     column and frame, growing with the answer (bench/tui_frame_cost.py)."""
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        styles = self.styles
-        if any(edge not in ("", "none") for edge, _ in (*styles.border, *styles.outline)) or styles.tint.a:
+        if not paints_plainly(self):
             return super().render_lines(crop)  # a style this shortcut does not paint
         # As Textual paints a blank line inside the border: the widget's background over
         # what is beneath it (padding included), then the app's line filters.
