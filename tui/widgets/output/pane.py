@@ -190,8 +190,9 @@ class OutputPane(Widget):
         self.query_one("#reasoning-text", WrappedText).clear()
         reasoning = self.query_one("#reasoning", Collapsible)
         reasoning.display, reasoning.collapsed, reasoning.title = False, False, "Reasoning"
-        self.query_one("#tool-cards").remove_children()
-        self.query_one("#outcome").remove_children()
+        for box in self.query_one("#tool-cards"), self.query_one("#outcome"):
+            box.remove_children()
+            box.display = False
         self.query_one(StreamingMarkdown).clear()
         self.query_one("#conversation").display = False
         self._update_header()
@@ -297,7 +298,7 @@ class OutputPane(Widget):
                     self.query_one("#reasoning", Collapsible).collapsed = True
                 self._answer_started = True
             if new_cards:
-                await self.query_one("#tool-cards").mount_all(new_cards)
+                await self._mount_into("#tool-cards", *new_cards)
             for card in dirty_cards:
                 card.refresh_card()
             if text:
@@ -309,13 +310,21 @@ class OutputPane(Widget):
         if self._final is not None and not self._final_applied and not self._pending_text:
             await self._apply_final(self._final)
 
+    async def _mount_into(self, box_id: str, *widgets: Widget) -> None:
+        """Into the tool-cards or outcome box, shown from its first child on. Empty, they
+        are hidden: not laid out at each frame of a stream (two per compare column), and
+        a hidden box refreshed made Textual arrange the whole screen twice in that frame."""
+        box = self.query_one(box_id)
+        box.display = True
+        await box.mount_all(widgets)
+
     async def _show_refusal(self) -> None:
         """The refusal in its own box, growing as it streams (it is the model's answer)."""
         self._refusal_pending = False
         content = refusal_box_content("".join(self._refusal_parts))
         if self._refusal_box is None:
             self._refusal_box = RunOutcomeBox("refused", content)
-            await self.query_one("#outcome").mount(self._refusal_box)
+            await self._mount_into("#outcome", self._refusal_box)
         else:
             self._refusal_box.update(content)
 
@@ -329,7 +338,7 @@ class OutputPane(Widget):
             card = self._cards.get(index)
             if card is None:  # a non-streamed run delivers its calls whole
                 card = self._cards[index] = ToolCallCard(index)
-                await self.query_one("#tool-cards").mount(card)
+                await self._mount_into("#tool-cards", card)
             card.complete(call)
         if self._refusal_parts:
             self.query_one("#plain", WrappedText).write("\n\n" + refusal_box_content(self.refusal).plain + "\n")
@@ -339,7 +348,7 @@ class OutputPane(Widget):
                 status=final.status, error=final.error, error_type=final.error_type,
                 http_status=final.http_status, retry_after=final.retry_after,
             )  # fmt: skip
-            await self.query_one("#outcome").mount(RunOutcomeBox(final.status, content))
+            await self._mount_into("#outcome", RunOutcomeBox(final.status, content))
             self.query_one("#plain", WrappedText).write("\n\n" + content.plain + "\n")
         else:
             self._status = "ok"
