@@ -7,6 +7,9 @@ the screen that changes nothing. With six compare columns growing, every flush c
 frames (profiled: the second ~40% of the first's CPU), and keys waited behind both
 (bench/tui_responsiveness.py). The size is already right when the layout sets it; a
 scrollbar that has to appear or go still asks for its own layout.
+
+They also paint cheaply what a new size makes Textual paint again at every frame: their
+own blank content (`BlankContent`) and the answer view's scrollbar (`SteadyScrollBar`).
 """
 
 from __future__ import annotations
@@ -86,7 +89,7 @@ class SteadyScrollBar(ScrollBar):
         size = self.size.height
         virtual = ceil(self.window_virtual_size)
         window = ceil(self.window_size) if self.window_size < self.window_virtual_size else 0
-        if not (window and size and virtual and size != virtual):
+        if not (window and size and virtual and size != virtual and virtual > window):
             return None
         thumb_size = max(1, window / (virtual / size))
         start = int((size - thumb_size) * (self.position / (virtual - window)) * 8)
