@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Collapsible, ContentSwitcher, Static
+from textual.widgets import Collapsible, Static
 
 from core.events import (
     Event, Failed, Finished, Phase, ReasoningDelta, RefusalDelta, RunStarted, TextDelta, ToolCallDelta, WireFrame,
@@ -41,6 +41,7 @@ __all__ = ["OutputPane", "wire_line"]
 
 class OutputPane(Widget):
     DEFAULT_CSS = (Path(__file__).with_name("output.tcss")).read_text()
+    BLANK = True  # no border or content of its own: its views cover it (see GrowingBody)
 
     BINDINGS = [
         Binding("v", "cycle_view", "View"),
@@ -78,18 +79,22 @@ class OutputPane(Widget):
 
     def compose(self) -> ComposeResult:
         yield Static(id="output-header")
-        with ContentSwitcher(initial="rendered", id="output-views"):
-            with GrowingScroll(id="rendered"), GrowingBody(id="rendered-body"):
-                yield Static(id="conversation")
-                with Collapsible(title="Reasoning", collapsed=False, id="reasoning"):
-                    yield WrappedText(auto_scroll=False, id="reasoning-text")
-                yield StreamingMarkdown(id="answer")
-                yield Vertical(id="tool-cards")
-                yield Vertical(id="outcome")
-            yield WrappedText(id="plain")
-            # Wrapped, unlike a Log: the part of a frame worth reading (the delta) sits at
-            # the end of a long JSON line, out of sight in a narrow pane.
-            yield WrappedText(id="wire")
+        # The three views are the pane's own children, one displayed at a time (no
+        # ContentSwitcher: every container layer under a compare column is laid out,
+        # rendered and cut into the screen's lines again in each frame of six streams).
+        with GrowingScroll(id="rendered"), GrowingBody(id="rendered-body"):
+            yield Static(id="conversation")
+            with Collapsible(title="Reasoning", collapsed=False, id="reasoning"):
+                yield WrappedText(auto_scroll=False, id="reasoning-text")
+            yield StreamingMarkdown(id="answer")
+            yield Vertical(id="tool-cards")
+            yield Vertical(id="outcome")
+        # Wrapped, unlike a Log: the part of a frame worth reading (the delta) sits at
+        # the end of a long JSON line, out of sight in a narrow pane.
+        for view in ("plain", "wire"):
+            text = WrappedText(id=view)
+            text.hold()  # not shown: what streams is only kept until it is
+            yield text
 
     def on_mount(self) -> None:
         self.query_one("#rendered", VerticalScroll).anchor()
@@ -185,8 +190,9 @@ class OutputPane(Widget):
         self.query_one("#reasoning-text", WrappedText).clear()
         reasoning = self.query_one("#reasoning", Collapsible)
         reasoning.display, reasoning.collapsed, reasoning.title = False, False, "Reasoning"
-        self.query_one("#tool-cards").remove_children()
-        self.query_one("#outcome").remove_children()
+        for box in self.query_one("#tool-cards"), self.query_one("#outcome"):
+            box.remove_children()
+            box.display = False
         self.query_one(StreamingMarkdown).clear()
         self.query_one("#conversation").display = False
         self._update_header()
@@ -227,8 +233,16 @@ class OutputPane(Widget):
             await self._flush()  # wire frames, then the outcome
 
     def cycle_view(self) -> None:
+        hidden = self.query_one(f"#{self._view}")
         self._view = VIEWS[(VIEWS.index(self._view) + 1) % len(VIEWS)]
-        self.query_one(ContentSwitcher).current = self._view
+        shown = self.query_one(f"#{self._view}")
+        if isinstance(shown, WrappedText):
+            shown.release()  # before its first frame: it shows the newest text at once
+        with self.app.batch_update():
+            hidden.display = False
+            shown.display = True
+        if isinstance(hidden, WrappedText):
+            hidden.hold()
         self._update_header()
 
     def action_cycle_view(self) -> None:
@@ -284,7 +298,7 @@ class OutputPane(Widget):
                     self.query_one("#reasoning", Collapsible).collapsed = True
                 self._answer_started = True
             if new_cards:
-                await self.query_one("#tool-cards").mount_all(new_cards)
+                await self._mount_into("#tool-cards", *new_cards)
             for card in dirty_cards:
                 card.refresh_card()
             if text:
@@ -296,13 +310,21 @@ class OutputPane(Widget):
         if self._final is not None and not self._final_applied and not self._pending_text:
             await self._apply_final(self._final)
 
+    async def _mount_into(self, box_id: str, *widgets: Widget) -> None:
+        """Into the tool-cards or outcome box, shown from its first child on. Empty, they
+        are hidden: not laid out at each frame of a stream (two per compare column), and
+        a hidden box refreshed made Textual arrange the whole screen twice in that frame."""
+        box = self.query_one(box_id)
+        box.display = True
+        await box.mount_all(widgets)
+
     async def _show_refusal(self) -> None:
         """The refusal in its own box, growing as it streams (it is the model's answer)."""
         self._refusal_pending = False
         content = refusal_box_content("".join(self._refusal_parts))
         if self._refusal_box is None:
             self._refusal_box = RunOutcomeBox("refused", content)
-            await self.query_one("#outcome").mount(self._refusal_box)
+            await self._mount_into("#outcome", self._refusal_box)
         else:
             self._refusal_box.update(content)
 
@@ -316,7 +338,7 @@ class OutputPane(Widget):
             card = self._cards.get(index)
             if card is None:  # a non-streamed run delivers its calls whole
                 card = self._cards[index] = ToolCallCard(index)
-                await self.query_one("#tool-cards").mount(card)
+                await self._mount_into("#tool-cards", card)
             card.complete(call)
         if self._refusal_parts:
             self.query_one("#plain", WrappedText).write("\n\n" + refusal_box_content(self.refusal).plain + "\n")
@@ -326,7 +348,7 @@ class OutputPane(Widget):
                 status=final.status, error=final.error, error_type=final.error_type,
                 http_status=final.http_status, retry_after=final.retry_after,
             )  # fmt: skip
-            await self.query_one("#outcome").mount(RunOutcomeBox(final.status, content))
+            await self._mount_into("#outcome", RunOutcomeBox(final.status, content))
             self.query_one("#plain", WrappedText).write("\n\n" + content.plain + "\n")
         else:
             self._status = "ok"

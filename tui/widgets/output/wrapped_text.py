@@ -54,16 +54,33 @@ class WrappedText(ScrollView, can_focus=True):
         self._tail_row = 0  # index in `_rows` of the last row of the last logical line
         self._last_row_offset = 0  # where that row starts inside the last logical line
         self._wrap_width = 0
+        self._held: list[str] | None = None  # writes kept while held (`hold`)
 
     @property
     def text(self) -> str:
-        return "\n".join(self._lines)
+        return "\n".join(self._lines) + "".join(self._held or ())
 
     @property
     def row_count(self) -> int:
         return len(self._rows)
 
+    def hold(self) -> None:
+        """Until `release`, `write` only keeps the text: for a view not shown. Six compare
+        columns fed their hidden plain and wire views thousands of lines a second, and
+        splitting, wrapping and refreshing them was a sixth of the UI thread's CPU
+        (bench/tui_frame_cost.py --spy), all for text no one saw."""
+        if self._held is None:
+            self._held = []
+
+    def release(self) -> None:
+        """Write what came while held (call before the view is shown), and write as it comes."""
+        held, self._held = self._held, None
+        if held:
+            self.write("".join(held))
+
     def clear(self) -> None:
+        if self._held is not None:
+            self._held = []
         self._lines = [""]
         self._rows = []
         self._tail_row = 0
@@ -73,6 +90,9 @@ class WrappedText(ScrollView, can_focus=True):
 
     def write(self, text: str) -> None:
         if not text:
+            return
+        if self._held is not None:
+            self._held.append(text)
             return
         follow = self.auto_scroll and self.is_vertical_scroll_end
         pieces = _clean_lines(text)
@@ -127,7 +147,10 @@ class WrappedText(ScrollView, can_focus=True):
             self._wrap_width = width
             self._rewrap_all()
             if follow:  # after the layout has taken the new virtual size
-                self.scroll_end(animate=False, immediate=False, x_axis=False)
+                # Forced: on a view's first showing its scrollbar is not there yet when this
+                # runs, and an unforced scroll was refused — the view opened at its first
+                # line (the wire view's request headers, not the newest frames).
+                self.scroll_end(animate=False, immediate=False, x_axis=False, force=True)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
