@@ -53,7 +53,10 @@ async def simulator() -> AsyncIterator:
 # `llmwb`, its HTTP server or a browser as real processes: marked `process` (a cold start
 # costs about a second of CPU each). `pytest -m "not tui and not process"` is the fast lane
 # (core, providers, simulator, the CLI in-process); `pytest -m "not tui"` adds the processes.
-_TUI_TEST_PATHS = ("tests/tui/", "tests/compare/test_compare_screens.py", "tests/compare/test_compare_snapshots.py")
+_TUI_TEST_PATHS = (
+    "tests/tui/", "tests/compare/test_compare_screens.py", "tests/compare/test_compare_snapshots.py",
+    "tests/compare/test_column_keys.py",
+)  # fmt: skip
 _PROCESS_TEST_PATHS = (
     "tests/serve/", "tests/robustness/test_signals.py", "tests/cli/test_cli_process.py",
     "tests/cli/test_cli_json_live.py", "tests/cli/test_cli_import_cost.py",
