@@ -83,6 +83,13 @@ async def load_sdk(module_name: str, *also: str) -> Any:
 _SENT_TRACES = {"http11.send_request_body.complete", "http2.send_request_body.complete"}
 
 
+async def shared_tls_context() -> Any:
+    """The process's one TLS context (httpx2's default: the system trust store), built
+    off the event loop the first time; every client may share it."""
+    await load_sdk("httpx2")
+    return _shared_tls[0]
+
+
 def timed_http_client(sdk: Any, timeout: Any, send_log: SendLog) -> Any:
     """The SDK's default async HTTP client (its limits, redirects and `timeout`), with
     event hooks that stamp `send_log` where the request meets the transport, and the

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 
 
@@ -13,6 +15,7 @@ def test_add_an_openai_responses_model(llmwb):
     assert entry["provider"] == "openai-responses"
 
 
+@pytest.mark.unpaced  # the order of what is printed, not its pace
 def test_demo_responses_streams_reasoning_then_text(llmwb):
     result = llmwb("run", "--model", "demo-responses", "--prompt", "hi", "--json")
     assert result.code == 0, result.err

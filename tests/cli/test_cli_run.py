@@ -26,6 +26,7 @@ def test_plain_run_prints_the_answer_and_a_metrics_line(llmwb, home):
     assert "(estimated)" not in summary  # the simulator reports usage
 
 
+@pytest.mark.unpaced  # what is printed and kept, not when it arrived
 def test_json_run_prints_the_event_protocol(llmwb, home):
     result = llmwb("run", "--model", "demo-fast", "--prompt", "hi", "--json")
     assert result.code == 0
@@ -65,6 +66,7 @@ def test_no_stream_gives_the_same_shape(llmwb, home):
     assert runs(home)[0].request["body"]["stream"] is False
 
 
+@pytest.mark.unpaced  # what is printed and kept, not when it arrived
 def test_reasoning_goes_to_stderr_in_a_marked_block(llmwb, home):
     result = llmwb("run", "--model", "demo-reasoning", "--prompt", "is 391 prime?")
     assert result.code == 0
@@ -118,6 +120,7 @@ def test_stream_cut_keeps_the_partial_output(llmwb, home):
     assert run.response["content"] and result.out == run.response["content"] + "\n"
 
 
+@pytest.mark.unpaced  # what is printed and kept, not when it arrived
 def test_tool_calls_print_when_complete_and_continue(llmwb, home, tmp_path):
     config = tmp_path / "tools.yaml"
     config.write_text(

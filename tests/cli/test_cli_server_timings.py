@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from core.store import Store
 
 
@@ -24,6 +26,7 @@ def test_json_run_carries_server_timings_in_the_final_response_only(llmwb, home)
     assert not any(key.startswith(("load", "server")) for key in final["metrics"])
 
 
+@pytest.mark.unpaced  # where the figures show; their values: the two tests above
 def test_history_show_has_a_server_says_section(llmwb, home):
     llmwb("run", "--model", "demo-ollama", "--prompt", "hi")
     (run,) = Store().list_runs(limit=5)
@@ -32,6 +35,7 @@ def test_history_show_has_a_server_says_section(llmwb, home):
     assert section.startswith("load ") and " tok in " in section and "total " in section
 
 
+@pytest.mark.unpaced  # where the figures show; their values: the two tests above
 def test_compare_names_the_server_figures_of_the_run_that_has_them(llmwb, home):
     result = llmwb("compare", "--models", "demo-ollama,echo", "--prompt", "hi")
     assert result.code == 0, result.err

@@ -45,6 +45,7 @@ def test_identical_outputs_are_reported(cli) -> None:  # type: ignore[no-untyped
     assert "echo: stream vs nonstream: outputs identical" in out
 
 
+@pytest.mark.unpaced  # the verdicts, not the figures
 def test_json_verdict_for_each_model_run_both_ways(cli) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = cli("--models", "echo,demo-diff", "--prompt", "hi", "--modes", "stream,nonstream", "--json")
     assert code == 0

@@ -19,7 +19,10 @@ from core.simulator import SimulatorServer
 
 from runkit import openai_config, scripted
 
-FIRST_TOKEN_MS, GAP_MS, WORDS = 150, 20, 15
+# Six words: a stamp taken by the slow consumer would be off by more than a second by the
+# sixth (each delta comes with its wire frame: two pauses per word); 15 words took 7 s of
+# pauses a test and caught nothing more.
+FIRST_TOKEN_MS, GAP_MS, WORDS = 150, 20, 6
 CONSUMER_PAUSE_S = 0.2  # per event: ten gaps' worth, so stamps taken by the consumer would be far off
 # A stamp taken by the slow consumer instead would be off by CONSUMER_PAUSE_S − GAP_MS on the
 # first gap and more on each later one. The reader's own lateness is scheduling noise: a few ms

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -166,6 +168,27 @@ async def test_connection_refused_says_cannot_connect() -> None:
             await list_models(config("llamacpp", f"http://127.0.0.1:{port}/v1"))
     assert caught.value.error_type == base.CONNECTION
     assert caught.value.message.startswith(f"cannot connect to http://127.0.0.1:{port}/v1/models: ")
+
+
+async def test_a_server_whose_certificate_the_system_does_not_trust_is_refused() -> None:
+    # The listing shares the process's TLS context: it must still be one that verifies.
+    tls_dir = Path(__file__).parent.parent / "core" / "tls"  # a self-signed certificate for 127.0.0.1
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tls_dir / "cert.pem", tls_dir / "key.pem")
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()  # the handshake never succeeds; nothing to answer
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(ProviderError) as caught:
+            await list_models(config("llamacpp", f"https://127.0.0.1:{port}/v1"))
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert caught.value.error_type == base.CONNECTION
+    assert "CERTIFICATE_VERIFY_FAILED" in caught.value.message
 
 
 async def test_no_answer_times_out_after_the_config_timeout(canned) -> None:

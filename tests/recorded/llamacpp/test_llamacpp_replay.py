@@ -94,7 +94,7 @@ async def sdk_expected(replay: Replay) -> dict[str, Any]:
     """What the official SDK makes of the same bytes: text, output tokens, finish reason, or the error."""
     meta = replay.meta
     request = meta["request"]
-    http = httpx2.AsyncClient(trust_env=False)
+    http = httpx2.AsyncClient(trust_env=False, verify=False)  # plain http on loopback: no trust store to load
     try:
         if _anthropic(meta):
             client = anthropic.AsyncAnthropic(base_url=replay.root_url, api_key="x", max_retries=0, http_client=http)
