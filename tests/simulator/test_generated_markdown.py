@@ -40,6 +40,9 @@ def _sentence_words(sentence: str, seen: Counter[str]) -> int:
     seen["plain" if not marked else "marked"] += 1
     if words[0] not in marked:  # a marked word is kept as it is, even first
         assert words[0][0].isupper() and words[0][1:].islower(), sentence
+        seen[f"first {words[0].lower()}"] += 1
+    for word in words[1:]:
+        seen[f"word {word.strip('`*')}"] += 1
     assert all(w.strip("`*").islower() for w in words[1:]), sentence
     return len(words)
 
@@ -117,6 +120,8 @@ def test_the_markdown_has_every_kind_of_block_in_numbered_sections() -> None:
     assert set(kinds) == {"heading", "paragraph", "bullets", "numbers", "code", "table", "quote", "block after block"}
     assert set(levels) == {"##", "###"}
     assert {"code", "bold", "plain", "marked", ".", "?", "!"} <= set(seen) and not seen["odd markup"]
+    firsts = {key.split()[1] for key in seen if key.startswith("first ")}
+    assert firsts <= {key.split()[1] for key in seen if key.startswith("word ")}  # a capital, not a changed word
     # the smallest and largest of each: sentences of 6-16 words, paragraphs of 2-5 sentences,
     # lists of 3-6 items, tables of 2-5 rows
     for name, low, high in (("words", 6, 16), ("sentences", 2, 5), ("bullets", 3, 6), ("numbers", 3, 6), ("rows", 2, 5)):
