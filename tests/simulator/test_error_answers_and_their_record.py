@@ -60,3 +60,23 @@ async def test_a_json_answer_is_recorded_as_written_and_logged_without_an_outcom
         assert line.split("  ")[-1].endswith(" ms"), line  # nothing after the time: it ended as it should
     assert (refused.outcome, answered.outcome, models.outcome) == ("http_error", "complete", "complete")
     assert _describe(refused).split("  ")[1:5] == ["POST", "/v1/chat/completions", "429", "limited"]
+
+
+def _recorded_error(name: str) -> dict[str, Any]:
+    return json.loads((RECORDED / "openai" / name).read_text(encoding="utf-8"))["error"]
+
+
+@pytest.mark.parametrize("status, kind, code", [
+    (401, _recorded_error("error_401_invalid_key.json")["type"], _recorded_error("error_401_invalid_key.json")["code"]),
+    (404, _recorded_error("error_404_model_not_found.json")["type"], _recorded_error("error_404_model_not_found.json")["code"]),
+    (400, "invalid_request_error", None), (402, "invalid_request_error", None), (405, "invalid_request_error", None),
+    (429, "requests", "rate_limit_exceeded"), (430, "invalid_request_error", None),
+    (500, "server_error", None), (502, "server_error", None), (503, "server_error", "overloaded"),
+    (504, "server_error", None), (529, "server_error", "overloaded"), (530, "server_error", None),
+])  # fmt: skip
+async def test_openai_s_error_type_and_code_for_each_status(server: SimulatorServer, status: int, kind: str, code: str | None) -> None:
+    """As api.openai.com words them (401 and 404 as recorded from it)."""
+    add(server, name="failing", text="x", fault={"http_status": status, "error_message": "it went wrong"})
+    answer_status, body, _ = await _post(server, "/v1/chat/completions", "failing")
+    assert answer_status == status
+    assert body == {"error": {"message": "it went wrong", "type": kind, "param": None, "code": code}}
