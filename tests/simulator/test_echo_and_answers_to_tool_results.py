@@ -58,3 +58,25 @@ async def test_echo_says_back_the_last_user_message_and_nothing_without_one(serv
     ]
     assert (await _stream(server, "parrot", asked))[0] == "say this back"
     assert (await _stream(server, "parrot", [{"role": "system", "content": "be brief"}]))[0] == ""
+
+
+async def test_anthropic_tool_result_blocks_are_an_answer_to_tool_results(server: SimulatorServer) -> None:
+    add(server, name="weather", text="Let me check.", after_tool_results="18 degrees.", timing=INSTANT,
+        tool_calls=[{"id": "toolu_A", "name": "get_weather", "arguments": {"city": "Paris"}}])  # fmt: skip
+
+    async def answer(messages: list[Any]) -> list[dict[str, Any]]:
+        body = {"model": "weather", "max_tokens": 50, "messages": messages}
+        async with plain_http_client() as client:
+            response = await client.post(server.root_url + "/v1/messages", json=body)
+        return response.json()["content"]
+
+    asked = {"role": "user", "content": "weather?"}
+    called = {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_A", "name": "get_weather", "input": {}}]}
+    results = {"role": "user", "content": ["a stray string", {"type": "tool_result", "tool_use_id": "toolu_A", "content": "18 C"}]}
+    assert [block["type"] for block in await answer([asked])] == ["text", "tool_use"]
+    assert await answer([asked, called, results]) == [{"type": "text", "text": "18 degrees."}]
+    # tool results earlier in the talk, a plain question last: the scenario's own answer again
+    assert [block["type"] for block in await answer([asked, called, results, {"role": "assistant", "content": "18 degrees."}, asked])] == ["text", "tool_use"]
+    not_results = {"role": "user", "content": [{"type": "text", "text": "and tomorrow?"}]}
+    assert [block["type"] for block in await answer([asked, called, not_results])] == ["text", "tool_use"]
+    assert [block["type"] for block in await answer([asked, "not a message"])] == ["text", "tool_use"]
