@@ -51,7 +51,7 @@ class Store:
         # Called from whichever thread saves: a save waiting on a lock, a save given up.
         self.on_wait: Callable[[str], None] | None = None
         self.on_save_failed: Callable[[str, str], None] | None = None
-        check_existing(self.path)
+        check_existing(self.path, self.lock_wait)
         # Created 0600 (SQLite gives its -wal and -shm files the same mode); an existing file
         # is tightened by name, never opened: closing a descriptor of it would drop the locks
         # this process's open connections hold on it (see core.store.safety.check_existing).

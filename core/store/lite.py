@@ -127,7 +127,7 @@ class LiteStore:
             path = path or data_dir() / DB_FILE
             if not path.is_file() or _has_unsaved(path):
                 return None
-            check_existing(path)
+            check_existing(path, wait)
             for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
                 tighten_file(file)  # as the store does on opening
             connection = sqlite3.connect(path, timeout=wait, isolation_level=None, check_same_thread=False)

@@ -17,15 +17,20 @@ from urllib.parse import quote
 from core.store.migrations import APPLICATION_ID, LATEST, NewerSchema
 
 LLMWB_TABLES = frozenset({"model_config", "tool_definition", "run", "run_frame"})
+# The identity read waits at most this long for another process's lock, however long the
+# store's own lock wait: a lock still held then is left to that wait.
+IDENTITY_WAIT_S = 5.0
 
 
 class DatabaseRefused(Exception):
     """A database file llmwb will not open; the message is one line and says what to do."""
 
 
-def check_existing(path: Path) -> None:
+def check_existing(path: Path, lock_wait: float = IDENTITY_WAIT_S) -> None:
     """Raise DatabaseRefused unless `path` is missing, empty, or an llmwb database this
-    version can open. Reads only, and only through SQLite: opening and closing the file
+    version can open; a file another process holds locked longer than `lock_wait` (the
+    store's, capped at IDENTITY_WAIT_S) is taken as llmwb's, and its open waits for the lock
+    as any write does. Reads only, and only through SQLite: opening and closing the file
     any other way would drop every lock this process's open connections hold on it
     (POSIX locks belong to the process, and any close releases them all), and another
     process closing its last connection would then take this one's WAL away."""
@@ -39,7 +44,7 @@ def check_existing(path: Path) -> None:
         raise DatabaseRefused(f"cannot read {path}: {error.strerror or error}") from None
     if not size:
         return  # empty: SQLite makes it a new database
-    version, app_id, tables = _read_identity(path)
+    version, app_id, tables = _read_identity(path, min(lock_wait, IDENTITY_WAIT_S))
     if app_id not in (0, APPLICATION_ID):
         raise DatabaseRefused(
             f"{path} belongs to another program (SQLite application id {app_id:#x}); llmwb left it untouched"
@@ -54,10 +59,10 @@ def check_existing(path: Path) -> None:
         )
 
 
-def _read_identity(path: Path) -> tuple[int, int, set[str]]:
+def _read_identity(path: Path, lock_wait: float) -> tuple[int, int, set[str]]:
     uri = f"file:{quote(str(path))}?mode=ro"
     try:
-        conn = sqlite3.connect(uri, uri=True, timeout=5)
+        conn = sqlite3.connect(uri, uri=True, timeout=lock_wait)
     except sqlite3.Error as error:
         raise DatabaseRefused(f"cannot open {path}: {error}") from None
     try:
@@ -66,7 +71,8 @@ def _read_identity(path: Path) -> tuple[int, int, set[str]]:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.OperationalError as error:
         if "locked" in str(error) or "busy" in str(error):
-            return 0, 0, set(LLMWB_TABLES) | {"meta"}  # another llmwb is writing: the store's open will wait
+            # Another llmwb is writing: taken as a database of this version, whose open waits for the lock.
+            return LATEST, APPLICATION_ID, set(LLMWB_TABLES)
         raise DatabaseRefused(f"{path} is damaged or unreadable ({error}); restore a backup or move it away") from None
     except sqlite3.DatabaseError as error:
         if "not a database" in str(error):

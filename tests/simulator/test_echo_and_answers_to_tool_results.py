@@ -1,0 +1,82 @@
+"""What a scenario answers when the request hands back tool results (`after_tool_results`: plain
+text, no reasoning, no new calls, finish "stop", tokens counted from that text), and what `echo`
+says back: the last *user* message, nothing when there is none."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from core.simulator import SimulatorServer
+
+from .conftest import plain_http_client
+from .helpers import add
+
+INSTANT = {"first_token_ms": 0, "gap_ms": 0}
+
+
+async def _stream(server: SimulatorServer, model: str, messages: list[Any]) -> tuple[str, str, str | None, dict[str, Any]]:
+    body = {"model": model, "messages": messages, "stream": True, "stream_options": {"include_usage": True}}
+    async with plain_http_client() as client:
+        response = await client.post(server.root_url + "/v1/chat/completions", json=body)
+    chunks = [json.loads(line[6:]) for line in response.text.splitlines() if line.startswith("data: {")]
+    text = reasoning = ""
+    finish = None
+    for chunk in chunks:
+        for choice in chunk["choices"]:
+            text += choice["delta"].get("content") or ""
+            reasoning += choice["delta"].get("reasoning_content") or ""
+            assert "tool_calls" not in choice["delta"] or not choice["delta"]["tool_calls"]
+            finish = choice["finish_reason"] or finish
+    return text, reasoning, finish, chunks[-1]["usage"]
+
+
+async def test_an_answer_to_tool_results_is_plain_text_that_stops(server: SimulatorServer) -> None:
+    after = "It is 18 degrees in Paris, and sunny."
+    add(server, name="weather", reasoning="Paris, so the tool.", text="Let me check.", timing=INSTANT,
+        chunking={"mode": "fixed", "size": 5}, after_tool_results=after,
+        tool_calls=[{"id": "call_A", "name": "get_weather", "arguments": {"city": "Paris"}}])  # fmt: skip
+    messages = [
+        {"role": "user", "content": "weather?"},
+        {"role": "assistant", "content": None,
+         "tool_calls": [{"id": "call_A", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "call_A", "content": "18 C, sunny"},
+    ]  # fmt: skip
+    text, reasoning, finish, usage = await _stream(server, "weather", messages)
+    assert (text, reasoning, finish) == (after, "", "stop")
+    assert usage["completion_tokens"] == math.ceil(len(after) / 4)  # the simulator's 4 characters a token
+    assert usage["completion_tokens_details"]["reasoning_tokens"] == 0
+
+
+async def test_echo_says_back_the_last_user_message_and_nothing_without_one(server: SimulatorServer) -> None:
+    add(server, name="parrot", echo=True, timing=INSTANT)
+    asked = [
+        "not a message",
+        {"role": "user", "content": "say this back"},
+        {"role": "assistant", "content": "an earlier answer"},
+    ]
+    assert (await _stream(server, "parrot", asked))[0] == "say this back"
+    assert (await _stream(server, "parrot", [{"role": "system", "content": "be brief"}]))[0] == ""
+
+
+async def test_anthropic_tool_result_blocks_are_an_answer_to_tool_results(server: SimulatorServer) -> None:
+    add(server, name="weather", text="Let me check.", after_tool_results="18 degrees.", timing=INSTANT,
+        tool_calls=[{"id": "toolu_A", "name": "get_weather", "arguments": {"city": "Paris"}}])  # fmt: skip
+
+    async def answer(messages: list[Any]) -> list[dict[str, Any]]:
+        body = {"model": "weather", "max_tokens": 50, "messages": messages}
+        async with plain_http_client() as client:
+            response = await client.post(server.root_url + "/v1/messages", json=body)
+        return response.json()["content"]
+
+    asked = {"role": "user", "content": "weather?"}
+    called = {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_A", "name": "get_weather", "input": {}}]}
+    results = {"role": "user", "content": ["a stray string", {"type": "tool_result", "tool_use_id": "toolu_A", "content": "18 C"}]}
+    assert [block["type"] for block in await answer([asked])] == ["text", "tool_use"]
+    assert await answer([asked, called, results]) == [{"type": "text", "text": "18 degrees."}]
+    # tool results earlier in the talk, a plain question last: the scenario's own answer again
+    assert [block["type"] for block in await answer([asked, called, results, {"role": "assistant", "content": "18 degrees."}, asked])] == ["text", "tool_use"]
+    not_results = {"role": "user", "content": [{"type": "text", "text": "and tomorrow?"}]}
+    assert [block["type"] for block in await answer([asked, called, not_results])] == ["text", "tool_use"]
+    assert [block["type"] for block in await answer([asked, "not a message"])] == ["text", "tool_use"]
