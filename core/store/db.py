@@ -24,7 +24,7 @@ from core.store import migrations, recovery
 from core.store.lite import lock_wait_from_env, save_waiting_for_locks
 from core.store.models import ModelConfig, Run, RunFrame, ToolDefinition, utcnow
 from core.store.rows import RunRow
-from core.store.safety import check_existing, dumps_finite
+from core.store.safety import check_existing, dumps_finite, judge_identity
 
 log = logging.getLogger("llmwb")
 
@@ -77,6 +77,14 @@ class Store:
             # One writer at a time from here, re-reading the version under the lock: a
             # process that waited finds the schema made and does nothing.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if migrations.current_version(conn) == 0:
+                # Nothing of llmwb's in it yet: judged again now that this process holds it.
+                # Its identity was read before any lock, and a file locked then (by another
+                # llmwb, or by another program) was taken as ours: no tables of another
+                # program's get llmwb's written beside them.
+                app_id = conn.exec_driver_sql("PRAGMA application_id").scalar() or 0
+                names = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
+                judge_identity(self.path, 0, int(app_id), {row[0] for row in names})
             migrations.upgrade(conn)
             conn.commit()
 

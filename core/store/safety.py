@@ -44,7 +44,12 @@ def check_existing(path: Path, lock_wait: float = IDENTITY_WAIT_S) -> None:
         raise DatabaseRefused(f"cannot read {path}: {error.strerror or error}") from None
     if not size:
         return  # empty: SQLite makes it a new database
-    version, app_id, tables = _read_identity(path, min(lock_wait, IDENTITY_WAIT_S))
+    judge_identity(path, *_read_identity(path, min(lock_wait, IDENTITY_WAIT_S)))
+
+
+def judge_identity(path: Path, version: int, app_id: int, tables: set[str]) -> None:
+    """Raise DatabaseRefused unless this identity (schema version, application id, table
+    names) is an llmwb database this version can open, or a new one."""
     if app_id not in (0, APPLICATION_ID):
         raise DatabaseRefused(
             f"{path} belongs to another program (SQLite application id {app_id:#x}); llmwb left it untouched"

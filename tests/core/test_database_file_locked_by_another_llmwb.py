@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from core.store import Store
 from core.store.lite import LiteStore
 from core.store.rows import RunRow
-from core.store.safety import check_existing
+from core.store.safety import DatabaseRefused, check_existing
 
 LOCK_WAIT_S = 0.05
 
@@ -62,3 +62,28 @@ def test_a_file_another_llmwb_holds_locked_waits_for_the_lock_and_is_never_refus
     kept = store.get_run("kept00000001")
     store.close()
     assert kept is not None and kept.model == "m1"
+
+
+def test_another_programs_file_locked_when_first_read_is_still_refused_before_llmwb_writes_its_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A locked file is taken as llmwb's at the first read (it cannot be read); if it was
+    another program's, held locked then and let go before llmwb's own open, the open judges
+    it again under its write lock: refused, no llmwb table written beside the program's."""
+    path = tmp_path / "llmwb.db"
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    other.execute("INSERT INTO invoices VALUES (1, 9.5)")
+    other.commit()
+    other.close()
+    # The first read as it goes while the other program holds the file: inconclusive, passed.
+    monkeypatch.setattr("core.store.db.check_existing", lambda _path, _wait: None)
+
+    with pytest.raises(DatabaseRefused, match="another program's SQLite file .*invoices"):
+        Store(path, lock_wait=LOCK_WAIT_S)
+
+    kept = sqlite3.connect(path)
+    assert [row[0] for row in kept.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == ["invoices"]
+    assert kept.execute("SELECT total FROM invoices").fetchall() == [(9.5,)]
+    assert kept.execute("PRAGMA user_version").fetchone() == (0,)
+    kept.close()
