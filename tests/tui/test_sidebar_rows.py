@@ -40,6 +40,12 @@ def test_mid_stream_the_live_figures_are_shown_with_estimated_tokens_marked() ->
     ]
 
 
+def test_two_chunks_over_a_long_decode_give_no_live_speed_yet() -> None:
+    """A rate from a burst of two chunks says nothing: it shows as a dash until more came."""
+    rows = live_rows(stream=True, elapsed_ms=900.0, ttft_ms=160.0, chunks=2, tokens=2, tps=2.7, ttfb_ms=9.5, decode_ms=740.0)
+    assert rows[-1] == ("speed", "—")
+
+
 def test_a_call_made_without_streaming_says_so_and_its_phase_is_a_line_of_its_own() -> None:
     rows = live_rows(
         stream=False, elapsed_ms=900.0, ttft_ms=None, chunks=0, tokens=0, tps=None,
@@ -102,6 +108,8 @@ def test_a_request_id_gets_a_line_of_its_own_shortened_in_the_middle() -> None:
     assert rows[-2:] == [("request id", ""), ("", "req_01234567…nopqrstuvwxyz")]
     assert len(rows[-1][1]) == 26  # the sidebar's width: label and value columns
     assert final_rows({**FINISHED, "request_id": "req_short"})[-1] == ("", "req_short")
+    exactly_wide = "req_" + "x" * 22  # 26 characters: the line's width, shown whole
+    assert final_rows({**FINISHED, "request_id": exactly_wide})[-1] == ("", exactly_wide)
 
 
 def test_rows_are_laid_out_as_label_and_right_aligned_value_with_a_blank_line_between_sections() -> None:
