@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from time import perf_counter as clock
 
+from textual.pilot import Pilot
+
 from core.events import Finished, TextDelta
 from output_host import OutputHost, screen_text, wait_until
 from tui.widgets.output import OutputPane
@@ -13,6 +15,16 @@ from tui.widgets.output.markdown_stream import StreamingMarkdown
 from tui.widgets.output.render_budget import charge
 
 SECTIONS = 300
+TEXT = "".join(f"## Section {i}\n\nBody of section {i}, **bold** here.\n\n" for i in range(SECTIONS))
+
+
+async def stream_the_first_half(pilot: Pilot, pane: OutputPane) -> None:
+    """Half of TEXT fed fast (many blocks settle per flush), until its end is on screen."""
+    pane.begin_run("run1", "demo-long", True)
+    half = len(TEXT) // 2
+    for start in range(0, half, 400):
+        pane.feed(TextDelta(TEXT[start : min(start + 400, half)]))
+    await wait_until(pilot, lambda: f"Section {SECTIONS // 2 - 2}" in screen_text(pilot.app))
 
 
 async def test_a_long_answer_scrolled_back_to_its_start_shows_rendered_markdown() -> None:
@@ -20,10 +32,9 @@ async def test_a_long_answer_scrolled_back_to_its_start_shows_rendered_markdown(
     async with app.run_test(size=(100, 30)) as pilot:
         pane = app.query_one(OutputPane)
         pane.begin_run("run1", "demo-long", True)
-        text = "".join(f"## Section {i}\n\nBody of section {i}, **bold** here.\n\n" for i in range(SECTIONS))
-        for start in range(0, len(text), 400):  # a fast stream: many blocks settle per flush
-            pane.feed(TextDelta(text[start : start + 400]))
-        pane.feed(Finished(final_response={"content": text, "finish_reason": "stop"}, metrics={}))
+        for start in range(0, len(TEXT), 400):  # a fast stream: many blocks settle per flush
+            pane.feed(TextDelta(TEXT[start : start + 400]))
+        pane.feed(Finished(final_response={"content": TEXT, "finish_reason": "stop"}, metrics={}))
         await wait_until(pilot, lambda: pane.status == "ok", timeout=20)
 
         app.query_one("#rendered").scroll_home(animate=False)
@@ -46,19 +57,14 @@ async def test_scrolled_back_mid_stream_the_start_is_rendered_while_the_answer_g
     app = OutputHost()
     async with app.run_test(size=(100, 30)) as pilot:
         pane = app.query_one(OutputPane)
-        pane.begin_run("run1", "demo-long", True)
-        text = "".join(f"## Section {i}\n\nBody of section {i}, **bold** here.\n\n" for i in range(SECTIONS))
-        half = len(text) // 2
-        for start in range(0, half, 400):
-            pane.feed(TextDelta(text[start : min(start + 400, half)]))
-        await wait_until(pilot, lambda: f"Section {SECTIONS // 2 - 2}" in screen_text(app))
+        await stream_the_first_half(pilot, pane)
 
         app.query_one("#rendered").scroll_home(animate=False)
         await wait_until(pilot, lambda: "Section 0" in screen_text(app) and "## Section 0" not in screen_text(app))
         assert "Body of section 0, bold here." in screen_text(app)
 
-        pane.feed(TextDelta(text[half:]))  # still streaming: the view stays where the user put it
-        await wait_until(pilot, lambda: pane.text == text)
+        pane.feed(TextDelta(TEXT[len(TEXT) // 2 :]))  # still streaming: the view stays where the user put it
+        await wait_until(pilot, lambda: pane.text == TEXT)
         await wait_until(pilot, lambda: "Section 0" in screen_text(app) and "**" not in screen_text(app))
         assert pane.status == "streaming"
 
@@ -72,12 +78,7 @@ async def test_scrolled_back_while_the_render_budget_is_spent_the_start_is_rende
     app = OutputHost()
     async with app.run_test(size=(100, 30)) as pilot:
         pane = app.query_one(OutputPane)
-        pane.begin_run("run1", "demo-long", True)
-        text = "".join(f"## Section {i}\n\nBody of section {i}, **bold** here.\n\n" for i in range(SECTIONS))
-        half = len(text) // 2
-        for start in range(0, half, 400):
-            pane.feed(TextDelta(text[start : min(start + 400, half)]))
-        await wait_until(pilot, lambda: f"Section {SECTIONS // 2 - 2}" in screen_text(app))
+        await stream_the_first_half(pilot, pane)
 
         charge(clock() - 0.4)  # as if a render had just taken 0.4 s: the budget is spent for ~1 s
         app.query_one("#rendered").scroll_home(animate=False)
@@ -98,17 +99,16 @@ async def test_end_follows_the_stream_again_after_scrolling_back() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         pane = app.query_one(OutputPane)
         pane.begin_run("run1", "demo-long", True)
-        text = "".join(f"## Section {i}\n\nBody of section {i}, **bold** here.\n\n" for i in range(SECTIONS))
-        third = len(text) // 3
-        pane.feed(TextDelta(text[:third]))
-        await wait_until(pilot, lambda: pane.text == text[:third])
+        third = len(TEXT) // 3
+        pane.feed(TextDelta(TEXT[:third]))
+        await wait_until(pilot, lambda: pane.text == TEXT[:third])
         pane.scroll_shown_view("home")
         await wait_until(pilot, lambda: "Section 0" in screen_text(app))
-        pane.feed(TextDelta(text[third : 2 * third]))
-        await wait_until(pilot, lambda: pane.text == text[: 2 * third])
+        pane.feed(TextDelta(TEXT[third : 2 * third]))
+        await wait_until(pilot, lambda: pane.text == TEXT[: 2 * third])
         assert "Section 0" in screen_text(app)  # scrolled back: the view stays
 
         pane.scroll_shown_view("end")
-        pane.feed(TextDelta(text[2 * third :]))
+        pane.feed(TextDelta(TEXT[2 * third :]))
         last = f"Body of section {SECTIONS - 1}, bold here."
         await wait_until(pilot, lambda: last in screen_text(app))
