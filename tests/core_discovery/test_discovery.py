@@ -6,7 +6,6 @@ import asyncio
 import json
 import socket
 import ssl
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -81,16 +80,6 @@ class CannedServer:
         )
         await writer.drain()
         writer.close()
-
-
-@pytest.fixture
-async def canned() -> AsyncIterator[CannedServer]:
-    server = CannedServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 def openai_list(*ids: str) -> dict:

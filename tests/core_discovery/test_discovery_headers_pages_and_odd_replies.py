@@ -5,24 +5,13 @@ redirect never followed, and replies that are not a model list — each error na
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
-from test_discovery import CannedServer, Reply, config, openai_list
+from test_discovery import Reply, config, openai_list
 
 from core.discovery import list_models
 from core.providers import base
 from core.providers.base import ProviderError
-
-
-@pytest.fixture
-async def canned() -> AsyncIterator[CannedServer]:
-    server = CannedServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 class RawServer:
