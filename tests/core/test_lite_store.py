@@ -170,7 +170,8 @@ def test_a_save_the_lock_keeps_out_goes_to_unsaved_as_the_sqlmodel_stores_does(t
     assert reopened.get_run("streamed0001") is not None and len(reopened.get_frames("streamed0001")) == len(FRAMES)
 
 
-def _seeded(tmp_path: Path) -> Path:
+def seeded_database(tmp_path: Path) -> Path:
+    """A database file as a first start leaves it: migrated and seeded, nothing left to do."""
     path = tmp_path / "llmwb.db"
     store = Store(path)
     ensure_seeded(store)
@@ -179,7 +180,7 @@ def _seeded(tmp_path: Path) -> Path:
 
 
 def test_a_file_with_nothing_to_do_opens(tmp_path: Path) -> None:
-    path = _seeded(tmp_path)
+    path = seeded_database(tmp_path)
     with sqlite3.connect(path) as conn:  # a run streaming now, in a live process (this one)
         conn.execute(
             "INSERT INTO run (id, created_at, model_config_name, provider, model, stream, status, request, response,"
@@ -194,7 +195,7 @@ def test_a_file_with_nothing_to_do_opens(tmp_path: Path) -> None:
     "case", ["missing", "unsaved run", "orphaned run", "retention", "not WAL", "not seeded", "old schema"]
 )
 def test_a_file_a_start_would_change_is_left_to_the_full_store(tmp_path: Path, case: str) -> None:
-    path = _seeded(tmp_path) if case != "missing" else tmp_path / "llmwb.db"
+    path = seeded_database(tmp_path) if case != "missing" else tmp_path / "llmwb.db"
     with sqlite3.connect(path) as conn:
         if case == "unsaved run":
             (tmp_path / "unsaved").mkdir()

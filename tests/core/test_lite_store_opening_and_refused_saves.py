@@ -18,14 +18,7 @@ from core.store import Store
 from core.store.db import SaveFailed
 from core.store.lite import LiteStore
 from core.store.rows import RunRow
-
-
-def _seeded(tmp_path: Path) -> Path:
-    path = tmp_path / "llmwb.db"
-    store = Store(path)
-    ensure_seeded(store)
-    store.close()
-    return path
+from test_lite_store import seeded_database
 
 
 def _running_row(path: Path, pid: int, marker: str | None) -> None:
@@ -40,7 +33,7 @@ def _running_row(path: Path, pid: int, marker: str | None) -> None:
 
 
 def test_an_open_lite_store_has_nothing_to_tell_and_waits_its_lock_wait(tmp_path: Path) -> None:
-    lite = LiteStore.open(_seeded(tmp_path), lock_wait=0.25)
+    lite = LiteStore.open(seeded_database(tmp_path), lock_wait=0.25)
     assert lite is not None
     assert lite.notices == []  # the CLI prints these: it opens only a file already in WAL mode
     assert lite._conn.execute("PRAGMA busy_timeout").fetchone()[0] == 250
@@ -48,7 +41,7 @@ def test_an_open_lite_store_has_nothing_to_tell_and_waits_its_lock_wait(tmp_path
 
 
 def test_journal_files_in_use_left_readable_are_made_private(tmp_path: Path) -> None:
-    path = _seeded(tmp_path)
+    path = seeded_database(tmp_path)
     app = Store(path)  # the app, open meanwhile: its writes sit in the -wal file
     ensure_seeded(app)
     app.save_config(app.list_configs()[0].model_copy(update={"model": "changed"}))
@@ -64,7 +57,7 @@ def test_journal_files_in_use_left_readable_are_made_private(tmp_path: Path) -> 
 
 
 def test_an_emptied_unsaved_folder_does_not_keep_the_lite_store_out(tmp_path: Path) -> None:
-    path = _seeded(tmp_path)
+    path = seeded_database(tmp_path)
     (tmp_path / "unsaved").mkdir()  # every kept run imported: the folder stays, empty
     (tmp_path / "unsaved" / "notes.txt").write_text("not a kept run")
     lite = LiteStore.open(path)
@@ -73,13 +66,13 @@ def test_an_emptied_unsaved_folder_does_not_keep_the_lite_store_out(tmp_path: Pa
 
 
 def test_a_running_run_whose_pid_another_process_now_carries_is_left_to_the_full_store(tmp_path: Path) -> None:
-    path = _seeded(tmp_path)
+    path = seeded_database(tmp_path)
     _running_row(path, os.getpid(), "another-boot:1")  # this pid, but not this process's start
     assert LiteStore.open(path) is None
 
 
 def test_a_row_the_database_refuses_is_kept_at_once_not_waited_for(tmp_path: Path) -> None:
-    lite = LiteStore.open(_seeded(tmp_path))
+    lite = LiteStore.open(seeded_database(tmp_path))
     assert lite is not None
     told: list[str] = []
     lite.on_wait = told.append
@@ -95,7 +88,7 @@ def test_a_row_the_database_refuses_is_kept_at_once_not_waited_for(tmp_path: Pat
 
 
 def test_a_save_waiting_for_a_lock_says_so_in_the_log(tmp_path: Path, monkeypatch, caplog) -> None:
-    lite = LiteStore.open(_seeded(tmp_path), lock_wait=12)
+    lite = LiteStore.open(seeded_database(tmp_path), lock_wait=12)
     assert lite is not None
     real = lite.write_finished_run
     attempts: list[int] = []
