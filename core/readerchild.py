@@ -52,6 +52,9 @@ class _Control:
         self.lock = threading.Lock()
         self.current: Any = None  # the RunHandle streaming now
         self.cancelled: dict[str, str | None] = {}  # run id -> why
+        # Runs cut short only because the app went away: the app's own cancel (ctrl+q
+        # with its reason, the user's ctrl+g) arrives before its end and keeps its reason.
+        self.orphaned: set[str] = set()
         self.app_gone = False
         threading.Thread(target=self._read, name="llmwb-reader-control", daemon=True).start()
 
@@ -66,15 +69,21 @@ class _Control:
             elif kind == "cancel":
                 self.cancel(*payload)
         # The app is gone (or done with us): stop the run going, let it save, then exit.
-        with self.lock:
-            self.app_gone = True
-            handle = self.current
-        if handle is not None:
-            self.cancel(handle.run_id)
+        self.app_left()
         self.jobs.put(None)
         timer = threading.Timer(EXIT_AFTER_EOF_S, os._exit, args=(1,))
         timer.daemon = True
         timer.start()
+
+    def app_left(self) -> None:
+        """Cancel the run going, if the app had not; it is saved saying the app ended."""
+        with self.lock:
+            self.app_gone = True
+            handle = self.current
+            if handle is not None and handle.run_id not in self.cancelled and not handle.finished:
+                self.orphaned.add(handle.run_id)
+        if handle is not None:
+            self.cancel(handle.run_id)
 
     def cancel(self, run_id: str, reason: str | None = None) -> None:
         with self.lock:
@@ -187,8 +196,7 @@ def _run_one(job: dict[str, Any], control: _Control, outbound: Connection, store
     try:
         asyncio.run(_forward(handle, outbound))
     except OSError:  # a send broke: the app is gone (its socket's end may not have been read yet)
-        control.app_gone = True
-        handle.cancel()
+        control.app_left()
         raise
     finally:
         control.ended()
@@ -196,7 +204,7 @@ def _run_one(job: dict[str, Any], control: _Control, outbound: Connection, store
         # this process ends only once it is saved, saying why.
         if control.app_gone:
             handle.wait_blocking(EXIT_AFTER_EOF_S)
-            if options.store is not None:
+            if options.store is not None and handle.run_id in control.orphaned:
                 options.store.note_cancel_reason(handle.run_id, APP_GONE)
 
 

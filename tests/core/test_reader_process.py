@@ -129,3 +129,18 @@ async def test_a_reader_whose_app_lets_go_mid_run_saves_the_run_and_says_why(sto
     assert isinstance(last, Failed) and last.status == "cancelled"
     row = store.get_run(handle.run_id)
     assert row.status == "cancelled" and row.error == APP_GONE and row.response["content"].startswith("w0")
+
+
+async def test_a_run_the_app_cancels_with_a_reason_and_then_lets_go_keeps_that_reason(store) -> None:
+    """ctrl+q: the app cancels every run with the quit as the reason, then ends at once.
+    The reader sees the cancel before the socket's end, and the reason it was given stands."""
+    with threaded_simulator() as (server, _loop):
+        handle = start_run_in_reader(slow_config(server), ChatRequest.from_prompt("go"), RunOptions(store=store))
+        async for event in handle.events():
+            if isinstance(event, TextDelta) and handle._worker is not None:
+                handle.cancel("quit mid-stream")
+                handle._worker.close()  # the app gone before the run is saved
+                break
+        assert handle._worker.ended.wait(60)  # the worker exits once the run is saved
+    row = store.get_run(handle.run_id)
+    assert row.status == "cancelled" and row.error == "quit mid-stream" and row.response["content"].startswith("w0")
