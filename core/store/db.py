@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Callable, NoReturn, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -26,8 +26,10 @@ from core.store.models import ModelConfig, Run, RunFrame, ToolDefinition, utcnow
 from core.store.rows import RunRow
 from core.store.safety import check_existing, dumps_finite, judge_identity
 
-log = logging.getLogger("llmwb")
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
+log = logging.getLogger("llmwb")
 
 
 def default_db_path() -> Path:
@@ -51,7 +53,9 @@ class Store:
         # Called from whichever thread saves: a save waiting on a lock, a save given up.
         self.on_wait: Callable[[str], None] | None = None
         self.on_save_failed: Callable[[str, str], None] | None = None
-        check_existing(self.path, self.lock_wait)
+        # Until the file is known to be llmwb's (or new), a connection does not switch it to
+        # WAL: that mode is written into the file, and it may be another program's.
+        self._identity_known = check_existing(self.path, self.lock_wait)
         # Created 0600 (SQLite gives its -wal and -shm files the same mode); an existing file
         # is tightened by name, never opened: closing a descriptor of it would drop the locks
         # this process's open connections hold on it (see core.store.safety.check_existing).
@@ -72,21 +76,27 @@ class Store:
 
     def _migrate(self) -> None:
         with self.engine.connect() as conn:
-            if migrations.current_version(conn) == migrations.LATEST:
-                return  # the common case: no lock taken
-            # One writer at a time from here, re-reading the version under the lock: a
-            # process that waited finds the schema made and does nothing.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-            if migrations.current_version(conn) == 0:
-                # Nothing of llmwb's in it yet: judged again now that this process holds it.
-                # Its identity was read before any lock, and a file locked then (by another
-                # llmwb, or by another program) was taken as ours: no tables of another
-                # program's get llmwb's written beside them.
-                app_id = conn.exec_driver_sql("PRAGMA application_id").scalar() or 0
-                names = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
-                judge_identity(self.path, 0, int(app_id), {row[0] for row in names})
-            migrations.upgrade(conn)
-            conn.commit()
+            if not self._identity_known:
+                self._judge(conn, migrations.current_version(conn))  # locked at the first read
+            if migrations.current_version(conn) != migrations.LATEST:
+                # One writer at a time from here, re-reading the version under the lock: a
+                # process that waited finds the schema made and does nothing.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                version = migrations.current_version(conn)
+                if version == 0:
+                    # Nothing of llmwb's in it yet: judged again now that this process holds
+                    # it, so no tables of another program's get llmwb's written beside them.
+                    self._judge(conn, version)
+                migrations.upgrade(conn)
+                conn.commit()
+            if not self._identity_known:
+                self._identity_known = True
+                self._use_wal(conn.connection.dbapi_connection)
+
+    def _judge(self, conn: Connection, version: int) -> None:
+        app_id = conn.exec_driver_sql("PRAGMA application_id").scalar() or 0
+        names = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
+        judge_identity(self.path, version, int(app_id), {row[0] for row in names})
 
     def recover(self) -> None:
         """Import runs kept in `unsaved/`, then mark runs orphaned by a dead process as
@@ -98,15 +108,21 @@ class Store:
             log.warning("recovering unfinished runs postponed: %s", error)
 
     def _configure_connection(self, dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        if self._identity_known:
+            self._use_wal(dbapi_connection)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    def _use_wal(self, dbapi_connection) -> None:  # type: ignore[no-untyped-def]
         cursor = dbapi_connection.cursor()
         mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()
+        cursor.close()
         if mode and str(mode[0]).lower() != "wal" and not self.notices:
             notice = f"the database is not in WAL mode (journal_mode={mode[0]}): runs may wait on each other"
             self.notices.append(notice)
             log.warning("%s: %s", self.path, notice)
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
 
     def close(self) -> None:
         """Close the pooled connections (the last one to close folds the WAL into the file)."""

@@ -26,11 +26,12 @@ class DatabaseRefused(Exception):
     """A database file llmwb will not open; the message is one line and says what to do."""
 
 
-def check_existing(path: Path, lock_wait: float = IDENTITY_WAIT_S) -> None:
+def check_existing(path: Path, lock_wait: float = IDENTITY_WAIT_S) -> bool:
     """Raise DatabaseRefused unless `path` is missing, empty, or an llmwb database this
     version can open; a file another process holds locked longer than `lock_wait` (the
     store's, capped at IDENTITY_WAIT_S) is taken as llmwb's, and its open waits for the lock
-    as any write does. Reads only, and only through SQLite: opening and closing the file
+    as any write does. False when so taken on trust (its opener must judge it once it can
+    read it, before writing), True when judged. Reads only, and only through SQLite: opening and closing the file
     any other way would drop every lock this process's open connections hold on it
     (POSIX locks belong to the process, and any close releases them all), and another
     process closing its last connection would then take this one's WAL away."""
@@ -39,12 +40,16 @@ def check_existing(path: Path, lock_wait: float = IDENTITY_WAIT_S) -> None:
             raise DatabaseRefused(f"{path} is a directory, not a database file")
         size = path.stat().st_size
     except FileNotFoundError:
-        return
+        return True
     except OSError as error:
         raise DatabaseRefused(f"cannot read {path}: {error.strerror or error}") from None
     if not size:
-        return  # empty: SQLite makes it a new database
-    judge_identity(path, *_read_identity(path, min(lock_wait, IDENTITY_WAIT_S)))
+        return True  # empty: SQLite makes it a new database
+    identity = _read_identity(path, min(lock_wait, IDENTITY_WAIT_S))
+    if identity is None:
+        return False
+    judge_identity(path, *identity)
+    return True
 
 
 def judge_identity(path: Path, version: int, app_id: int, tables: set[str]) -> None:
@@ -64,7 +69,7 @@ def judge_identity(path: Path, version: int, app_id: int, tables: set[str]) -> N
         )
 
 
-def _read_identity(path: Path, lock_wait: float) -> tuple[int, int, set[str]]:
+def _read_identity(path: Path, lock_wait: float) -> tuple[int, int, set[str]] | None:
     uri = f"file:{quote(str(path))}?mode=ro"
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=lock_wait)
@@ -76,8 +81,7 @@ def _read_identity(path: Path, lock_wait: float) -> tuple[int, int, set[str]]:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.OperationalError as error:
         if "locked" in str(error) or "busy" in str(error):
-            # Another llmwb is writing: taken as a database of this version, whose open waits for the lock.
-            return LATEST, APPLICATION_ID, set(LLMWB_TABLES)
+            return None  # another llmwb writing, most likely: its open waits for the lock, then judges
         raise DatabaseRefused(f"{path} is damaged or unreadable ({error}); restore a backup or move it away") from None
     except sqlite3.DatabaseError as error:
         if "not a database" in str(error):

@@ -77,7 +77,7 @@ def test_another_programs_file_locked_when_first_read_is_still_refused_before_ll
     other.commit()
     other.close()
     # The first read as it goes while the other program holds the file: inconclusive, passed.
-    monkeypatch.setattr("core.store.db.check_existing", lambda _path, _wait: None)
+    monkeypatch.setattr("core.store.db.check_existing", lambda _path, _wait: False)
 
     with pytest.raises(DatabaseRefused, match="another program's SQLite file .*invoices"):
         Store(path, lock_wait=LOCK_WAIT_S)
@@ -86,4 +86,5 @@ def test_another_programs_file_locked_when_first_read_is_still_refused_before_ll
     assert [row[0] for row in kept.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == ["invoices"]
     assert kept.execute("SELECT total FROM invoices").fetchall() == [(9.5,)]
     assert kept.execute("PRAGMA user_version").fetchone() == (0,)
+    assert kept.execute("PRAGMA journal_mode").fetchone() == ("delete",)  # not switched to WAL either
     kept.close()
