@@ -14,10 +14,12 @@ import struct
 import termios
 import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
-from robust_support import DEADLINE_S, LLMWB, db_rows, process_env, run_process
+from inprocess_cli import Result
+from robust_support import DEADLINE_S, LLMWB, db_rows, process_env
 from tui.termination import QUIT_REASON
 
 pytestmark = pytest.mark.tui  # drives the Textual app: the slow lane
@@ -28,6 +30,21 @@ STALL = {
     "fault": {"stall_after_chunks": 4, "stall_s": 120},
 }  # fmt: skip
 LEAVE_ALTERNATE_SCREEN = b"\x1b[?1049l"
+
+
+def only_the_stalling_model(llmwb: Callable[..., Result], tmp_path: Path) -> Path:
+    """The stalling model alone in the list (the demos removed), so the main screen selects
+    it; set up in-process (only the app is what these tests start as a process: at a load
+    of 25 each extra `llmwb` process took long enough to time the test out)."""
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "stall-long.json").write_text(json.dumps(STALL))
+    listed = llmwb("models", "list", "--json")
+    assert listed.code == 0
+    for name in [config["name"] for config in json.loads(listed.out)]:
+        assert llmwb("models", "remove", name).code == 0
+    assert llmwb("models", "add", "stall-long", "--provider", "simulator", "--model", "stall-long").code == 0
+    return scenarios
 
 
 class Terminal:
@@ -80,16 +97,8 @@ class Terminal:
         os.close(self.fd)
 
 
-def test_ctrl_q_mid_stream_restores_the_terminal_and_saves_the_run_with_its_reason(home: Path, tmp_path: Path):
-    scenarios = tmp_path / "scenarios"
-    scenarios.mkdir()
-    (scenarios / "stall-long.json").write_text(json.dumps(STALL))
-    # Alone in the list (the demos removed), so the main screen selects it.
-    assert run_process(home, "models", "list").code == 0
-    for (name,) in db_rows(home, "SELECT name FROM model_config"):
-        assert run_process(home, "models", "remove", name).code == 0
-    assert run_process(home, "models", "add", "stall-long", "--provider", "simulator", "--model", "stall-long").code == 0
-
+def test_ctrl_q_mid_stream_restores_the_terminal_and_saves_the_run_with_its_reason(llmwb, home: Path, tmp_path: Path):
+    scenarios = only_the_stalling_model(llmwb, tmp_path)
     terminal = Terminal(home, scenarios)
     try:
         terminal.read_until(b"No run yet", "the main screen")
@@ -109,18 +118,11 @@ def test_ctrl_q_mid_stream_restores_the_terminal_and_saves_the_run_with_its_reas
     assert json.loads(response)["content"] == "One two three four"
 
 
-def test_a_terminal_closed_mid_stream_ends_the_app_and_saves_the_run_with_its_reason(home: Path, tmp_path: Path):
+def test_a_terminal_closed_mid_stream_ends_the_app_and_saves_the_run_with_its_reason(llmwb, home: Path, tmp_path: Path):
     """The window (or the SSH session) closes: the kernel hangs up the app's terminal. The
     run is saved with what it streamed, and the process ends rather than waiting for ever
     to write its last escapes to a terminal that is gone."""
-    scenarios = tmp_path / "scenarios"
-    scenarios.mkdir()
-    (scenarios / "stall-long.json").write_text(json.dumps(STALL))
-    assert run_process(home, "models", "list").code == 0
-    for (name,) in db_rows(home, "SELECT name FROM model_config"):
-        assert run_process(home, "models", "remove", name).code == 0
-    assert run_process(home, "models", "add", "stall-long", "--provider", "simulator", "--model", "stall-long").code == 0
-
+    scenarios = only_the_stalling_model(llmwb, tmp_path)
     terminal = Terminal(home, scenarios)
     terminal.read_until(b"No run yet", "the main screen")
     terminal.press(b"\x12")  # ctrl+r
