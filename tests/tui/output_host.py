@@ -9,7 +9,9 @@ from typing import Callable
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
+from tui.widgets.history import HistoryScreen
 from tui.widgets.metrics import MetricsSidebar
 from tui.widgets.output import OutputPane
 
@@ -42,3 +44,23 @@ def screen_text(app: App) -> str:
     """The characters on screen now, one line per row (what a user reads)."""
     update = app.screen._compositor.render_full_update()
     return "\n".join("".join(segment.text for segment in strip).rstrip() for strip in update.strips)
+
+
+async def open_history(pilot: Pilot, runs: int | None = None) -> HistoryScreen:
+    """ctrl+o, then wait until the history is mounted with its table focused (and holding
+    `runs` rows, when given): a key pressed sooner, on a loaded machine, went to a screen
+    not yet mounted and was lost, and the next `enter` opened the wrong run."""
+    await pilot.pause()
+    await pilot.press("ctrl+o")
+
+    def ready() -> bool:
+        screen = pilot.app.screen
+        if not isinstance(screen, HistoryScreen) or not screen.is_mounted:
+            return False
+        table = screen.query_one(DataTable)
+        return (runs is None or table.row_count == runs) and (table.has_focus or not table.display)
+
+    await wait_until(pilot, ready)
+    screen = pilot.app.screen
+    assert isinstance(screen, HistoryScreen)
+    return screen

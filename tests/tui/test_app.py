@@ -16,12 +16,11 @@ from core.events import ReasoningDelta, TextDelta
 from core.request import ChatRequest
 from core.simulator import SimulatorServer, scenario_from_dict
 from core.store.models import ModelConfig, Run
-from output_host import wait_until
+from output_host import open_history, wait_until
 from tui.app import LlmwbApp, StartingScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen, collect_bindings
 from tui.screens.main import MainScreen
-from tui.widgets.history import HistoryScreen
 from tui.widgets.models.model_form import ModelFormScreen
 
 SIZE = (140, 44)
@@ -259,14 +258,14 @@ async def test_history_reopens_a_run_and_loads_its_prompt(app_factory: Callable[
         await run_to_end(pilot)
         assert screen.output.text == "something else entirely"
 
-        await pilot.press("ctrl+o")
-        assert isinstance(app.screen, HistoryScreen)
+        await open_history(pilot, runs=2)
         await pilot.press("down", "enter")  # newest first: the first run is second
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen) and screen.output.text == "the first prompt")
         assert screen.metrics.final_metrics == first.metrics
         assert screen.sub_title == "echo-2"  # the header keeps naming the model ctrl+r runs
 
-        await pilot.press("ctrl+o", "down", "p")
+        await open_history(pilot, runs=2)
+        await pilot.press("down", "p")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))  # a typed prompt would be lost
         await pilot.press("y")
         await wait_until(pilot, lambda: (c := screen.models.selected_config) is not None and c.name == "echo")

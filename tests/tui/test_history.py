@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Input
 
 from core.request import ChatRequest
 from core.store.models import Run
-from output_host import wait_until
+from output_host import open_history, wait_until
 from tui.app import LlmwbApp
 from tui.screens.compare_models import ModelsCompareScreen
 from tui.screens.compare_stream import StreamCompareScreen
@@ -78,12 +78,14 @@ async def test_lists_newest_first_and_opens_or_loads(app_factory: Callable[..., 
         # The editor holds a typed prompt: `p` asks before replacing it.
         typed = screen.editor.prompt_text
         assert typed.strip()
-        await pilot.press("ctrl+o", "down", "p")
+        await open_history(pilot, runs=2)
+        await pilot.press("down", "p")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("escape")
         await pilot.pause()
         assert screen.editor.prompt_text == typed  # kept
-        await pilot.press("ctrl+o", "down", "p")
+        await open_history(pilot, runs=2)
+        await pilot.press("down", "p")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         await pilot.pause()
@@ -116,21 +118,14 @@ async def test_a_compared_run_reopens_its_comparison(app_factory: Callable[..., 
         await pilot.press("down", "c")
         await wait_until(pilot, lambda: isinstance(app.screen, ModelsCompareScreen))
         app.pop_screen()
-        await pilot.press("ctrl+o", "down", "down", "down", "down", "c")
+        await open_history(pilot, runs=5)
+        await pilot.press("down", "down", "down", "down", "c")
         await wait_until(pilot, lambda: isinstance(app.screen, StreamCompareScreen))
 
 
 def prompts(history: HistoryScreen) -> list[str]:
     return [rows.user_text(run.request) for run in history.shown_runs]
 
-
-async def open_history(pilot) -> HistoryScreen:  # type: ignore[no-untyped-def]
-    await pilot.pause()
-    await pilot.press("ctrl+o")
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, HistoryScreen))
-    history = pilot.app.screen
-    assert isinstance(history, HistoryScreen)
-    return history
 
 
 async def test_search_and_filters_narrow_the_list(app_factory: Callable[..., LlmwbApp]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from output_host import screen_text, wait_until
+from output_host import open_history, screen_text, wait_until
 from tui.app import LlmwbApp
 from tui.commands import screen_commands
 from tui.screens.help import collect_bindings
@@ -165,7 +165,8 @@ async def test_the_key_follows_the_shown_run(app_factory: Callable[..., LlmwbApp
         assert isinstance(app.screen, MainScreen)
 
         # Reopened from the history, the tool-call run can be answered again.
-        await pilot.press("ctrl+o", "down", "enter")
+        await open_history(pilot, runs=2)
+        await pilot.press("down", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen) and answer_key_enabled(screen))
         modal = await open_answers(pilot)
         assert modal.run_id == tool_run.id
