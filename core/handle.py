@@ -179,6 +179,11 @@ class RunHandle:
             return False
         return True
 
+    def wait_safe_without_this_process(self, timeout: float) -> bool:
+        """Wait until this process may end without losing the run: here, once it is saved
+        (a reader process's run says otherwise: core.readerproc)."""
+        return self.wait_blocking(timeout)
+
 
 def _wake(waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]) -> None:
     loop, future = waiter
@@ -202,3 +207,14 @@ def settle(timeout: float, reason: str | None = None) -> bool:
         handle.cancel(reason)
     deadline = time.monotonic() + timeout
     return all(handle.wait_blocking(max(deadline - time.monotonic(), 0.0)) for handle in handles)
+
+
+def hand_over(timeout: float) -> bool:
+    """At exit, once every run was cancelled (`settle(0.0, reason)`): wait, `timeout`
+    seconds in all, until no run needs this process any more (saved, or held by a
+    reader process that saves it whether or not this process is there). True if none
+    does."""
+    deadline = time.monotonic() + timeout
+    return all(
+        handle.wait_safe_without_this_process(max(deadline - time.monotonic(), 0.0)) for handle in list(_running)
+    )

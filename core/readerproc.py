@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -67,6 +68,7 @@ class ReaderRunHandle(RunHandle):
         self._created_at = clock()
         self._seen: list[Event] = []  # what reached the app, kept for a worker that dies
         self._started = True
+        self._handed_over = threading.Event()  # a worker has the run (and any cancel asked)
 
     @property
     def reader_pid(self) -> int | None:
@@ -84,6 +86,20 @@ class ReaderRunHandle(RunHandle):
             return  # its thread reading the socket ends the run as the worker's death
         if cancel:
             worker.send(("cancel", (self.run_id, self.cancel_reason)))
+        self._handed_over.set()
+
+    def wait_safe_without_this_process(self, timeout: float) -> bool:
+        """Once its worker has the run and any cancel (sent before the app's end, which
+        the worker reads after them), the worker saves the run, with the reason it was
+        given, whether or not the app is still there (core.readerchild): the app's exit
+        need not wait for the save (at a quit mid-comparison, most of the exit's time)."""
+        deadline = time.monotonic() + timeout
+        while not self._handed_over.wait(min(0.05, max(deadline - time.monotonic(), 0.0))):
+            if self.finished:  # its worker died, or could not be started: saved here
+                return True
+            if time.monotonic() >= deadline:
+                return False
+        return True
 
     def _job(self) -> dict[str, Any]:
         options = self._options

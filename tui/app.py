@@ -231,8 +231,8 @@ def create_app(data_dir: Path | None = None) -> LlmwbApp:
 
 def run_app() -> NoReturn:
     """`llmwb` with no subcommand: first frame at once, database opened behind it.
-    Never returns: once the terminal is restored, the runs cancelled by the exit are
-    saved and the process ends (tui.termination.finish)."""
+    Never returns: once the terminal is restored and the runs cancelled by the exit are
+    saved or handed to their reader processes, the process ends (tui.termination.finish)."""
     gc.disable()  # start-up allocates a lot and frees little; LlmwbApp._settle -> settle_gc()
     app = LlmwbApp()
     app.owns_process = True  # ctrl+q may end the process itself (tui.termination.quit_now)

@@ -2,8 +2,9 @@
 
 ctrl+q: every run still streaming is cancelled at once, with the quit as its reason
 (saved by whoever streams it), and the app exits; the terminal is restored first, then
-the process waits for the runs' saves (they go on in the reader processes or on the
-core's I/O loops) and ends without tearing the interpreter down (`finish`). Nothing the
+the process waits until no run needs it (a run on the core's I/O loops is saved; a
+reader process has its run and the cancel, and saves it after the app has gone) and
+ends without tearing the interpreter down (`finish`). Nothing the
 app shows waits for those saves, and nothing else does either: the UI loop's helper
 threads (an SDK import, a Markdown parse) and Textual's input thread are not joined.
 
@@ -93,7 +94,7 @@ async def end_runs_and_exit(app: App[int], signum: int) -> None:
 
 def quit_now(app: App[int]) -> None:
     """ctrl+q: cancel every run at once (their saves start now, on their I/O loops), give
-    the terminal back, then wait for the saves and end the process (`finish`).
+    the terminal back, then end the process once no run needs it (`finish`).
 
     In the real `llmwb` process (`run_app` marks it) Textual's own teardown is skipped:
     it unmounts every widget of every screen (six long compare columns: hundreds of ms)
@@ -101,7 +102,7 @@ def quit_now(app: App[int]) -> None:
     from core.handle import settle
 
     # Cancels them all, each saved with the reason by whoever streams it (its reader
-    # process): no write of the app's own at exit. Waiting for the saves is `finish`'s job.
+    # process): no write of the app's own at exit. Waiting for them is `finish`'s job.
     settle(0.0, QUIT_REASON)
     if getattr(app, "owns_process", False) and _restore_terminal(app):
         finish(app)
@@ -131,15 +132,16 @@ def _restore_terminal(app: App[int]) -> bool:
 
 
 def finish(app: App[int]) -> NoReturn:
-    """Once the terminal is restored: wait for the saves of the runs cancelled by the
-    exit (each with the quit as its reason), and end the process.
+    """Once the terminal is restored: wait until the runs cancelled by the exit no longer
+    need this process (saved here, or handed to a reader process that saves each with the
+    quit as its reason after the app has gone), and end the process.
 
     `os._exit`, not a return: the interpreter's teardown (every module and every object
     of six long answers freed one by one, helper threads joined) took over a second,
     with nothing left to save."""
-    from core.handle import settle
+    from core.handle import hand_over
 
-    if not settle(SAVE_WAIT_S):
+    if not hand_over(SAVE_WAIT_S):
         log.warning("exiting before every run in flight was saved (waited %.0f s)", SAVE_WAIT_S)
     _end_process(app)
 

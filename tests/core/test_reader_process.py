@@ -11,12 +11,14 @@ import signal
 import time
 
 from core.events import Failed, Finished, RunStarted, TextDelta, WireFrame
+from core.handle import hand_over, settle
 from core.providers.base import INTERRUPTED
 from core.readerchild import APP_GONE
 from core.readerpool import pool
-from core.readerproc import start_run_in_reader
+from core.readerproc import ReaderRunHandle, start_run_in_reader
 from core.request import ChatRequest
 from core.runner import RunOptions
+from core.store.models import new_run_id
 
 from runkit import openai_config, scripted
 from test_io_thread import CONSUMER_PAUSE_S, TOLERANCE_MS, WORDS, paced_config, server_record, threaded_simulator
@@ -144,3 +146,21 @@ async def test_a_run_the_app_cancels_with_a_reason_and_then_lets_go_keeps_that_r
         assert handle._worker.ended.wait(60)  # the worker exits once the run is saved
     row = store.get_run(handle.run_id)
     assert row.status == "cancelled" and row.error == "quit mid-stream" and row.response["content"].startswith("w0")
+
+
+async def test_the_app_may_end_once_a_reader_has_its_run_and_the_quit_which_it_then_saves(store) -> None:
+    """ctrl+q: the app cancels every run with the quit as the reason and waits only until
+    each run's reader has it (the save is the reader's, after the app has gone): not
+    while a run still waits for a reader to be forked."""
+    with threaded_simulator() as (server, _loop):
+        options = RunOptions(store=store, run_id=new_run_id())
+        handle = ReaderRunHandle(slow_config(server), ChatRequest.from_prompt("go"), options)
+        handle._track()  # as start_run_in_reader does, before a worker is free
+        settle(0.0, "quit mid-stream")
+        assert not hand_over(0.2)  # no reader has it yet: the app must not end
+        handle.attach(pool.fork())
+        assert hand_over(60)
+        handle._worker.close()  # the app's end
+        assert handle._worker.ended.wait(60)  # the worker exits once the run is saved
+    row = store.get_run(handle.run_id)
+    assert row.status == "cancelled" and row.error == "quit mid-stream"

@@ -20,6 +20,7 @@ import pytest
 
 from inprocess_cli import Result
 from robust_support import DEADLINE_S, LLMWB, db_rows, process_env
+from waiting import poll
 from tui.termination import QUIT_REASON
 
 pytestmark = pytest.mark.tui  # drives the Textual app: the slow lane
@@ -113,7 +114,10 @@ def test_ctrl_q_mid_stream_restores_the_terminal_and_saves_the_run_with_its_reas
     assert code == 0
     assert LEAVE_ALTERNATE_SCREEN in terminal.drawn  # the user's terminal is back as it was
     assert line_mode & termios.ICANON and line_mode & termios.ECHO  # out of raw mode: a shell reads lines again
-    [(status, error, response)] = db_rows(home, "SELECT status, error, response FROM run")
+    # Its reader process saves it, with the quit as the reason, as the app ends or just after.
+    [(status, error, response)] = poll(
+        lambda: db_rows(home, "SELECT status, error, response FROM run WHERE status != 'running'"), "the run's save"
+    )
     assert (status, error) == ("cancelled", QUIT_REASON)
     assert json.loads(response)["content"] == "One two three four"
 
