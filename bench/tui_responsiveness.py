@@ -337,15 +337,23 @@ def saved_runs(home: Path) -> list[tuple[str, str, str, int]]:
 
 
 def check_saved(home: Path, label: str) -> str:
+    """The runs as saved. The app ends once its reader processes hold their runs; they
+    save them just after (up to SAVE_GRACE_S is waited for, and said)."""
+    started = clock()
     runs = saved_runs(home)
+    while any(r[1] == "running" for r in runs) and clock() - started < SAVE_GRACE_S:
+        pause(0.02)
+        runs = saved_runs(home)
+    waited_ms = (clock() - started) * 1000
     running = [r for r in runs if r[1] == "running"]
     cancelled = [r for r in runs if r[1] == "cancelled"]
     empty = [r[0] for r in cancelled if r[3] == 0]
     reasons = sorted({r[2] for r in cancelled})
-    return (f"{label}: {len(runs)} runs saved, {len(running)} left running, {len(cancelled)} cancelled "
-            f"({len(empty)} without output), reasons {reasons}")  # fmt: skip
+    return (f"{label}: {len(runs)} runs saved ({waited_ms:.0f} ms after the check began), {len(running)} left "
+            f"running, {len(cancelled)} cancelled ({len(empty)} without output), reasons {reasons}")  # fmt: skip
 
 
+SAVE_GRACE_S = 10.0
 MISS_S = 3.0  # a key whose effect is not drawn by then does nothing here (counted as missed)
 
 
