@@ -22,6 +22,8 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
+
     from core.store import Store
 
 log = logging.getLogger("llmwb")
@@ -95,6 +97,15 @@ class LlmwbApp(App[int]):
         self._requested_data_dir = data_dir
         if store is not None and data_dir is not None:
             self.data_dir, self.store = data_dir, store
+
+    def get_driver_class(self) -> type[Driver]:
+        driver_class = super().get_driver_class()
+        if driver_class.__name__ == "LinuxDriver":  # a terminal (not the web, a test, $TEXTUAL_DRIVER)
+            from tui.driver import QuickEscapeDriver, use_quick_escape
+
+            use_quick_escape()
+            return QuickEscapeDriver
+        return driver_class
 
     def on_mount(self) -> None:
         from tui import termination

@@ -32,6 +32,9 @@ MIN_ROW_HEIGHT = 10  # with more rows than fit, the grid scrolls rather than squ
 
 class ModelsCompareScreen(Screen[None]):
     CSS_PATH = [WIDGETS_CSS, "compare_models.tcss"]
+    # Under a modal (F1's keys) the columns are drawn again once the screen is back: six
+    # streams' frames beneath it delayed the modal's keys (flush_clock._out_of_sight).
+    STREAMS_WAIT_UNDER_MODAL = True
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("a", "rerun_all", "Re-run all"),

@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widgets import Header
 from textual.worker import Worker, WorkerState
@@ -53,6 +54,10 @@ FOOTER_DROP_ORDER = (OUTPUT_KEYS, COMPARE_KEYS, PANE_KEYS, "copy_menu", "history
 class MainScreen(Screen[None]):
     CSS_PATH = "main.tcss"
     HELP_GROUP = "Workbench"
+    # The header shows the sub-title (it watches it): the screen need not be repainted whole
+    # when it changes, as Textual's reactive does by default. That full repaint was most of
+    # ctrl+r's frame (the sub-title names the run's status) and of each move in the model list.
+    sub_title: Reactive[str | None] = Reactive(None, compute=False, repaint=False)
     # Global keys are ctrl+letters and F-keys no TextArea or Input edits with (F6/F7
     # are TextArea's). Related keys share a footer group to keep the footer within
     # 80 columns; the help screen (F1) names each key.

@@ -27,6 +27,7 @@ from tui.widgets.output.render_budget import end_input_hold, input_grace_left, i
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.screen import Screen
 
 log = logging.getLogger("llmwb")
 
@@ -64,6 +65,9 @@ SPACED_AT_MOST_S = 1.0
 class Flushable(Protocol):
     @property
     def is_attached(self) -> bool: ...
+
+    @property
+    def screen(self) -> Screen[object]: ...
 
     _pruning: bool
 
@@ -128,6 +132,19 @@ class FlushClock:
         cost = clock() - started
         self._frame_s += (cost - self._frame_s) * FRAME_SMOOTHING
 
+    def _out_of_sight(self, pane: Flushable) -> bool:
+        """Whether `pane`'s flush waits for its screen to be shown: a screen covered whole
+        (the workbench under a comparison), or one of several streams dimmed under a modal
+        (F1's keys over a comparison: its screen says so, `STREAMS_WAIT_UNDER_MODAL`). Each
+        tick under F1 laid out six columns and repainted the whole dimmed screen beneath
+        the keys, and Esc waited for that frame (bench/tui_responsiveness.py). Its events are
+        still taken in, stamped where they arrived; they are drawn when the screen is back.
+        One stream goes on under a modal (the copy menu over the workbench)."""
+        screen, app = pane.screen, self._app
+        if screen is app.screen:
+            return False
+        return screen not in app._background_screens or getattr(screen, "STREAMS_WAIT_UNDER_MODAL", False)
+
     def drop(self, pane: Flushable) -> None:
         self._due.pop(pane, None)
 
@@ -154,12 +171,18 @@ class FlushClock:
         try:
             self._take_events()
             due, self._due = self._due, {}
+            flushed = False
             with self._app.batch_update():
                 for pane in due:
                     # A pane being removed (its screen closed) may have lost its children already.
-                    if pane.is_attached and not pane._pruning:
-                        await pane._flush()
-            if due:
+                    if not pane.is_attached or pane._pruning:
+                        continue
+                    if self._out_of_sight(pane):
+                        self._due[pane] = None  # flushed once its screen is shown again
+                        continue
+                    await pane._flush()
+                    flushed = True
+            if flushed:
                 self._app.call_after_refresh(self._frame_drawn, now)
         finally:
             if self._due or self._watched:

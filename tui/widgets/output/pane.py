@@ -237,7 +237,10 @@ class OutputPane(Widget):
         self._view = VIEWS[(VIEWS.index(self._view) + 1) % len(VIEWS)]
         shown = self.query_one(f"#{self._view}")
         if isinstance(shown, WrappedText):
-            shown.release()  # before its first frame: it shows the newest text at once
+            # Before its first frame: it shows the newest text at once. Its width is the
+            # pane's less its scrollbar's gutter (kept, `output.tcss`).
+            shown.expect_width(self.size.width - shown.styles.scrollbar_size_vertical)
+            shown.release()
         with self.app.batch_update():
             hidden.display = False
             shown.display = True

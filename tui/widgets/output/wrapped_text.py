@@ -72,6 +72,16 @@ class WrappedText(ScrollView, can_focus=True):
         if self._held is None:
             self._held = []
 
+    def expect_width(self, width: int) -> None:
+        """Wrap for `width` columns now if no layout has given this view a width yet: shown
+        for the first time, it then draws its newest lines in its first frame. (Wrapped on
+        its first Resize instead, after that frame, the wire view's first ctrl+n drew a
+        blank pane and the text one frame later: bench/tui_responsiveness.py.) A layout that
+        gives another width re-wraps as before (`on_resize`)."""
+        if not self._wrap_width and width > 0:
+            self._wrap_width = width
+            self._rewrap_all()
+
     def release(self) -> None:
         """Write what came while held (call before the view is shown), and write as it comes."""
         held, self._held = self._held, None
@@ -107,7 +117,9 @@ class WrappedText(ScrollView, can_focus=True):
         self.virtual_size = Size(self._wrap_width, len(self._rows))
         self.refresh()
         if follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            # Forced: before this view's first layout it has no scrollbar, and Textual
+            # refuses an unforced scroll (its first frame would show the first lines).
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
 
     def _wrap(self, line: str) -> list[tuple[int, int]]:
         """(start, end) offsets of the rows `line` wraps into."""
