@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -54,8 +55,26 @@ CLI_RUNNER = "import argparse, sys; from tui.cli import simulate; p = argparse.A
              "simulate.register(p.add_subparsers()); sys.exit(simulate.handle(p.parse_args(sys.argv[1:])))"  # fmt: skip
 
 
+PACED = "text: a b c d e f\nchunking: {mode: word}\ntiming: {first_token_ms: 60, gap_ms: 25}\n"
+
+
+def _logged(proc: subprocess.Popen[str], path: str) -> str:
+    """The command's log line for the next request to `path` (one line per request, in order)."""
+    while f"  {path}  " not in (line := proc.stdout.readline()):  # type: ignore[union-attr]
+        assert line, "server exited early"
+    return line.rstrip("\n")
+
+
+def _figure(line: str, pattern: str) -> float:
+    found = re.search(pattern, line)
+    assert found, line
+    return float(found.group(1))
+
+
 def test_simulate_command_serves_until_interrupted(tmp_path: Path) -> None:
     (tmp_path / "extra.yaml").write_text("description: an extra one\ntext: hi\n")
+    (tmp_path / "paced.yaml").write_text(PACED)
+    (tmp_path / "limited.yaml").write_text("text: x\nfault: {http_status: 429}\n")
     proc = subprocess.Popen(
         as_from_a_terminal([sys.executable, "-c", CLI_RUNNER, "simulate", "--port", "0", "--scenario-dir", str(tmp_path)]),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -70,6 +89,12 @@ def test_simulate_command_serves_until_interrupted(tmp_path: Path) -> None:
         while "GET  /v1/models  200" not in (line := proc.stdout.readline()):  # ends at the per-request log line
             assert line, "server exited early"
             printed.append(line)
+        chat = root + "/v1/chat/completions"
+        for model, stream in (("paced", True), ("paced", False), ("limited", False)):
+            body = {"model": model, "stream": stream, "messages": [{"role": "user", "content": "hi"}]}
+            with httpx2.Client(trust_env=False) as client:
+                client.post(chat, json=body, timeout=DEADLINE_S)
+        streamed, whole, refused = (_logged(proc, "/v1/chat/completions") for _ in range(3))
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -78,6 +103,18 @@ def test_simulate_command_serves_until_interrupted(tmp_path: Path) -> None:
             proc.kill()  # a failing test leaves no server behind (a no-op once it has exited)
     assert proc.returncode == 0 and err == ""
     assert printed[0].startswith("scenarios") and any("extra" in p and "an extra one" in p for p in printed)
+    # A line per request, with the server's side of a client's figures for a stream: its first
+    # content after the head (TTFT − TTFB) and the largest gap between content writes (ITL
+    # max), both within the request's time; the command keeps no frames, and still has them.
+    assert streamed.split("  ")[1:7] == ["POST", "/v1/chat/completions", "200", "paced", "stream", "6 chunks"]
+    took = _figure(streamed, r"  (\d+) ms  ")
+    first = _figure(streamed, r"first content \+([\d.]+) ms after head")
+    gap = _figure(streamed, r"max gap ([\d.]+) ms$")
+    assert 0 < first <= took + 1 and 0 < gap <= took + 1, streamed
+    assert whole.split("  ")[1:6] == ["POST", "/v1/chat/completions", "200", "paced", "whole"]
+    assert "first content" not in whole and "max gap" not in whole and whole.endswith(" ms")
+    # a refused request ended as it should: nothing after its time
+    assert refused.split("  ")[1:5] == ["POST", "/v1/chat/completions", "429", "limited"] and refused.endswith(" ms")
 
 
 def test_simulate_arguments() -> None:
