@@ -10,7 +10,7 @@ copy first. Tests may be sync or async, take `@pytest.mark.parametrize` values, 
 `SimulatorServer` as `server`; other fixtures are not provided (use bench/mutation_recheck.py).
 Survivors (mutmut's 0) are read from WORK_DIR's `.meta` files (or META_DIR's, when another run
 holds the verdicts); each verdict goes to VERDICTS.json (1 killed, 0 survived, 24 a hang past
-60 s: counted killed, as mutmut does), which a second run resumes. Conftest autouse fixtures do
+MUTATION_HANG_S, default 60 s: counted killed, as mutmut does), which a second run resumes. Conftest autouse fixtures do
 not run, so a verdict can only be milder than pytest's.
 """
 
@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-HANG_S = 60.0
+HANG_S = float(os.environ.get("MUTATION_HANG_S", "60"))  # a mutant that hangs the tests past this: killed
 TIMEOUT = 24
 
 Call = tuple[Callable[..., Any], list[dict[str, Any]]]
