@@ -80,3 +80,45 @@ async def test_anthropic_tool_result_blocks_are_an_answer_to_tool_results(server
     not_results = {"role": "user", "content": [{"type": "text", "text": "and tomorrow?"}]}
     assert [block["type"] for block in await answer([asked, called, not_results])] == ["text", "tool_use"]
     assert [block["type"] for block in await answer([asked, "not a message"])] == ["text", "tool_use"]
+
+
+async def test_an_answer_to_tool_results_counts_its_tokens_as_any_answer_of_that_text(server: SimulatorServer) -> None:
+    after = "It is 18 degrees in Paris and sunny."  # 36 characters: one more would be a token more
+    add(server, name="weather", text="Let me check.", timing=INSTANT, after_tool_results=after,
+        tool_calls=[{"id": "call_A", "name": "get_weather", "arguments": {"city": "Paris"}}])  # fmt: skip
+    add(server, name="plain", text=after, timing=INSTANT)
+    results = [{"role": "tool", "tool_call_id": "call_A", "content": "18 C, sunny"}]
+    answered, plain = await _stream(server, "weather", results), await _stream(server, "plain", results)
+    assert answered[0] == plain[0] == after
+    assert answered[3]["completion_tokens"] == plain[3]["completion_tokens"] == len(after) // 4
+
+
+async def test_a_request_with_no_messages_gets_the_scenario_s_own_answer(server: SimulatorServer) -> None:
+    add(server, name="weather", text="Let me check.", timing=INSTANT, after_tool_results="18 degrees.")
+    text, _, finish, _ = await _stream(server, "weather", [])
+    assert (text, finish) == ("Let me check.", "stop")
+
+
+RECORDED_CALL_IDS = {"/v1/chat/completions": "call_1EYWDzueHEp8OsB8jJSEp7WB", "/v1/messages": "toolu_01CzN6riCPqw4pVSuTd9Dwn7"}
+
+
+async def test_tool_call_ids_the_scenario_leaves_out_are_shaped_like_the_provider_s(server: SimulatorServer) -> None:
+    """As long as ids recorded from api.openai.com (tests/recorded/openai/tool_call_stream.sse)
+    and api.anthropic.com, with the same prefix: a client that stores or checks them sees no difference."""
+    add(server, name="tools", text="", timing=INSTANT, tool_calls=[{"name": "get_weather", "arguments": {"city": "Paris"}}])
+    body = {"model": "tools", "max_tokens": 50, "messages": [{"role": "user", "content": "weather?"}]}
+    async with plain_http_client() as client:
+        openai_answer = (await client.post(server.root_url + "/v1/chat/completions", json=body)).json()
+        anthropic_answer = (await client.post(server.root_url + "/v1/messages", json=body)).json()
+    made = {
+        "/v1/chat/completions": openai_answer["choices"][0]["message"]["tool_calls"][0]["id"],
+        "/v1/messages": next(block["id"] for block in anthropic_answer["content"] if block["type"] == "tool_use"),
+    }
+    for path, recorded in RECORDED_CALL_IDS.items():
+        assert made[path].split("_")[0] == recorded.split("_")[0] and len(made[path]) == len(recorded), made
+
+
+async def test_anthropic_s_model_list_of_a_server_without_scenarios_is_empty() -> None:
+    async with SimulatorServer({}) as server, plain_http_client() as client:
+        listed = await client.get(server.root_url + "/v1/models", headers={"anthropic-version": "2023-06-01"})
+    assert listed.json() == {"data": [], "has_more": False, "first_id": None, "last_id": None}
