@@ -169,3 +169,12 @@ async def test_a_long_unpaced_stream_is_written_in_batches_of_bounded_size(serve
     assert exchange.content_frames == 4000 and body.endswith(b"0\r\n\r\n")
     # ~64 KB a write: the client gets the first of the 400 KB while the rest is still being framed
     assert _distinct_writes(exchange) >= 5
+
+
+@pytest.mark.parametrize("message, said", [(None, b"Overloaded"), ("Try again later", b"Try again later")])
+async def test_a_streamed_error_event_says_the_scenario_s_message(server: SimulatorServer, message: str | None, said: bytes) -> None:
+    _scenario(server, name="busy", fault={"error_event_after_chunks": 2, **({"error_message": message} if message else {})})
+    (status, _), body = await _raw(server, "/v1/chat/completions", "busy", stream=True)
+    error_frames = [line for line in body.split(b"\n") if line.startswith(b"data: ") and b'"error"' in line]
+    assert status == 200 and len(error_frames) == 1 and said in error_frames[0], body
+    assert (await finished(server.exchanges[-1])).outcome == "error_event"
