@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime
 from typing import Any
 
-from core.simulator import SimulatorServer
+from core.simulator import SimulatorServer, scenario_from_dict
 
 from .conftest import plain_http_client
 from .helpers import add
@@ -122,3 +123,15 @@ async def test_anthropic_s_model_list_of_a_server_without_scenarios_is_empty() -
     async with SimulatorServer({}) as server, plain_http_client() as client:
         listed = await client.get(server.root_url + "/v1/models", headers={"anthropic-version": "2023-06-01"})
     assert listed.json() == {"data": [], "has_more": False, "first_id": None, "last_id": None}
+
+
+async def test_anthropic_s_model_list_names_each_scenario_as_anthropic_lists_models() -> None:
+    scenarios = {name: scenario_from_dict({"name": name, "text": "x"}) for name in ("alpha", "beta")}
+    async with SimulatorServer(scenarios) as server, plain_http_client() as client:
+        listed = (await client.get(server.root_url + "/v1/models", headers={"anthropic-version": "2023-06-01"})).json()
+    ids = [model["id"] for model in listed["data"]]
+    assert sorted(ids) == ["alpha", "beta"] and (listed["first_id"], listed["last_id"]) == (ids[0], ids[-1])
+    assert listed["has_more"] is False
+    for model in listed["data"]:
+        assert set(model) == {"type", "id", "display_name", "created_at"} and model["type"] == "model"
+        assert model["display_name"] == model["id"] and datetime.fromisoformat(model["created_at"]).tzinfo is not None

@@ -178,3 +178,11 @@ async def test_a_streamed_error_event_says_the_scenario_s_message(server: Simula
     error_frames = [line for line in body.split(b"\n") if line.startswith(b"data: ") and b'"error"' in line]
     assert status == 200 and len(error_frames) == 1 and said in error_frames[0], body
     assert (await finished(server.exchanges[-1])).outcome == "error_event"
+
+
+@pytest.mark.parametrize("path, header", [("/v1/chat/completions", "x-request-id"), ("/v1/messages", "request-id")])
+async def test_a_status_fault_s_answer_carries_the_provider_s_request_id_header(server: SimulatorServer, path: str, header: str) -> None:
+    _scenario(server, name="failing", fault={"http_status": 500})
+    (first_status, first), _ = await _raw(server, path, "failing")
+    (_, second), _ = await _raw(server, path, "failing")
+    assert first_status == 500 and first[header] and second[header] != first[header]  # one id per request, to quote to support
