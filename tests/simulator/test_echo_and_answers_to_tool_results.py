@@ -135,3 +135,8 @@ async def test_anthropic_s_model_list_names_each_scenario_as_anthropic_lists_mod
     for model in listed["data"]:
         assert set(model) == {"type", "id", "display_name", "created_at"} and model["type"] == "model"
         assert model["display_name"] == model["id"] and datetime.fromisoformat(model["created_at"]).tzinfo is not None
+
+
+async def test_a_short_answer_counts_one_token(server: SimulatorServer) -> None:
+    add(server, name="short", text="Hi.", timing=INSTANT)
+    assert (await _stream(server, "short", [{"role": "user", "content": "hi"}]))[3]["completion_tokens"] == 1

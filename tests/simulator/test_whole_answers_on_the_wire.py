@@ -160,6 +160,8 @@ async def test_paced_frames_are_each_written_alone_and_unpaced_ones_in_batches(
     exchange = await finished(server.exchanges[-1])
     assert exchange.content_frames == 40
     assert (_distinct_writes(exchange) == 40) is each_its_own_write, exchange.content_times
+    # the first content frame, which TTFT measures, always leaves on its own
+    assert exchange.content_times[0] < exchange.content_times[1]
 
 
 async def test_a_long_unpaced_stream_is_written_in_batches_of_bounded_size(server: SimulatorServer) -> None:
