@@ -189,10 +189,3 @@ async def test_a_status_fault_s_answer_carries_the_provider_s_request_id_header(
     (_, second), _ = await _raw(server, path, "failing")
     assert first_status == 500 and first[header] and second[header] != first[header]  # one id per request, to quote to support
 
-
-async def test_a_large_dropped_whole_answer_delivers_all_of_its_half_before_the_cut(server: SimulatorServer) -> None:
-    # Megabytes more than the socket takes at once: the server must send what it queued before it cuts.
-    add(server, name="huge", text="w" * 16_000_000, chunking={"mode": "fixed", "size": 1_000_000},
-        timing={"first_token_ms": 0, "gap_ms": 0}, fault={"drop_after_chunks": 2})  # fmt: skip
-    (status, headers), body = await _raw(server, "/v1/chat/completions", "huge")
-    assert status == 200 and len(body) == int(headers["content-length"]) // 2
