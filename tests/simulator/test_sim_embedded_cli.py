@@ -51,6 +51,52 @@ def test_embedded_server_is_lazy_shared_and_reads_the_env_dir(tmp_path: Path) ->
     assert report["errors"] == ["broken.yaml"]
 
 
+EMBEDDED_LIFECYCLE_PROBE = """
+import json, os, sys
+import httpx2
+import core.simulator.embedded as embedded
+
+assert embedded.embedded_server() is None  # nothing started at import
+first = embedded.embedded_root_url()
+server = embedded.embedded_server()
+with httpx2.Client(trust_env=False) as client:
+    ids = {m["id"] for m in client.get(first + "/v1/models").json()["data"]}
+    answer = client.post(first + "/v1/chat/completions", json={"model": "mine", "stream": True,
+                         "messages": [{"role": "user", "content": "hi"}]})
+    exchange = server.exchanges[-1]
+    embedded.shutdown_embedded()
+    try:
+        client.get(first + "/v1/models")
+        refused = False
+    except httpx2.HTTPError:
+        refused = True
+    second = embedded.embedded_root_url()
+    again = client.get(second + "/v1/models").status_code
+print(json.dumps({"first": first, "second": second, "ids": sorted(ids), "status": answer.status_code,
+                  "kept_frames": len(exchange.frames), "content_frames": exchange.content_frames,
+                  "keeps": server.max_exchanges, "refused": refused, "again": again,
+                  "thread": [t.name for t in __import__("threading").enumerate() if t.name == "llmwb-simulator"]}))
+"""
+
+
+def test_embedded_server_reads_every_env_dir_keeps_no_frames_and_restarts_after_shutdown(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "mine.yaml").write_text("text: one two three\ntiming: {first_token_ms: 0, gap_ms: 0}\n")
+    (tmp_path / "b" / "theirs.yaml").write_text("text: from b\n")
+    dirs = os.pathsep.join([str(tmp_path / "a"), " ", str(tmp_path / "b")])  # a blank entry is skipped
+    env = {**os.environ, "LLMWB_SCENARIO_DIR": dirs}
+    done = subprocess.run([sys.executable, "-c", EMBEDDED_LIFECYCLE_PROBE], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert {"mine", "theirs"} <= set(report["ids"]) and report["status"] == 200
+    assert report["first"].startswith("http://127.0.0.1:") and report["second"].startswith("http://127.0.0.1:")
+    # a long-lived server inside the app: facts and timings per request, no frames, a bounded record
+    assert report["kept_frames"] == 0 and report["content_frames"] > 0 and report["keeps"] is not None
+    # stopped means stopped (its port refuses), and the next use starts a new one, on its own thread
+    assert report["refused"] and report["again"] == 200 and report["thread"] == ["llmwb-simulator"]
+
+
 CLI_RUNNER = "import argparse, sys; from tui.cli import simulate; p = argparse.ArgumentParser(); " \
              "simulate.register(p.add_subparsers()); sys.exit(simulate.handle(p.parse_args(sys.argv[1:])))"  # fmt: skip
 
