@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from compare_support import CompareHost, settle, sim_config, wait_for
+from textual import events
+from textual.widgets import SelectionList
 
 from core.request import ChatRequest
 from core.simulator import SimulatorServer, scenario_from_dict
@@ -154,6 +156,22 @@ async def test_model_picker_requires_two_to_six(sim_store) -> None:
         await settle(pilot)
         assert isinstance(app.screen, ModelsCompareScreen)
         assert [c.label for c in app.screen.columns] == ["demo-diff", "demo-tools"]
+
+
+async def test_model_picker_keys_arriving_together_tick_the_rows_they_were_pressed_on(sim_store) -> None:
+    """A terminal delivers keys typed fast (or over SSH) in one read: each space ticks the
+    row the cursor was on when it was pressed, not the row the cursor reached later."""
+    app = models_host(sim_store, None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, ModelPickerScreen)
+        names = [config.name for config in picker.configs]
+        for key in ("space", "down", "down", "space", "down", "space"):  # queued before any is handled
+            app.post_message(events.Key(key, " " if key == "space" else None))
+        count = picker.query_one("#model-picker-count")
+        await wait_for(pilot, lambda: "3 of 6 selected" in str(count.content), "three ticked")
+        assert set(picker.query_one(SelectionList).selected) == {names[0], names[2], names[3]}
 
 
 async def test_model_picker_escape_returns(sim_store) -> None:
