@@ -12,20 +12,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, SelectionList, Static
 
 from core.store.models import ModelConfig
+from tui.widgets.tick_list import TickList
 
 MIN_MODELS, MAX_MODELS = 2, 6
-
-
-class _PickerList(SelectionList[str]):
-    """A SelectionList whose space/enter (and click) ticks the row highlighted when the key
-    is handled. Textual's ticks the row highlighted when its own message about the key is
-    handled, after every key already queued: keys arriving together (typed fast, over SSH,
-    sent by tmux) as "down ×4, space, down ×2, space" ticked the last row twice, i.e. nothing."""
-
-    def action_select(self) -> None:
-        highlighted = self.highlighted
-        if highlighted is not None and not self.get_option_at_index(highlighted).disabled:
-            self.toggle(self.get_option_at_index(highlighted))
 
 
 class ModelPickerScreen(ModalScreen[list[ModelConfig] | None]):
@@ -46,7 +35,7 @@ class ModelPickerScreen(ModalScreen[list[ModelConfig] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="model-picker"):
             yield Label(f"Compare models — pick {MIN_MODELS} to {MAX_MODELS} (space/enter toggles, c starts)")
-            yield _PickerList(
+            yield TickList(
                 *[
                     (Text.assemble(c.name, (f"  {c.provider} · {c.model}", "dim")), c.name, c.name in self.preselect)
                     for c in self.configs

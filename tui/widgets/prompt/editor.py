@@ -24,6 +24,7 @@ from tui.widgets.prompt.params import (
     parse_field,
     split_params,
 )
+from tui.widgets.tick_list import TickList
 
 TOOL_CHOICES = ("auto", "none", "required")
 
@@ -44,7 +45,7 @@ class PromptEditor(Vertical):
         self._stream = Switch(value=True, id="stream")
         self._fields = {f.name: Input(placeholder=f.hint, id=f"param-{f.name}") for f in PARAM_FIELDS}
         self._extra = TextArea(id="extra-json", soft_wrap=True, tab_behavior="focus", placeholder='{"presence_penalty": 0.5}')
-        self._tools: SelectionList[str] = SelectionList(id="tools")
+        self._tools: SelectionList[str] = TickList(id="tools")
         self._tool_choice: Select[str] = Select([], id="tool-choice", prompt="tool_choice: default")
         self._params = Collapsible(title="Params", id="params", collapsed=True)
         self._tool_specs: dict[str, ToolSpec] = {}
