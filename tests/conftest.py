@@ -3,6 +3,8 @@ scripted simulator on 127.0.0.1 (port 0); and the pace of the embedded simulator
 
 from __future__ import annotations
 
+import gc
+import itertools
 import os
 import shutil
 import sys
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from _pytest.mark.expression import Expression, ParseError
 
 from core.paths import DB_FILE
 from core.simulator import embedded
@@ -29,6 +32,15 @@ def pytest_configure(config) -> None:  # type: ignore[no-untyped-def]
     # CPU each time. The caches go to __pycache__ (git-ignored) as Python's default does.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     sys.dont_write_bytecode = False
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection imported (Textual, the SDKs, the test modules) lives as long as the
+    process: frozen, the collector no longer walks it in every full collection (the app
+    does the same after start-up, tui.app.settle_gc); a fifth of the collector's time in
+    the TUI tests, and pytest's five collections at exit."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(scope="session")
@@ -79,14 +91,65 @@ _PROCESS_TEST_PATHS = (
 )  # fmt: skip
 
 
-def pytest_collection_modifyitems(config, items) -> None:  # type: ignore[no-untyped-def]
+def _lane_markers(config, path: Path) -> set[str]:  # type: ignore[no-untyped-def]
+    """The markers every test under `path` gets from its path alone."""
     root = str(config.rootpath)
+    name = str(path)[len(root) + 1 :] if str(path).startswith(root) else str(path)
+    if path.is_dir():
+        name += "/"
+    markers = set()
+    if name.startswith(_TUI_TEST_PATHS):
+        markers.add("tui")
+    if name.startswith(_PROCESS_TEST_PATHS):
+        markers.add("process")
+    return markers
+
+
+def pytest_collection_modifyitems(config, items) -> None:  # type: ignore[no-untyped-def]
     for item in items:
-        path = str(item.path)[len(root) + 1 :] if str(item.path).startswith(root) else str(item.path)
-        if path.startswith(_TUI_TEST_PATHS) or "snap_compare" in getattr(item, "fixturenames", ()):
+        for marker in _lane_markers(config, item.path):
+            item.add_marker(getattr(pytest.mark, marker))
+        if "snap_compare" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.tui)
-        if path.startswith(_PROCESS_TEST_PATHS):
-            item.add_marker(pytest.mark.process)
+
+
+def pytest_ignore_collect(collection_path: Path, config) -> bool | None:  # type: ignore[no-untyped-def]
+    """The fast lane (`-m "not tui and not process"`) does not import the modules whose every
+    test it would deselect: importing the Textual app and its screens, and collecting their
+    tests, cost each xdist worker seconds of CPU before the first test ran."""
+    markers = _lane_markers(config, collection_path)
+    expression = config.option.markexpr
+    if not markers or not expression:
+        return None
+    return True if _never_selects(expression, markers) else None
+
+
+def _never_selects(expression: str, markers: set[str]) -> bool:
+    """Whether `-m expression` deselects every test that carries `markers`, whatever other
+    markers it has: it is false under every true/false choice for the other names in it."""
+    try:
+        compiled = Expression.compile(expression)
+    except ParseError:
+        return False  # pytest reports it
+    names: set[str] = set()
+    while True:
+        known = sorted(names)
+        if len(known) > 8:
+            return False  # too many to try every choice: collect as usual
+        for choice in itertools.product((False, True), repeat=len(known)):
+            chosen = dict(zip(known, choice))
+
+            def matcher(name: str, /, **kwargs: object) -> bool:
+                if name in markers and not kwargs:
+                    return True
+                key = f"{name}{sorted(kwargs.items())}" if kwargs else name
+                names.add(key)
+                return chosen.get(key, False)
+
+            if compiled.evaluate(matcher):
+                return False
+        if len(names) == len(known):
+            return True
 
 
 # --- the embedded simulator's pace -------------------------------------------
