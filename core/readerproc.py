@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from dataclasses import replace
 from typing import Any
 
@@ -68,7 +67,7 @@ class ReaderRunHandle(RunHandle):
         self._created_at = clock()
         self._seen: list[Event] = []  # what reached the app, kept for a worker that dies
         self._started = True
-        self._handed_over = threading.Event()  # a worker has the run (and any cancel asked)
+        self._handed_over = threading.Event()  # a worker has the run (and any cancel asked), or it is over
 
     @property
     def reader_pid(self) -> int | None:
@@ -93,13 +92,11 @@ class ReaderRunHandle(RunHandle):
         the worker reads after them), the worker saves the run, with the reason it was
         given, whether or not the app is still there (core.readerchild): the app's exit
         need not wait for the save (at a quit mid-comparison, most of the exit's time)."""
-        deadline = time.monotonic() + timeout
-        while not self._handed_over.wait(min(0.05, max(deadline - time.monotonic(), 0.0))):
-            if self.finished:  # its worker died, or could not be started: saved here
-                return True
-            if time.monotonic() >= deadline:
-                return False
-        return True
+        return self._handed_over.wait(timeout)
+
+    def _close(self) -> None:
+        super()._close()
+        self._handed_over.set()  # over and saved (its worker may have died, or never started)
 
     def _job(self) -> dict[str, Any]:
         options = self._options

@@ -31,8 +31,9 @@ def check_existing(path: Path, lock_wait: float = IDENTITY_WAIT_S) -> bool:
     version can open; a file another process holds locked longer than `lock_wait` (the
     store's, capped at IDENTITY_WAIT_S) is taken as llmwb's, and its open waits for the lock
     as any write does. False when so taken on trust (its opener must judge it once it can
-    read it, before writing), True when judged. Reads only, and only through SQLite: opening and closing the file
-    any other way would drop every lock this process's open connections hold on it
+    read it, before writing), True when judged. Reads only, and only through SQLite:
+    opening and closing the file any other way would drop every lock this process's open
+    connections hold on it
     (POSIX locks belong to the process, and any close releases them all), and another
     process closing its last connection would then take this one's WAL away."""
     try:
