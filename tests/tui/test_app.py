@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from textual import events
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 from textual.widgets import Collapsible, Footer, TextArea
@@ -133,6 +134,27 @@ async def test_cancel_mid_stream_keeps_partial_output_and_saves_cancelled(
         assert run.status == "cancelled"
         assert run.response["content"].startswith("One two three four")
         # Still usable: the next run works.
+        await select_model(pilot, "echo")
+        await run_to_end(pilot)
+        assert screen.output.status == "ok"
+
+
+async def test_ctrl_g_right_behind_ctrl_r_cancels_the_run_and_the_screen_runs_again(
+    app_factory: Callable[..., LlmwbApp], simulator: SimulatorServer
+) -> None:
+    """Keys typed fast (or over SSH) arrive in one read: ctrl+g handled before the run's
+    follower has started still cancels the run, and the screen is free for the next one."""
+    stalled = _stalling_config(simulator)
+    app = app_factory()
+    app.store.save_config(stalled)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await select_model(pilot, stalled.name)
+        for key in ("ctrl+r", "ctrl+g"):  # queued before either is handled
+            app.post_message(events.Key(key, None))
+        await wait_until(pilot, lambda: screen.output.status == "cancelled", timeout=RUN_TIMEOUT)
+        await wait_until(pilot, lambda: not screen.running, timeout=RUN_TIMEOUT)
+        [run] = saved_runs(app)
+        assert run.status == "cancelled"
         await select_model(pilot, "echo")
         await run_to_end(pilot)
         assert screen.output.status == "ok"

@@ -197,15 +197,27 @@ class MainScreen(Screen[None]):
         if prepared is None:
             return
         config, request = prepared
-        self.editor.save_draft()
+        # The panes switch to the new run in this handler, so that the next frame shows
+        # it; the footer's ctrl+g, lit by the bindings' change below, waits for the frame
+        # after (tui.widgets.footer), and so does the draft's write to disk.
+        handle = self._begin(config, request)
         self._run_worker = self.run_worker(
-            self._run(config, request), name="run", group="run", exclusive=True, exit_on_error=False
+            self._follow(handle, config), name="run", group="run", exclusive=True, exit_on_error=False
         )
         self.refresh_bindings()
+        self.call_after_refresh(self.editor.save_draft)
 
     def action_cancel(self) -> None:
-        if self._run_worker is not None and self.running and not self._run_worker.is_cancelled:
-            self._run_worker.cancel()  # cancels the run; its cancelled outcome is still shown
+        if not self.running:
+            return
+        handle = self._handle
+        if handle is not None and not handle.finished:
+            # The run, not the worker following it: a worker cancelled before its first
+            # step never runs (Textual), so ctrl+g right behind ctrl+r would leave the
+            # screen "running" for ever. The run ends with its cancelled outcome, shown.
+            handle.cancel()
+        elif self._run_worker is not None:
+            self._run_worker.cancel()  # a next turn still being prepared: no run yet
 
     def _prepare(self) -> tuple[ModelConfig, ChatRequest] | None:
         """The selected model and the editor's request, or None after telling the user why not."""
@@ -219,21 +231,24 @@ class MainScreen(Screen[None]):
             self.notify(str(error), title="Cannot run", severity="error")
             return None
 
-    async def _run(
+    def _begin(
         self, config: ModelConfig, request: ChatRequest, parent_run_id: str | None = None, title: str | None = None
-    ) -> None:
-        """Stream one run into the panes; `parent_run_id` makes it that run's next turn,
-        `title` names it in the output header (default: the model)."""
+    ) -> RunHandle:
+        """Start one run and switch the panes to it; `parent_run_id` makes it that run's next
+        turn, `title` names it in the output header (default: the model)."""
         options = RunOptions(store=self.app.store, parent_run_id=parent_run_id, wire_frames=True, phases=True)
         handle = self._handle = start_app_run(config, request, options)
-        # The panes switch to the new run now, not when its first event is taken in.
         self.output.begin_run(handle.run_id, title or config.name, request.stream)
         self.metrics.begin_run(handle)
         self.output.show_conversation(request.to_dict())  # a next turn: the turns before it
         self._run_status(config.name, "running")
+        return handle
+
+    async def _follow(self, handle: RunHandle, config: ModelConfig) -> None:
+        """Stream the run's events into the panes until its last one."""
         try:
             await follow(self.app, handle, partial(self._show_events, handle, config))
-        except asyncio.CancelledError:
+        except asyncio.CancelledError:  # the screen or the app went away: follow cancelled the run
             self._run_status(config.name, "cancelled")
             raise
 
@@ -302,7 +317,8 @@ class MainScreen(Screen[None]):
         count = f"{len(results)} tool result{'s' if len(results) != 1 else ''}"
         self.notify(f"Turn {turn} of run {first}: {count} sent to {config.name}")
         # Short: the pane header also names the new run and its status, in ~50 columns at 80.
-        await self._run(config, request, parent_run_id=run_id, title=f"{config.name} · turn {turn}")
+        handle = self._begin(config, request, parent_run_id=run_id, title=f"{config.name} · turn {turn}")
+        await self._follow(handle, config)
 
     # --- copy ---------------------------------------------------------------------------
     def action_copy_menu(self) -> None:

@@ -73,6 +73,7 @@ class WorkbenchFooter(Footer):
     """Compact, without the palette key, on a narrow terminal; Textual's usual footer otherwise."""
 
     _composed_keys: tuple[tuple[object, ...], tuple[bool, ...]] | None = None
+    _check_pending = False
 
     def compose(self) -> ComposeResult:
         self._composed_keys = shown_keys(self.screen) if self._bindings_ready else None
@@ -87,9 +88,25 @@ class WorkbenchFooter(Footer):
         if composed is None or screen is not self.screen or not screen.app.app_focus:
             super().bindings_changed(screen)
             return
+        # Checked once, after the frame the change came with: ctrl+r changes the bindings
+        # three times (the action, its worker starting and running), and a key dimmed or lit
+        # in the same frame as the panes' switch to the new run widened that frame's repaint
+        # from the panes to the whole screen (Textual repaints the box around every dirty
+        # region, and the footer is the bottom row): ~14 footer keys re-rendered, a third
+        # of the frame's CPU (bench/tui_responsiveness.py's ctrl+r, profiled).
+        if not self._check_pending:
+            self._check_pending = True
+            self.call_after_refresh(self._check_keys)
+
+    async def _check_keys(self) -> None:
+        self._check_pending = False
+        if not self.is_attached or not self.app.app_focus:
+            return
+        screen = self.screen
+        composed = self._composed_keys
         keys, enabled = shown_keys(screen)
-        if keys != composed[0]:
-            super().bindings_changed(screen)
+        if composed is None or keys != composed[0]:
+            await self.recompose()  # as Textual's footer does, after the frame
         elif enabled != composed[1]:
             self._composed_keys = keys, enabled
             self._set_enabled(screen)
