@@ -171,10 +171,10 @@ class LlmwbApp(App[int]):
         quit_now(self)
 
     def action_help(self) -> None:
-        from tui.screens.help import HelpScreen
+        from tui.screens.help import HelpScreen, show_help
 
         if not isinstance(self.screen, (HelpScreen, StartingScreen)):
-            self.push_screen(HelpScreen(self.screen))
+            show_help(self, self.screen)
 
 
 _INPUT = (events.Key, events.MouseDown, events.MouseScrollUp, events.MouseScrollDown)

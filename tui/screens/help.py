@@ -3,13 +3,18 @@
 Generated from the bindings themselves, so it cannot drift from what the keys do.
 Only llmwb's own widgets are listed (plus the app): Textual's text-editing keys
 are the usual ones and would bury the rest.
+
+The screen is built once and kept (`show_help`), and built again only when the keys
+to list differ: composing, styling and focusing a new screen at each F1 was most of
+the key's own CPU, and with six streams in a comparison the key waited for it
+(bench/tui_responsiveness.py).
 """
 
 from __future__ import annotations
 
 import re
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingsMap
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -19,6 +24,8 @@ from textual.widgets import Static
 
 # (group title, [(keys, description)])
 HelpGroups = list[tuple[str, list[tuple[str, str]]]]
+
+KEPT_AS = "llmwb-keys"  # the installed screen's name (installed: Textual keeps it once closed)
 
 
 def group_title(node: DOMNode) -> str:
@@ -90,15 +97,19 @@ class HelpScreen(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
 
-    def __init__(self, target: Screen) -> None:
+    def __init__(self, groups: HelpGroups) -> None:
         super().__init__()
-        self._groups = collect_bindings(target)
+        self.groups = groups
+
+    def on_screen_resume(self) -> None:
+        # Shown again (the kept screen): from the top, as a new one would be.
+        self.query_one(VerticalScroll).scroll_home(animate=False, immediate=True)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
             box.border_title = "Keys — F1 or Esc closes · ctrl+p finds any action by name"
             box.border_subtitle = "a pane's own keys work while it has focus · tab moves focus"
-            for title, entries in self._groups:
+            for title, entries in self.groups:
                 width = max(len(keys) for keys, _ in entries)
                 lines = [Content.from_markup("[b $accent]$title[/]", title=title)]
                 lines += [
@@ -106,6 +117,24 @@ class HelpScreen(ModalScreen[None]):
                 ]
                 yield Static(Content("\n").join(lines), classes="help-group")
             yield Static(_legend(), classes="help-group", id="help-legend")
+
+
+def show_help(app: App[object], target: Screen) -> None:
+    """Push the keys of `target`: the kept key list if it lists the same keys, else a new
+    one, kept in its place."""
+    groups = collect_bindings(target)
+    kept = app.get_screen(KEPT_AS, HelpScreen) if app.is_screen_installed(KEPT_AS) else None
+    if kept is not None and kept in app.screen_stack:  # under another screen: a second one, not kept
+        app.push_screen(HelpScreen(groups))
+        return
+    if kept is not None and kept.groups != groups:
+        app.uninstall_screen(KEPT_AS)
+        kept.remove()
+        kept = None
+    if kept is None:
+        kept = HelpScreen(groups)
+        app.install_screen(kept, KEPT_AS)
+    app.push_screen(kept)
 
 
 def _legend() -> Content:
