@@ -37,6 +37,7 @@ class _Bucket:
     at = 0.0  # when `tokens` was last refilled
     held_until = 0.0  # clock() before which streams wait for input to be drawn
     grace_until = 0.0  # clock() before which costly streams wait for the next key
+    input_at = 0.0  # clock() of the last input
 
 
 _bucket = _Bucket()
@@ -56,7 +57,8 @@ def refill_wait() -> float:
 
 def hold_for_input() -> None:
     """Input arrived: streams wait until `release_input_hold` (at most INPUT_HOLD_MAX_S)."""
-    _bucket.held_until = clock() + INPUT_HOLD_MAX_S
+    _bucket.input_at = now = clock()
+    _bucket.held_until = now + INPUT_HOLD_MAX_S
 
 
 def release_input_hold() -> None:
@@ -73,6 +75,11 @@ def end_input_hold() -> None:
 def input_hold_left(now: float) -> float:
     """Seconds streams still wait for input to be drawn (0: none)."""
     return max(_bucket.held_until - now, 0.0)
+
+
+def input_since(moment: float) -> bool:
+    """Whether input arrived at or after `moment` (a clock() reading)."""
+    return _bucket.input_at >= moment
 
 
 def input_grace_left(now: float) -> float:
