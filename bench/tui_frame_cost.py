@@ -87,7 +87,9 @@ if os.environ.get("LLMWB_FRAME_CLASSES"):  # CPU of each widget class's render_l
         yield cls
         for sub in cls.__subclasses__():
             yield from _all(sub)
-    import tui.app  # every widget class defined, then each render_lines override wrapped
+    # Every widget class defined (the app imports most of its screens lazily), then each
+    # render_lines override wrapped.
+    import tui.app, tui.screens.main, tui.screens.compare_models, tui.widgets.output.markdown_stream
     for _cls in set(_all(Widget)):
         if "render_lines" in _cls.__dict__:
             _wrap(_cls)
