@@ -62,8 +62,10 @@ KEEP_LIVE = 1  # ...leaving this many live: the last one, still growing
 LOAD_GROUP = 20  # blocks per group at most
 # ...and characters: a group is rendered whole, so its size bounds what one render costs.
 # A fast stream whose flush came late settled 8-40 KB at once as one group, and painting
-# it took 0.2-2 s of the UI thread on a loaded machine (bench/tui_responsiveness.py).
-GROUP_CHARS = 2_000
+# it took 0.2-2 s of the UI thread on a loaded machine (bench/tui_responsiveness.py). The
+# group rendered last in a layout overruns the render budget's burst: smaller groups, a
+# shorter overrun for the key that waits behind the layout.
+GROUP_CHARS = 1_000
 GROUPS_CACHED = 32  # settled groups whose rendered lines are kept (a few screens' worth)
 # A line's first characters (indent, list number, marker) decide whether a block starts
 # on it: once the last line is longer, text without a newline cannot start one.

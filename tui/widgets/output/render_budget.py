@@ -27,7 +27,10 @@ from __future__ import annotations
 from time import perf_counter as clock
 
 RENDER_SHARE = 0.4
-RENDER_BURST_S = 0.025
+# A key landing in a stream's layout waits for the renders in it: bursts of 25 ms (plus the
+# render under way) made six compare columns' layouts 60-85 ms of CPU at p90-p95; at 10 ms,
+# 47-63 ms (bench/tui_frame_cost.py). The share over time is the same.
+RENDER_BURST_S = 0.010
 INPUT_HOLD_MAX_S = 0.25  # a key's frame that takes longer than this no longer holds the streams
 INPUT_GRACE_S = 0.3  # after a key's frame, costly streams' ticks wait this long for the next key
 
