@@ -266,7 +266,14 @@ class OutputPane(Widget):
         if where not in SCROLLS:
             raise ValueError(f"no such scroll: {where}")
         view = self.query_one(f"#{self._view}")
-        getattr(view, f"scroll_{where}")(animate=False)
+        # At once: Textual scrolls after the next frame by default, so the key's own frame
+        # showed nothing and the scroll waited for another (Home on a streaming compare
+        # column: that second frame came 0.1-0.25 s later, bench/tui_responsiveness.py).
+        if where in ("page_up", "page_down"):  # Textual's page scrolls take no `immediate`
+            page = view.scrollable_content_region.height
+            view.scroll_to(y=view.scroll_y + (page if where == "page_down" else -page), animate=False, immediate=True)
+        else:
+            getattr(view, f"scroll_{where}")(animate=False, immediate=True)
 
     # --- drawing -----------------------------------------------------------------
 
