@@ -10,15 +10,24 @@ import shutil
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
 from _pytest.mark.expression import Expression, ParseError
 
 from core.paths import DB_FILE
+from core.providers.http import import_sdks
 from core.simulator import embedded
 from core.simulator.scenario import BUILTIN_DIR
-from core.store import Store
+
+if TYPE_CHECKING:
+    from core.store import Store
+
+# The SDKs as llmwb loads them (core.providers.http): without their aiohttp transport, which
+# llmwb never uses. Imported whole, it cost each test process ~0.6 s of CPU (aiohttp, and the
+# two TLS contexts it builds on import) the first time a test imported an SDK.
+import_sdks()
 
 
 def pytest_configure(config) -> None:  # type: ignore[no-untyped-def]
@@ -48,7 +57,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 @pytest.fixture(scope="session")
 def fresh_database_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database file as a first start leaves it (every migration applied, nothing saved),
-    made once per process by Store itself."""
+    made once per process by Store itself. (Store, and SQLModel with it, is imported when a
+    test first asks: the xdist controller, which runs no test, never loads it.)"""
+    from core.store import Store
+
     template = Store(tmp_path_factory.mktemp("fresh-database") / DB_FILE)
     template.close()  # the last connection folds the WAL into the file: the file is all of it
     return template.path
@@ -62,6 +74,8 @@ def store(tmp_path, monkeypatch, fresh_database_file: Path) -> Store:
     monkeypatch.setenv("LLMWB_HOME", str(tmp_path))
     shutil.copyfile(fresh_database_file, tmp_path / DB_FILE)
     (tmp_path / DB_FILE).chmod(0o600)  # as a first start creates it
+    from core.store import Store
+
     return Store()
 
 
