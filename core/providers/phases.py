@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from core.events import CONNECTING, HEADERS, RETRYING, SENT, Phase
 from core.metrics import clock
-from core.redact import scrub
+from core.redact import scrub, scrubber
 
 current_phases: ContextVar["PhaseLog | None"] = ContextVar("llmwb_phases", default=None)
 
@@ -37,8 +37,9 @@ def _headers(headers: Any) -> dict[str, str]:
     Auth headers are masked by name, and any key value from the environment wherever
     it appears (a server may echo one back in any header)."""
     out: dict[str, str] = {}
+    scrub_value = scrubber()  # the environment scanned once for all the headers, not per header
     for name, value in headers.multi_items():
-        value = scrub(redact_header(name, value))
+        value = scrub_value(redact_header(name, value))
         out[name] = f"{out[name]}, {value}" if name in out else value
     return out
 

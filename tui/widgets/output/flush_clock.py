@@ -19,7 +19,6 @@ import asyncio
 import logging
 from time import perf_counter as clock
 from typing import TYPE_CHECKING, Callable, Protocol
-from weakref import WeakKeyDictionary
 
 from core.events import Event
 from core.handle import RunHandle
@@ -220,14 +219,13 @@ async def _input_came(since: float) -> bool:
     return input_since(since)
 
 
-_clocks: WeakKeyDictionary[App[object], FlushClock] = WeakKeyDictionary()
-
-
 def flush_clock(app: App[object]) -> FlushClock:
-    """The app's flush clock (made on first use)."""
-    clock = _clocks.get(app)
+    """The app's flush clock (made on first use), kept on the app itself: a weak-keyed
+    table whose clock held its app kept every app a process ever built alive."""
+    clock: FlushClock | None = getattr(app, "_llmwb_flush_clock", None)
     if clock is None:
-        clock = _clocks[app] = FlushClock(app)
+        clock = FlushClock(app)
+        app._llmwb_flush_clock = clock  # type: ignore[attr-defined]
     return clock
 
 
