@@ -87,6 +87,8 @@ async def test_a_stop_ends_a_stream_in_progress_and_records_it_as_stopped_by_the
                 chunks = answer.aiter_bytes()
                 first = await asyncio.wait_for(anext(chunks), 10)  # the first content frame is out
                 await asyncio.wait_for(server.stop(), 10)
+                # Stopped means done: every exchange's record is final (its log line written).
+                assert server.exchanges[-1].finished.is_set()
                 with pytest.raises(httpx2.RemoteProtocolError):  # cut, not a clean end: no [DONE]
                     async for _ in chunks:
                         pass
