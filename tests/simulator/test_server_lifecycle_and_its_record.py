@@ -19,6 +19,7 @@ from core.simulator import server as server_module
 
 from .conftest import plain_http_client
 from .helpers import add, finished, user
+from .test_sim_http import exchange_raw, request, split_responses
 
 
 def _free_port() -> int:
@@ -162,3 +163,21 @@ async def test_an_unknown_model_is_a_404_recorded_as_an_http_error(server: Simul
     exchange = await finished(server.exchanges[-1])
     assert answer.status_code == 404 and "no-such-model" in answer.text
     assert (exchange.status, exchange.outcome, exchange.protocol, exchange.scenario) == (404, "http_error", protocol, None)
+
+
+async def test_a_log_callback_that_fails_costs_no_answer_and_no_connection() -> None:
+    def failing(_exchange: RecordedExchange) -> None:
+        raise BrokenPipeError("the log's reader went away")
+
+    async with SimulatorServer(on_exchange_done=failing) as server:
+        # Two requests on one connection: the second is answered on it after the first's log failed.
+        pipelined = request("GET", "/health") + request("GET", "/v1/models", close=True)
+        answers = split_responses(await exchange_raw(server, pipelined))
+    assert [status for status, _, _ in answers] == [200, 200]
+    assert [e.outcome for e in server.exchanges] == ["complete", "complete"]
+
+
+async def test_a_server_without_timeouts_serves_as_usual() -> None:
+    async with SimulatorServer(idle_timeout=None, request_timeout=None) as server, plain_http_client() as client:
+        answer = await client.get(server.root_url + "/health")
+    assert answer.status_code == 200
