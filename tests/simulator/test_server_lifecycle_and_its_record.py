@@ -181,3 +181,21 @@ async def test_a_server_without_timeouts_serves_as_usual() -> None:
     async with SimulatorServer(idle_timeout=None, request_timeout=None) as server, plain_http_client() as client:
         answer = await client.get(server.root_url + "/health")
     assert answer.status_code == 200
+
+
+@pytest.mark.parametrize("path, request_id_header", [
+    ("/v1/chat/completions", "x-request-id"), ("/v1/messages", "request-id"), ("/v1/responses", "x-request-id"),
+])  # fmt: skip
+async def test_a_status_fault_without_a_message_says_what_the_status_means_and_carries_a_request_id(
+    server: SimulatorServer, path: str, request_id_header: str
+) -> None:
+    said = {}
+    for status in (429, 503):
+        add(server, name=f"fails-{status}", text="x", fault={"http_status": status})
+        async with plain_http_client() as client:
+            answer = await client.post(server.root_url + path, json={"model": f"fails-{status}", "max_tokens": 5, "messages": user()})
+        assert answer.status_code == status and answer.headers[request_id_header].startswith("req_")
+        other = "request-id" if request_id_header == "x-request-id" else "x-request-id"
+        assert other not in answer.headers  # the provider's own name for it, not the other's
+        said[status] = answer.json()["error"]["message"]
+    assert "rate limit" in said[429].lower() and "unavailable" in said[503].lower()
