@@ -7,11 +7,12 @@ of the cost. Like mutmut: pytest is imported and the tests collected once, then 
 mutant runs in a forked child with MUTANT_UNDER_TEST set (mutmut's trampolines read it).
 A killed survivor's verdict is written back to mutmut's `.meta` file as killed (1).
 
-    python bench/mutation_recheck.py [--unchecked] WORK_DIR TEST_FILE...
+    python bench/mutation_recheck.py [--unchecked] [--only MODULE] WORK_DIR TEST_FILE...
 
 --unchecked also runs the mutants a cut-short mutmut run never reached, and those no
 selected test reached (mutmut's 33, "no tests"); one that survives every test given is
-then recorded as survived (0).
+then recorded as survived (0). --only MODULE (core/simulator/server.py) checks that
+module's mutants alone, when the work dir holds several.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ import sys
 from pathlib import Path
 
 
-def survivors(mutants: Path, unchecked: bool) -> dict[Path, list[str]]:
+def survivors(mutants: Path, unchecked: bool, only: str | None) -> dict[Path, list[str]]:
     wanted = {0, None, 33} if unchecked else {0}
     found: dict[Path, list[str]] = {}
-    for meta in sorted(mutants.rglob("*.py.meta")):
+    metas = [mutants / f"{only}.meta"] if only else sorted(mutants.rglob("*.py.meta"))
+    for meta in metas:
         names = [name for name, code in json.loads(meta.read_text())["exit_code_by_key"].items() if code in wanted]
         if names:
             found[meta] = names
@@ -50,8 +52,13 @@ def run_one(name: str, pytest_args: list[str]) -> int:
 
 def main() -> None:
     root = Path(__file__).resolve().parent.parent
-    unchecked = sys.argv[1] == "--unchecked"
-    arguments = sys.argv[2:] if unchecked else sys.argv[1:]
+    arguments = sys.argv[1:]
+    unchecked = arguments[0] == "--unchecked"
+    if unchecked:
+        arguments = arguments[1:]
+    only = arguments[1] if arguments[0] == "--only" else None
+    if only:
+        arguments = arguments[2:]
     work, tests = Path(arguments[0]).resolve(), arguments[1:]
     mutants = work / "mutants"
     for test in (t for t in tests if t.endswith(".py")):  # the new tests, into the copy the mutants run from
@@ -74,7 +81,7 @@ def main() -> None:
     assert str(mutants) in (core.__file__ or ""), f"core imported from {core.__file__}, not the mutants"
     if run_one("", args) != 0:
         sys.exit("the new tests fail without any mutant: fix them first")
-    for meta, names in survivors(mutants, unchecked).items():
+    for meta, names in survivors(mutants, unchecked, only).items():
         data = json.loads(meta.read_text())
         for name in names:
             code = run_one(name, args)

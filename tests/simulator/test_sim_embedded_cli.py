@@ -68,7 +68,7 @@ with httpx2.Client(trust_env=False) as client:
     try:
         client.get(first + "/v1/models")
         refused = False
-    except httpx2.HTTPError:
+    except httpx2.ConnectError:  # refused, not accepted and left unanswered
         refused = True
     second = embedded.embedded_root_url()
     again = client.get(second + "/v1/models").status_code
@@ -87,7 +87,7 @@ def test_embedded_server_reads_every_env_dir_keeps_no_frames_and_restarts_after_
     dirs = os.pathsep.join([str(tmp_path / "a"), " ", str(tmp_path / "b")])  # a blank entry is skipped
     env = {**os.environ, "LLMWB_SCENARIO_DIR": dirs}
     done = subprocess.run([sys.executable, "-c", EMBEDDED_LIFECYCLE_PROBE], env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0 and done.stderr == "", done.stderr  # the simulator thread ended cleanly
     report = json.loads(done.stdout)
     assert {"mine", "theirs"} <= set(report["ids"]) and report["status"] == 200
     assert report["first"].startswith("http://127.0.0.1:") and report["second"].startswith("http://127.0.0.1:")
@@ -95,6 +95,41 @@ def test_embedded_server_reads_every_env_dir_keeps_no_frames_and_restarts_after_
     assert report["kept_frames"] == 0 and report["content_frames"] > 0 and report["keeps"] is not None
     # stopped means stopped (its port refuses), and the next use starts a new one, on its own thread
     assert report["refused"] and report["again"] == 200 and report["thread"] == ["llmwb-simulator"]
+
+
+EMBEDDED_START_FAILURE_PROBE = """
+import json
+import httpx2
+import core.simulator.embedded as embedded
+from core.simulator.server import SimulatorServer
+
+class Unstartable(SimulatorServer):
+    async def start(self):
+        raise OSError("no port for you")
+
+embedded.SimulatorServer = Unstartable
+try:
+    embedded.embedded_root_url()
+    failure = None
+except OSError as exc:
+    failure = str(exc)
+half_started = embedded.embedded_server() is not None
+embedded.SimulatorServer = SimulatorServer
+url = embedded.embedded_root_url()
+with httpx2.Client(trust_env=False) as client:
+    ids = sorted(m["id"] for m in client.get(url + "/v1/models").json()["data"])
+print(json.dumps({"failure": failure, "half_started": half_started, "ids": ids,
+                  "errors": [str(p) for p, _ in embedded.load_errors]}))
+"""
+
+
+def test_an_embedded_server_that_cannot_start_says_why_and_the_next_use_starts_one() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "LLMWB_SCENARIO_DIR"}  # no user folders: the built-ins
+    done = subprocess.run([sys.executable, "-c", EMBEDDED_START_FAILURE_PROBE], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["failure"] == "no port for you" and not report["half_started"]
+    assert {"demo-fast", "demo-claude"} <= set(report["ids"]) and report["errors"] == []
 
 
 CLI_RUNNER = "import argparse, sys; from tui.cli import simulate; p = argparse.ArgumentParser(); " \
