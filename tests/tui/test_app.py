@@ -139,6 +139,30 @@ async def test_cancel_mid_stream_keeps_partial_output_and_saves_cancelled(
         assert screen.output.status == "ok"
 
 
+async def test_a_run_that_cannot_start_says_why_and_the_app_stays(
+    app_factory: Callable[..., LlmwbApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run starts in the key's handler: a failure there (no reader process could be
+    started) is a message on screen, not a crashed app, and the next ctrl+r runs."""
+    import tui.screens.main as main_module
+
+    real_start = main_module.start_app_run
+
+    def no_reader(*args: object, **kwargs: object) -> None:
+        raise OSError("[Errno 11] Resource temporarily unavailable (fork)")
+
+    monkeypatch.setattr(main_module, "start_app_run", no_reader)
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await select_model(pilot, "echo")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: any("Cannot start the run" in m and "fork" in m for m in notifications(app)))
+        assert not screen.running
+        monkeypatch.setattr(main_module, "start_app_run", real_start)
+        await run_to_end(pilot)
+        assert screen.output.status == "ok"
+
+
 async def test_ctrl_g_right_behind_ctrl_r_cancels_the_run_and_the_screen_runs_again(
     app_factory: Callable[..., LlmwbApp], simulator: SimulatorServer
 ) -> None:

@@ -200,7 +200,12 @@ class MainScreen(Screen[None]):
         # The panes switch to the new run in this handler, so that the next frame shows
         # it; the footer's ctrl+g, lit by the bindings' change below, waits for the frame
         # after (tui.widgets.footer), and so does the draft's write to disk.
-        handle = self._begin(config, request)
+        try:
+            handle = self._begin(config, request)
+        except Exception as error:  # e.g. no reader process could be started: say so, keep the app
+            log.exception("starting a run on %s failed", config.name)
+            self.notify(f"Cannot start the run: {error}", title="Run", severity="error")
+            return
         self._run_worker = self.run_worker(
             self._follow(handle, config), name="run", group="run", exclusive=True, exit_on_error=False
         )
