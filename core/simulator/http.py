@@ -45,7 +45,6 @@ class BadRequest(Exception):
 @dataclass(slots=True)
 class Request:
     method: str
-    target: str  # as sent, with any query string
     path: str  # without the query string
     headers: dict[str, str]  # names lower-cased
     body: bytes
@@ -181,7 +180,7 @@ class Connection:
                 raise BadRequest("connection closed in the middle of a request body")
         body = bytes(self._buffer[:length])
         del self._buffer[:length]
-        return Request(method, target, target.split("?", 1)[0], headers, body, time.perf_counter())
+        return Request(method, target.split("?", 1)[0], headers, body, time.perf_counter())
 
     # --- hang-up detection while responding ------------------------------------
 

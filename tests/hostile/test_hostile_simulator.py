@@ -79,12 +79,20 @@ async def test_an_oversize_body_gets_413_before_it_is_read(strict_server):
         (b"POST /v1/chat/completions HTTP/1.1\r\ncontent-length: +5\r\n\r\nhello", 400),
         (b"POST /v1/chat/completions HTTP/1.1\r\ncontent-length: 1_0\r\n\r\n", 400),
         (b"POST /v1/chat/completions HTTP/1.1\r\ncontent-length: " + b"9" * 400 + b"\r\n\r\n", 413),
+        # more digits than int() takes from a string (4,300): still a number too big, not a crash
+        (b"POST /v1/chat/completions HTTP/1.1\r\ncontent-length: " + b"9" * 5_000 + b"\r\n\r\n", 413),
         (b"GET / HTTP/1.1\r\nx: " + b"a" * 70_000 + b"\r\n\r\n", 431),
     ],
 )
 async def test_garbage_gets_a_clear_4xx(strict_server, garbage, status):
     got, body = await answer_to(strict_server, garbage)
     assert got == status and orjson.loads(body)["error"]["message"]
+
+
+async def test_a_body_of_exactly_the_limit_is_read(strict_server):
+    # 10,000 bytes with a 10,000-byte limit: read and judged (not JSON), not refused as too big
+    status, body = await answer_to(strict_server, post(b"x" * 10_000, connection="close"))
+    assert status == 400 and orjson.loads(body)["error"]["message"] == "The request body is not a JSON object"
 
 
 async def test_not_json_gets_400_naming_the_problem(strict_server):

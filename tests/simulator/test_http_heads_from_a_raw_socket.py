@@ -48,13 +48,13 @@ async def test_a_request_head_sent_a_few_bytes_at_a_time_is_read_whole(server: S
 async def test_header_names_in_any_case_and_padded_values_are_read_as_meant(server: SimulatorServer) -> None:
     add(server, name="tiny", text="hi", timing={"first_token_ms": 0, "gap_ms": 0})
     body = orjson.dumps({"model": "tiny", "messages": [{"role": "user", "content": "x"}]})
-    head = (b"POST /v1/chat/completions?trace=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nCONTENT-LENGTH:   %d  \r\n"
+    head = (b"POST /v1/chat/completions?trace=1?x=y HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nCONTENT-LENGTH:   %d  \r\n"
             b"X-Probe:\t padded \r\nConnection: Close\r\n\r\n") % len(body)  # fmt: skip
     [(status, _, reply)] = split_responses(await exchange_raw(server, head + body))
     exchange = await finished(server.exchanges[-1])
     assert status == 200 and orjson.loads(reply)["choices"][0]["message"]["content"] == "hi"
     assert (exchange.method, exchange.path, exchange.headers["x-probe"]) == ("POST", "/v1/chat/completions", "padded")
-    assert exchange.headers["host"] == "127.0.0.1"  # and "Connection: Close" closed it: read(-1) ended
+    assert exchange.headers["host"] == "127.0.0.1:8080"  # and "Connection: Close" closed it: read(-1) ended
 
 
 @pytest.mark.parametrize("data, status, message", [
@@ -67,6 +67,7 @@ async def test_header_names_in_any_case_and_padded_values_are_read_as_meant(serv
     (b"GET / HTTP/1.1\r\nx: " + b"a" * 70_000 + b"\r\n\r\n", 431, "request head too large"),
     (b"POST /v1/chat/completions HTTP/1.1\r\ncontent-length: 10\r\n\r\n{", 400,
      "connection closed in the middle of a request body"),
+    (b"GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\n", 400, "connection closed in the middle of a request head"),
 ])  # fmt: skip
 async def test_a_request_that_cannot_be_read_gets_a_status_that_says_why(
     server: SimulatorServer, data: bytes, status: int, message: str
@@ -79,3 +80,49 @@ async def test_a_request_that_cannot_be_read_gets_a_status_that_says_why(
     [(got, headers, body)] = split_responses(answer)
     assert (got, orjson.loads(body)["error"]["message"]) == (status, message)
     assert headers["connection"] == "close"
+
+
+async def test_a_head_that_never_ends_gets_431_without_waiting_for_the_request_timeout(server: SimulatorServer) -> None:
+    # No blank line ever comes and the client keeps the connection open: past 64 KiB the
+    # server must refuse at once, not buffer on until the 10 s request timeout (408).
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"GET / HTTP/1.1\r\n" + b"x-endless: " + b"a" * 70_000)
+    answer = await asyncio.wait_for(reader.read(-1), 30)
+    writer.close()
+    [(status, _, body)] = split_responses(answer)
+    assert (status, orjson.loads(body)["error"]["message"]) == (431, "request head too large")
+
+
+async def test_a_head_of_exactly_64_kib_is_read(server: SimulatorServer) -> None:
+    head = b"GET /health HTTP/1.1\r\nConnection: close\r\nx-pad: "
+    head += b"a" * (64 * 1024 - len(head))  # the blank line after it starts at byte 65,536
+    [(status, _, _)] = split_responses(await exchange_raw(server, head + b"\r\n\r\n"))
+    assert status == 200
+
+
+async def test_expect_100_continue_with_the_body_already_sent_gets_no_interim_answer(server: SimulatorServer) -> None:
+    # A client that sends the body along with the head is not asked for it: a stray
+    # "100 Continue" would be read as the answer by a client that does not expect one.
+    add(server, name="tiny", text="hi", timing={"first_token_ms": 0, "gap_ms": 0})
+    body = orjson.dumps({"model": "tiny", "messages": [{"role": "user", "content": "x"}]})
+    answer = await exchange_raw(server, request("POST", "/v1/chat/completions", body, close=True, extra="Expect: 100-continue\r\n"))
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+
+
+async def test_a_request_sent_while_the_previous_answer_streams_is_answered_next(server: SimulatorServer) -> None:
+    # The watcher reads the socket during the stall; the next request it finds there is
+    # kept and answered after the stream, not taken for a client gone wild.
+    add(server, name="stalls", text="one two three", chunking={"mode": "word"},
+        timing={"first_token_ms": 0, "gap_ms": 0}, fault={"stall_after_chunks": 1, "stall_s": 0.5})  # fmt: skip
+    chat = orjson.dumps({"model": "stalls", "stream": True, "messages": [{"role": "user", "content": "x"}]})
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(request("POST", "/v1/chat/completions", chat))
+    await asyncio.wait_for(reader.readuntil(b'"content":"one'), 30)  # the first word, then the stall
+    writer.write(request("GET", "/health", close=True))
+    rest = await asyncio.wait_for(reader.read(-1), 30)
+    writer.close()
+    streamed = await finished(server.exchanges[0])
+    after_the_stream = rest.split(b"data: [DONE]", 1)
+    assert streamed.outcome == "complete" and len(after_the_stream) == 2
+    assert b"HTTP/1.1 200 OK" in after_the_stream[1] and b'"status":"ok"' in after_the_stream[1]
+    assert [e.path for e in server.exchanges] == ["/v1/chat/completions", "/health"]
