@@ -10,6 +10,7 @@ take it as the truth, so a time noted when the process got round to it would be 
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -20,10 +21,9 @@ import pytest
 from core.simulator import http as sim_http
 from core.simulator.http import Connection
 
-# More than the kernel's send and receive buffers hold on loopback (a few MB at most):
-# the client reads nothing until all is written, so most of this waits in the transport.
-PIECES = 256
+KERNEL_BUFFER = 64 * 1024
 PIECE_BYTES = 64 * 1024
+MOST_PIECES = 1024  # a bound on the filling: 64 MB
 # A process that notes its write this late is not just busy: it is wrong.
 NOTED_LATE_S = 10.0
 
@@ -44,6 +44,10 @@ async def pair() -> AsyncIterator[Pair]:
     port = listener.sockets[0].getsockname()[1]
     client_reader, client_writer = await asyncio.open_connection("127.0.0.1", port)
     server_reader, server_writer = await asyncio.wait_for(accepted, 10)
+    # Small kernel buffers on both ends (fixed sizes also stop their growth), so that a few
+    # MB fill them on any machine's settings.
+    client_writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, KERNEL_BUFFER)
+    server_writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_BUFFER)
     conn = Connection(server_reader, server_writer)
     yield Pair(conn, client_reader, client_writer)
     conn.close_now()
@@ -58,13 +62,19 @@ def noted_late(real_perf_counter=time.perf_counter) -> SimpleNamespace:
 
 
 async def test_bytes_written_behind_a_full_socket_arrive_whole_and_in_order(pair: Pair) -> None:
-    pieces = [(b"%06d" % index) * (PIECE_BYTES // 6) for index in range(PIECES)]
-    written_at = []
-    for piece in pieces:
-        assert pair.conn.write(piece) is True  # the client is there: not taken for a hang-up
+    pieces: list[bytes] = []
+    written_at: list[float] = []
+
+    def write_the_next_piece() -> None:
+        pieces.append((b"%06d" % len(pieces)) * (PIECE_BYTES // 6))
+        assert pair.conn.write(pieces[-1]) is True  # the client is there: not taken for a hang-up
         written_at.append(pair.conn.written_at)
-    # The case under test: the kernel took its fill and the transport holds the rest.
-    assert pair.conn.transport.get_write_buffer_size() > 0
+
+    while pair.conn.transport.get_write_buffer_size() == 0:
+        assert len(pieces) < MOST_PIECES, "the kernel took everything: nothing waited in the transport"
+        write_the_next_piece()
+    for _ in range(8):  # and more behind the bytes already waiting
+        write_the_next_piece()
     received = await asyncio.wait_for(pair.client_reader.readexactly(sum(map(len, pieces))), 60)
     assert received == b"".join(pieces)
     assert all(isinstance(at, float) for at in written_at) and written_at == sorted(written_at)
@@ -80,11 +90,16 @@ async def test_a_write_noted_late_keeps_the_time_its_bytes_left(pair: Pair, monk
 
 
 def fill_past_the_kernel(conn: Connection) -> int:
-    """Write more than the kernel holds while the client reads nothing; the bytes written."""
-    for _ in range(PIECES):
+    """Write until the kernel holds no more and the transport keeps some (the client reads
+    nothing meanwhile), then as much again behind it; the bytes written."""
+    written = 0
+    while conn.transport.get_write_buffer_size() == 0:
+        assert written < MOST_PIECES * PIECE_BYTES, "the kernel took everything: nothing waited in the transport"
         conn.write(b"x" * PIECE_BYTES)
-    assert conn.transport.get_write_buffer_size() > 0  # the case under test: the transport holds the rest
-    return PIECES * PIECE_BYTES
+        written += PIECE_BYTES
+    for _ in range(8):
+        conn.write(b"x" * PIECE_BYTES)
+    return written + 8 * PIECE_BYTES
 
 
 async def test_a_cut_right_after_draining_loses_none_of_the_bytes_before_it(pair: Pair) -> None:
