@@ -21,12 +21,15 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from tui import textual_fixes
+
 if TYPE_CHECKING:
     from textual.driver import Driver
 
     from core.store import Store
 
 log = logging.getLogger("llmwb")
+textual_fixes.apply()
 
 
 def _command_providers() -> Any:
