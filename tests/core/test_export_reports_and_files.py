@@ -15,6 +15,7 @@ from core.store.models import Run, RunFrame
 
 WHEN = datetime(2026, 11, 26, 20, 15, tzinfo=timezone.utc)
 ARGS = '{"city": "Zürich", "days": [1, 2]}'
+WIRE_ARGS = '{"city":"Zürich",\n "days":[1,2]}'  # as a model spaces it, which the report keeps
 
 
 def failed_tool_run() -> Run:
@@ -23,6 +24,7 @@ def failed_tool_run() -> Run:
             Message(role="user", content="Weather in Zürich?"),
             Message(role="assistant", content="Let me look.", tool_calls=[ToolCall(id="call_1", name="get_weather", arguments=ARGS)]),
             Message(role="tool", content='{"temperature": 18}', tool_call_id="call_1"),
+            Message(role="assistant", tool_calls=[ToolCall(id="call_2", name="get_time", arguments="{}")]),
         ],
         params={"temperature": 0.2, "stop": ["«end»"]}, stream=False,
     ).to_dict()  # fmt: skip
@@ -34,7 +36,7 @@ def failed_tool_run() -> Run:
         response={
             "content": "It is", "reasoning": "Look it up.",
             "tool_calls": [{"id": "c2", "type": "function", "function": {"name": "get_time", "arguments": '{"tz": "CET"}'}},
-                           {"id": "c3", "arguments": {"unit": "°C"}}],
+                           {"id": "c3", "arguments": {"unit": "°C"}}, {"name": "no_arguments"}],
         },
         metrics={"ttft_ms": 152.5, "total_ms": None, "output_tokens": 3},
     )  # fmt: skip
@@ -75,6 +77,18 @@ Let me look.
 {"temperature": 18}
 ```
 
+## assistant
+
+```
+[
+  {
+    "id": "call_2",
+    "name": "get_time",
+    "arguments": "{}"
+  }
+]
+```
+
 ## user
 
 ```
@@ -106,6 +120,12 @@ It is
 {"unit": "°C"}
 ```
 
+### tool call `no_arguments`
+
+```json
+
+```
+
 ## metrics
 
 | metric | value |
@@ -130,12 +150,12 @@ def test_a_plain_streamed_answer_has_no_empty_sections() -> None:
 
 
 async def test_a_tool_call_from_the_wire_shows_its_arguments_as_json(simulator) -> None:  # type: ignore[no-untyped-def]
-    simulator.add_scenario(scripted("weather", text="", tool_calls=[{"id": "call_A", "name": "get_weather", "arguments": ARGS}]))
+    simulator.add_scenario(scripted("weather", text="", tool_calls=[{"id": "call_A", "name": "get_weather", "arguments": WIRE_ARGS}]))
     outcome = await run_to_end(openai_config(simulator.root_url, "weather"), "Weather in Zürich?")
     run = Run(model_config_name="weather", provider="openai-compatible", model="weather", status="ok",
               request=ChatRequest.from_prompt("Weather in Zürich?").to_dict(), response=outcome.response)  # fmt: skip
     # As the model sent it: JSON a reader can paste, not Python's repr of the parsed object.
-    assert f"### tool call `get_weather`\n\n```json\n{ARGS}\n```" in as_markdown(run)
+    assert f"### tool call `get_weather`\n\n```json\n{WIRE_ARGS}\n```" in as_markdown(run)
 
 
 def test_the_json_file_keeps_everything_readably(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -144,7 +164,7 @@ def test_the_json_file_keeps_everything_readably(tmp_path) -> None:  # type: ign
     path = export_run(run, frames, None, "json", tmp_path)
     text = path.read_bytes().decode("utf-8")
     assert path.name == "run-r-1.json" and text.endswith("}\n")
-    assert '  "model": "gpt-x",\n' in text  # one field a line, two spaces a level
+    assert '\n  "model": "gpt-x",\n' in text  # one field a line, two spaces a level
     assert "Weather in Zürich?" in text  # as typed, not \\u escapes
     data = json.loads(text)
     assert data["frames"] == [{"offset_ms": 1.5, "data": 'data: {"a": "Zürich"}'}]
