@@ -47,6 +47,10 @@ def test_the_demo_scenarios_call_the_seeded_tool_as_its_schema_says(store, scena
         assert schema_problems(tool.parameters, json.loads(call.arguments)) == [], call.arguments
         assert isinstance(json.loads(tool.canned_result or "null"), dict)  # a result the model can read
         assert tool.description
+    # The scripted answer to the tool's result agrees with that result.
+    result = json.loads(tools["get_weather"].canned_result or "{}")
+    answer = builtin_scenarios()[scenario_name].after_tool_results or ""
+    assert f"{result['temperature']} °C" in answer and result["conditions"] in answer
 
 
 def test_the_seeded_schema_refuses_what_a_model_must_not_send(store) -> None:  # type: ignore[no-untyped-def]
