@@ -168,6 +168,7 @@ async def test_a_stamp_the_kernel_sends_late_is_collected_not_left_flagging_the_
             clock.sent_at()  # stamped, or owed while its bytes wait
         sent += taken
         assert clock.sent_at() is None  # the last write's bytes wait in the queue: no stamp yet
+        assert clock.send(b"more") == 0  # a full socket takes nothing: the caller keeps every byte
         connection.arrivals(sent)  # the client reads; the kernel sends the rest, and the stamp
         deadline = time.monotonic() + 5
         while has_news(connection.writer.transport.get_extra_info("socket")):
