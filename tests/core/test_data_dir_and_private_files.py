@@ -42,7 +42,7 @@ def test_without_llmwb_home_it_is_llmwb_in_the_xdg_data_dir(tmp_path: Path, monk
     assert mode(tmp_path / "share" / "llmwb") == 0o700
 
 
-@pytest.mark.parametrize("loose, tight", [(0o755, 0o700), (0o751, 0o700), (0o777, 0o700), (0o500, 0o500)])
+@pytest.mark.parametrize("loose, tight", [(0o755, 0o700), (0o751, 0o700), (0o777, 0o700), (0o644, 0o600), (0o500, 0o500)])
 def test_an_existing_data_dir_of_this_user_is_tightened_keeping_its_own_bits(tmp_path: Path, loose: int, tight: int) -> None:
     folder = tmp_path / "home"
     folder.mkdir()
@@ -72,6 +72,8 @@ def test_a_data_dir_that_cannot_be_used_says_why(tmp_path: Path, monkeypatch: py
     with pytest.raises(DataDirError) as refused:
         data_dir()
     assert str(refused.value) == f"LLMWB_HOME={afile / 'sub'}: cannot create {afile / 'sub'}: Not a directory"
+    with pytest.raises(DataDirError, match=r"^the data dir: .* exists and is not a directory$"):
+        ensure_private_dir(afile)  # a folder beside the data dir (unsaved runs) says the same
     monkeypatch.delenv("LLMWB_HOME")
     monkeypatch.setenv("XDG_DATA_HOME", str(afile))
     with pytest.raises(DataDirError) as refused:
@@ -134,3 +136,17 @@ def test_a_users_file_is_never_the_database(tmp_path: Path, monkeypatch: pytest.
     assert names_the_database(other, database=other)
     monkeypatch.setenv("LLMWB_HOME", str(other))  # a data dir that cannot be: nothing is it
     assert not names_the_database(database)
+
+
+def test_a_journal_linked_under_another_name_is_the_database_even_with_no_wal(tmp_path: Path) -> None:
+    database = tmp_path / "llmwb.db"
+    database.write_bytes(b"SQLite format 3\0")
+    (tmp_path / "llmwb.db-journal").write_bytes(b"")  # rollback journal mode: no -wal, no -shm
+    os.link(tmp_path / "llmwb.db-journal", tmp_path / "notes.txt")
+    assert names_the_database(tmp_path / "notes.txt", database=database)
+
+
+def test_a_symlink_loop_is_not_the_database(tmp_path: Path) -> None:
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    assert not names_the_database(tmp_path / "a", database=tmp_path / "llmwb.db")
