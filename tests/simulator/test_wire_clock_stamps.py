@@ -6,6 +6,7 @@ flagging the socket; connections that are not loopback TCP get no clock."""
 from __future__ import annotations
 
 import asyncio
+import os
 import select
 import socket
 import struct
@@ -174,3 +175,32 @@ async def test_a_stamp_the_kernel_sends_late_is_collected_not_left_flagging_the_
         while has_news(connection.writer.transport.get_extra_info("socket")):
             assert time.monotonic() < deadline, "the late stamp was never collected"
             await asyncio.sleep(0.005)  # the event loop runs the clock's collection
+
+
+async def test_a_lone_write_queued_behind_held_bytes_has_its_stamp_collected_when_the_client_reads_late() -> None:
+    async with loopback() as connection:
+        clock, client = connection.clock, connection.client
+        transport_socket = connection.writer.transport.get_extra_info("socket")
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        transport_socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        held = 0
+        with socket.socket(fileno=os.dup(transport_socket.fileno())) as raw:
+            while True:  # bytes written another way, until the socket holds all it can
+                try:
+                    taken = raw.send(b"x" * 4096)
+                except BlockingIOError:
+                    break
+                held += taken
+                clock.counted(taken)
+        # The client takes a little: room for one small write, queued behind the rest.
+        client_read = sum(len(data) for _at, data in connection.arrivals(1))
+        deadline = time.monotonic() + 5
+        while (taken := clock.send(b"frame")) == 0:
+            assert time.monotonic() < deadline, "the socket never took the frame"
+            await asyncio.sleep(0.001)
+        assert taken == 5 and clock.sent_at() is None  # behind held bytes: no stamp yet
+        await asyncio.sleep(0.02)  # the client reads late: the clock keeps asking meanwhile
+        connection.arrivals(held + 5 - 1 - client_read)
+        while has_news(transport_socket):
+            assert time.monotonic() < deadline, "the late stamp was never collected"
+            await asyncio.sleep(0.005)
