@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -63,7 +64,7 @@ def test_the_pasted_command_sends_the_key_from_the_environment_and_the_body(reco
     request = ChatRequest.from_prompt("naïve «quotes» it's 你好", system="be brief", stream=False)
     command = as_curl(config, request)
     assert SECRET not in command
-    done = subprocess.run(["bash", "-c", command + " -s -o /dev/null"], env={"PATH": "/usr/bin:/bin", "LLMWB_PASTED_KEY": SECRET},
+    done = subprocess.run(["bash", "-c", command + " -s -o /dev/null"], env={"PATH": os.environ["PATH"], "LLMWB_PASTED_KEY": SECRET},
                           capture_output=True, timeout=30)  # fmt: skip
     assert done.returncode == 0, done.stderr
     (path, headers, body), = seen
