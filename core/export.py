@@ -46,7 +46,7 @@ def as_markdown(run: Run) -> str:
     lines += ["", "## answer" if run.status == "ok" else "## partial answer", "", _fenced(str(response.get("content") or ""))]
     for call in response.get("tool_calls") or []:
         function = call.get("function") or call
-        lines += ["", f"### tool call `{function.get('name', '?')}`", "", _fenced(str(function.get("arguments", "")), "json")]
+        lines += ["", f"### tool call `{function.get('name', '?')}`", "", _fenced(_arguments_text(function), "json")]
     figures = [(key, value) for key, value in metrics.items() if value is not None]
     if figures:
         lines += ["", "## metrics", "", "| metric | value |", "| --- | --- |"]
@@ -83,6 +83,16 @@ def _message_text(message: dict[str, Any]) -> str:
     if message.get("tool_calls"):
         text += ("\n" if text else "") + json.dumps(message["tool_calls"], ensure_ascii=False, indent=2)
     return text
+
+
+def _arguments_text(call: dict[str, Any]) -> str:
+    """A tool call's arguments as the model sent them. A saved run keeps that text beside
+    the parsed object (`arguments_raw`); `str()` of the object would be Python, not JSON."""
+    raw = call.get("arguments_raw")
+    if isinstance(raw, str):
+        return raw
+    arguments = call.get("arguments", "")
+    return arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
 
 
 def _fenced(text: str, language: str = "") -> str:
