@@ -39,6 +39,10 @@ def as_markdown(run: Run) -> str:
         lines.append(f"- error: {run.error}")
     if request.params:
         lines.append(f"- params: `{json.dumps(request.params, ensure_ascii=False)}`")
+    if request.tools:
+        lines.append("- tools offered: " + ", ".join(f"`{tool.name}`" for tool in request.tools))
+    if request.system:
+        lines += ["", "## system", "", _fenced(request.system)]
     for message in (run.request or {}).get("messages") or []:
         lines += ["", f"## {message.get('role', '?')}", "", _fenced(_message_text(message))]
     if response.get("reasoning"):
@@ -78,11 +82,17 @@ def export_run(run: Run, frames: list[RunFrame], config: ModelConfig | None, kin
 def _message_text(message: dict[str, Any]) -> str:
     content = message.get("content")
     if isinstance(content, list):
-        content = "\n".join(str(part.get("text", part)) for part in content if isinstance(part, dict))
+        content = "\n".join(_part_text(part) for part in content if isinstance(part, dict))
     text = str(content or "")
     if message.get("tool_calls"):
         text += ("\n" if text else "") + json.dumps(message["tool_calls"], ensure_ascii=False, indent=2)
     return text
+
+
+def _part_text(part: dict[str, Any]) -> str:
+    """A content part's text; any other part (an image, a file) as the JSON it was sent as."""
+    text = part.get("text")
+    return text if isinstance(text, str) else json.dumps(part, ensure_ascii=False)
 
 
 def _arguments_text(call: dict[str, Any]) -> str:

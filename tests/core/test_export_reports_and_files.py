@@ -10,7 +10,7 @@ import pytest
 from runkit import openai_config, run_to_end, scripted
 
 from core.export import as_markdown, export_run
-from core.request import ChatRequest, Message, ToolCall
+from core.request import ChatRequest, Message, ToolCall, ToolSpec
 from core.store.models import Run, RunFrame
 
 WHEN = datetime(2026, 11, 26, 20, 15, tzinfo=timezone.utc)
@@ -26,7 +26,8 @@ def failed_tool_run() -> Run:
             Message(role="tool", content='{"temperature": 18}', tool_call_id="call_1"),
             Message(role="assistant", tool_calls=[ToolCall(id="call_2", name="get_time", arguments="{}")]),
         ],
-        params={"temperature": 0.2, "stop": ["«end»"]}, stream=False,
+        params={"temperature": 0.2, "stop": ["«end»"]}, stream=False, system="Answer in\nshort sentences.",
+        tools=[ToolSpec(name="get_weather"), ToolSpec(name="get_time")],
     ).to_dict()  # fmt: skip
     # A message with content parts (an imported conversation): text parts joined, others as sent.
     request["messages"].append({"role": "user", "content": [{"type": "text", "text": "part one"}, {"type": "image"}, "loose"]})
@@ -51,6 +52,14 @@ FAILED_TOOL_REPORT = """\
 - status: error (network)
 - error: stream cut after 3 chunks
 - params: `{"temperature": 0.2, "stop": ["«end»"]}`
+- tools offered: `get_weather`, `get_time`
+
+## system
+
+```
+Answer in
+short sentences.
+```
 
 ## user
 
@@ -93,7 +102,7 @@ Let me look.
 
 ```
 part one
-{'type': 'image'}
+{"type": "image"}
 ```
 
 ## reasoning
