@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from textual.color import Color
 from textual.containers import VerticalScroll
 
 from core.request import ChatRequest
@@ -77,3 +78,23 @@ async def test_the_key_list_asked_for_over_a_screen_above_it_opens_a_second_one(
         await wait_until(pilot, lambda: app.screen is palette)
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is first)
+
+
+async def test_the_key_list_shown_again_wears_a_theme_chosen_while_it_was_closed(
+    app_factory: Callable[..., LlmwbApp],
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(140, 44)) as pilot:
+        await pilot.pause()
+        await pilot.press("f1")
+        await pilot.pause()
+        was = app.screen.query_one(VerticalScroll).styles.background
+        await pilot.press("escape")
+        app.theme = "textual-light" if app.current_theme.dark else "textual-dark"
+        await pilot.pause()
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        now = app.screen.query_one(VerticalScroll).styles.background
+        assert now != was
+        assert now == Color.parse(app.get_css_variables()["surface"])

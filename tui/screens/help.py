@@ -13,12 +13,14 @@ the key's own CPU, and with six streams in a comparison the key waited for it
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingsMap
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.dom import DOMNode
+from textual.events import ScreenResume
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
@@ -28,24 +30,30 @@ HelpGroups = list[tuple[str, list[tuple[str, str]]]]
 KEPT_AS = "llmwb-keys"  # the installed screen's name (installed: Textual keeps it once closed)
 
 
-def group_title(node: DOMNode) -> str:
-    """A widget's HELP_GROUP, else its class name as words ("ModelList" → "Model list")."""
-    explicit = getattr(node, "HELP_GROUP", None)
+# Both are worked out once per widget class (HELP_GROUP and BINDINGS are class attributes):
+# F1 asks them of every widget on the screen at each press, ~150 in a six-column comparison.
+
+
+@cache
+def group_title(node_class: type[DOMNode]) -> str:
+    """A widget class's HELP_GROUP, else its name as words ("ModelList" → "Model list")."""
+    explicit = getattr(node_class, "HELP_GROUP", None)
     if explicit:
         return explicit
-    return re.sub(r"(?<!^)(?=[A-Z])", " ", type(node).__name__).capitalize()
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", node_class.__name__).capitalize()
 
 
-def own_bindings(node: DOMNode) -> list[Binding]:
-    """The bindings llmwb's classes declare on `node` (not the ones inherited from Textual's
-    widgets: their editing and scrolling keys are the usual ones and would bury the rest)."""
+@cache
+def own_bindings(node_class: type[DOMNode]) -> tuple[Binding, ...]:
+    """The bindings llmwb's classes declare (not the ones inherited from Textual's widgets:
+    their editing and scrolling keys are the usual ones and would bury the rest)."""
     declared = [
         binding
-        for klass in reversed(type(node).__mro__)
+        for klass in reversed(node_class.__mro__)
         if klass.__module__.startswith("tui.")
         for binding in klass.__dict__.get("BINDINGS", [])
     ]
-    return [binding for keys in BindingsMap(declared).key_to_bindings.values() for binding in keys]
+    return tuple(binding for keys in BindingsMap(declared).key_to_bindings.values() for binding in keys)
 
 
 def collect_bindings(screen: Screen) -> HelpGroups:
@@ -53,8 +61,8 @@ def collect_bindings(screen: Screen) -> HelpGroups:
     app = screen.app
     groups: dict[str, dict[str, tuple[list[str], str]]] = {}
     for node in [app, screen, *screen.walk_children(with_self=False)]:
-        entries = groups.setdefault(group_title(node), {})
-        for binding in own_bindings(node):
+        entries = groups.setdefault(group_title(type(node)), {})
+        for binding in own_bindings(type(node)):
             if binding.system or not binding.description:
                 continue
             keys, _ = entries.setdefault(binding.action, ([], _description(binding)))
@@ -62,7 +70,7 @@ def collect_bindings(screen: Screen) -> HelpGroups:
             if key not in keys:
                 keys.append(key)
     palette_key = app.get_key_display(Binding(app.COMMAND_PALETTE_BINDING, "command_palette"))
-    groups[group_title(app)]["command_palette"] = ([palette_key], "Command palette — any action, by name")
+    groups[group_title(type(app))]["command_palette"] = ([palette_key], "Command palette — any action, by name")
     return [
         (title, [(", ".join(keys), description) for keys, description in entries.values()])
         for title, entries in groups.items()
@@ -100,8 +108,18 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, groups: HelpGroups) -> None:
         super().__init__()
         self.groups = groups
+        self._styled_for: tuple[int, frozenset[str]] | None = None
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event: ScreenResume) -> None:
+        # Textual restyles a resumed screen's every widget, in case the CSS changed while it
+        # was not shown: for the kept list, a sixth of F1's CPU for styles that, unless the
+        # app's CSS (a theme: Textual counts those changes) or its pseudo-classes (focus,
+        # dark…) changed since, are the ones it has. Runs before Screen's own handler.
+        app = self.app
+        styled_for = (app._css_update_count, frozenset(app.get_pseudo_classes()))
+        if styled_for == self._styled_for:
+            event.refresh_styles = False
+        self._styled_for = styled_for
         # Shown again (the kept screen): from the top, as a new one would be.
         self.query_one(VerticalScroll).scroll_home(animate=False, immediate=True)
 
