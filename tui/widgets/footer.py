@@ -147,7 +147,7 @@ def _start_compact_as(key: FooterKey, compact: bool) -> None:
     # A FooterKey starts compact (its reactive's default) and its watcher runs at mount, then
     # again when the footer's binding sets it to the footer's own value: a style update of the
     # key at each, each time a footer is composed (~50 at each app start, ~12 % of its CPU in a
-    # profile). Started at the value it ends with, neither runs: the key has the class the
-    # watcher would set.
+    # profile). Started at the value it ends with, with the class its watcher would set, the
+    # binding's call of the watcher changes nothing and restyles nothing.
     key.set_reactive(FooterKey.compact, compact)
     key.set_class(compact, "-compact", update=False)
