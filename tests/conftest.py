@@ -121,7 +121,7 @@ async def simulator() -> AsyncIterator:
 # (core, providers, simulator, the CLI in-process); `pytest -m "not tui"` adds the processes.
 _TUI_TEST_PATHS = (
     "tests/tui/", "tests/compare/test_compare_screens.py", "tests/compare/test_compare_snapshots.py",
-    "tests/compare/test_column_keys.py",
+    "tests/compare/test_column_keys.py", "tests/compare/test_streams_under_a_modal.py",
 )  # fmt: skip
 _PROCESS_TEST_PATHS = (
     "tests/serve/", "tests/robustness/test_signals.py", "tests/cli/test_cli_process.py",

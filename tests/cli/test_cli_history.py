@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 
+
+@pytest.mark.unpaced  # what is listed and shown, not when it arrived
 def test_list_and_show(llmwb, home):
     assert llmwb("history", "list").out.startswith("ID")  # empty: just the header
     llmwb("run", "--model", "echo", "--prompt", "first words of a rather long prompt that goes on and on")
@@ -34,6 +37,7 @@ def test_list_and_show(llmwb, home):
     assert "error: " in failed and "[rate_limit, HTTP 429]" in failed and "── partial response ──" in failed
 
 
+@pytest.mark.unpaced  # what is listed and shown, not when it arrived
 def test_show_frames_and_json(llmwb, home):
     llmwb("run", "--model", "echo", "--prompt", "alpha beta")
     (run,) = json.loads(llmwb("history", "list", "--json").out)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -18,17 +17,19 @@ from core.runner import RunOptions, start_run
 from core.simulator import SimulatorServer
 
 from runkit import openai_config, scripted
+from waiting import poll
 
-# Six words: a stamp taken by the slow consumer would be off by more than a second by the
-# sixth (each delta comes with its wire frame: two pauses per word); 15 words took 7 s of
-# pauses a test and caught nothing more.
+# Six words, and the consumer holds its loop from the run's first event until the server has
+# written the whole answer (as one long render pass would): a stamp taken when the consumer
+# gets to an event would put every delta at the moment of release, HELD_GAP_MS × 5 = 300 ms
+# off the wire by the last one, and the TTFT past the whole stream. (Sleeping per event held
+# each run ~3.5 s for the same check.)
 FIRST_TOKEN_MS, GAP_MS, WORDS = 150, 20, 6
-CONSUMER_PAUSE_S = 0.2  # per event: ten gaps' worth, so stamps taken by the consumer would be far off
-# A stamp taken by the slow consumer instead would be off by CONSUMER_PAUSE_S − GAP_MS on the
-# first gap and more on each later one. The reader's own lateness is scheduling noise: a few ms
-# on a quiet machine, 44 ms measured once at a load average of 14 on 2 cores. The bound sits
-# halfway between the two, so load cannot fail it and a consumer's clock cannot pass it.
-TOLERANCE_MS = CONSUMER_PAUSE_S * 1000.0 / 2
+HELD_GAP_MS = 60
+# The reader's own lateness is scheduling noise: a few ms on a quiet machine, 44 ms measured
+# once at a load average of 14 on 2 cores. The bound sits between that and what a consumer's
+# clock would give (300 ms), so load cannot fail it and a consumer's clock cannot pass it.
+TOLERANCE_MS = 100.0
 
 
 @contextmanager
@@ -47,11 +48,18 @@ def threaded_simulator() -> Iterator[tuple[SimulatorServer, asyncio.AbstractEven
         loop.close()
 
 
-def paced_config(server: SimulatorServer):
+def paced_config(server: SimulatorServer, gap_ms: int = GAP_MS):
     text = " ".join(f"w{i}" for i in range(WORDS))
-    timing = {"first_token_ms": FIRST_TOKEN_MS, "gap_ms": GAP_MS}
+    timing = {"first_token_ms": FIRST_TOKEN_MS, "gap_ms": gap_ms}
     server.add_scenario(scripted("paced", text=text, chunking={"mode": "word"}, timing=timing))
     return openai_config(server.root_url, "paced")
+
+
+def hold_until_written(server: SimulatorServer, loop: asyncio.AbstractEventLoop) -> None:
+    """Block the calling thread (the consumer's loop) until the server has written the whole
+    answer: a consumer that does not get to the events while they arrive."""
+    poll(lambda: server.exchanges, "the request at the simulator")
+    server_record(server, loop)
 
 
 def server_record(server: SimulatorServer, loop: asyncio.AbstractEventLoop):
@@ -62,13 +70,14 @@ def server_record(server: SimulatorServer, loop: asyncio.AbstractEventLoop):
 
 async def test_a_slow_consumer_does_not_change_ttft_or_itl() -> None:
     with threaded_simulator() as (server, loop):
-        config = paced_config(server)
+        config = paced_config(server, HELD_GAP_MS)
         handle = start_run(config, ChatRequest.from_prompt("go"))
         deltas, last = [], None
         async for event in handle.events():
-            # Sleeping here IS the thing under test: a consumer that blocks its own loop
-            # between events (a render pass) must not delay the stamps.
-            time.sleep(CONSUMER_PAUSE_S)
+            if last is None:
+                # Holding here IS the thing under test: a consumer that blocks its own loop
+                # (a render pass) must not delay the stamps.
+                hold_until_written(server, loop)
             if isinstance(event, TextDelta):
                 deltas.append(event)
             last = event

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 from core.events import Failed, Finished, RunStarted, TextDelta, WireFrame
 from core.handle import hand_over, settle
@@ -21,7 +20,9 @@ from core.runner import RunOptions
 from core.store.models import new_run_id
 
 from runkit import openai_config, scripted
-from test_io_thread import CONSUMER_PAUSE_S, TOLERANCE_MS, WORDS, paced_config, server_record, threaded_simulator
+from test_io_thread import (
+    HELD_GAP_MS, TOLERANCE_MS, WORDS, hold_until_written, paced_config, server_record, threaded_simulator,
+)
 
 SLOW_WORDS = 200
 
@@ -35,10 +36,11 @@ def slow_config(server):  # type: ignore[no-untyped-def]
 
 async def test_a_slow_consumer_does_not_change_ttft_or_itl_in_a_reader() -> None:
     with threaded_simulator() as (server, loop):
-        handle = start_run_in_reader(paced_config(server), ChatRequest.from_prompt("go"))
+        handle = start_run_in_reader(paced_config(server, HELD_GAP_MS), ChatRequest.from_prompt("go"))
         deltas, last = [], None
         async for event in handle.events():
-            time.sleep(CONSUMER_PAUSE_S)  # the consumer blocking its loop IS the thing under test
+            if last is None:
+                hold_until_written(server, loop)  # the consumer blocking its loop IS the thing under test
             if isinstance(event, TextDelta):
                 deltas.append(event)
             last = event
