@@ -14,8 +14,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
-import orjson
-
 from core.events import DeltaEvent, ReasoningDelta, TextDelta, ToolCallDelta
 from core.providers import base
 from core.providers.base import Frame, ProviderError, SendLog, load_json, optional_text, require_text

@@ -6,8 +6,6 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, AsyncIterator, Sequence
 
-import orjson
-
 from core.events import DeltaEvent, ReasoningDelta, RefusalDelta, TextDelta, ToolCallDelta
 from core.providers import base
 from core.providers.base import Frame, ProviderError, SendLog, load_json, optional_text, require_text

@@ -15,7 +15,7 @@ from core.simulator import SimulatorServer
 from core.simulator.scenario import ScenarioError, scenario_from_dict
 from core.store.models import ModelConfig
 
-from .helpers import add, collect_openai_stream, instant, user
+from .helpers import add, instant, user
 
 REFUSAL = "I'm sorry, but I can't help with that request."
 

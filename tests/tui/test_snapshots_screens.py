@@ -19,7 +19,7 @@ from textual.widgets import Input, TextArea
 
 from core.events import Failed, RunStarted, TextDelta
 from core.request import ChatRequest
-from core.store.models import Run, RunFrame
+from core.store.models import Run
 from output_host import wait_until
 from tui.app import LlmwbApp
 from tui.screens.main import MainScreen
