@@ -197,7 +197,7 @@ async def test_a_lone_write_queued_behind_held_bytes_has_its_stamp_collected_whe
         deadline = time.monotonic() + 5
         while (taken := clock.send(b"frame")) == 0:
             assert time.monotonic() < deadline, "the socket never took the frame"
-            await asyncio.sleep(0.001)
+            await asyncio.sleep(0.001)  # the kernel frees room as the client's read is acked: no event says when
         assert taken == 5 and clock.sent_at() is None  # behind held bytes: no stamp yet
         await asyncio.sleep(0.02)  # the client reads late: the clock keeps asking meanwhile
         connection.arrivals(held + 5 - 1 - client_read)
