@@ -114,7 +114,9 @@ async def test_tool_calls_answered_from_the_modal_become_the_next_turn(app_facto
         tool_messages = [(m["tool_call_id"], m["content"]) for m in messages if m["role"] == "tool"]
         assert tool_messages == [("call_paris", CANNED), ("call_tokyo", "clear-22C")]
         assert "turn 2" in str(screen.query_one("#output-header", Static).render())
-        # Turn 1 stays on screen above turn 2's answer: the calls, then the results sent.
+        # Turn 1 stays on screen above turn 2's answer: the calls, then the results sent. The
+        # pane draws on its flush clock, so the run's end can come a frame before its last text.
+        await wait_until(pilot, lambda: "Paris: light rain" in screen_text(app))
         shown = screen_text(app)
         assert shown.index("Turn 1 · assistant") < shown.index("→ tool call get_weather") < shown.index(
             "← result of get_weather"
