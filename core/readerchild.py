@@ -38,7 +38,7 @@ log = logging.getLogger("llmwb")
 # for it; a few thousand events pickle in a millisecond or two.
 MAX_BATCH = 2000
 # At most one message per this long while events keep coming: a flat-out stream sent a
-# message per chunk (500-800 a second each), and in the app every one wakes a thread that
+# message per chunk (470-870 a second each), and in the app every one wakes a thread that
 # takes the interpreter lock from the UI thread to unpickle it. The app draws at 15 Hz at
 # most and the events carry their stamps, so holding them this long changes no figure.
 SEND_INTERVAL_S = 0.02
