@@ -354,18 +354,18 @@ async def run_app_case(case: str, view: str, quick: bool, in_process: bool) -> d
     busy.wrap(MetricsSidebar, "_tick")
     busy.wrap(Screen, "_refresh_layout")
     fed = Timeline()
-    original_feed = OutputPane.feed
+    original_take = OutputPane._take
     chars = 0
 
-    def feed(self: OutputPane, event: Any) -> None:
+    def take(self: OutputPane, event: Any) -> None:  # each event the pane takes in, one at a time or from a batch
         nonlocal chars
-        original_feed(self, event)
+        original_take(self, event)
         if isinstance(event, TextDelta):
             chars += len(event.content)
             fed.append((clock(), chars))
             busy.on_chunk(chars)
 
-    OutputPane.feed = feed  # type: ignore[method-assign]
+    OutputPane._take = take  # type: ignore[method-assign]
     frame_times: list[float] = []
     with tempfile.TemporaryDirectory() as home:
         gc.disable()  # as run_app() does: the app's _settle turns it back on, tuned

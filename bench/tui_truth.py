@@ -14,7 +14,9 @@ processes; `time.perf_counter` is CLOCK_MONOTONIC, one clock for every process.
 Per run: TTFT−TTFB error = (saved ttft_ms − ttfb_ms) − (first content written − head
 written), and worst-gap error = saved itl_max_ms − the largest gap between content
 writes. Printed: p50 / p95 over the repeats, app beside CLI. Goal: app p95 ≤ 2 ms on
-TTFT−TTFB and ≤ 5 ms on the worst gap, i.e. no worse than the CLI.
+TTFT−TTFB and ≤ 5 ms on the worst gap, i.e. no worse than the CLI. In the compare case
+the flood's rate as its simulator wrote it is printed too: a reader that cannot keep up
+(its process starved of CPU) fills the socket and slows the simulator's writes.
 
 `--reader`: where the app's runs stream — in reader processes (the default,
 core.readerproc) or on I/O threads of the app's process (LLMWB_READER=thread); `both`
@@ -66,6 +68,12 @@ def truth_of(server: ServerProcess) -> tuple[float, float]:
     assert times and head is not None, "the simulator recorded no stream"
     gaps = [(b - a) * 1000.0 for a, b in zip(times, times[1:])]
     return (times[0] - head) * 1000.0, max(gaps)
+
+
+def written_rate(server: ServerProcess) -> float:
+    """Content frames a second, as the simulator wrote its last stream."""
+    times = server.content_times()
+    return (len(times) - 1) / (times[-1] - times[0])
 
 
 def errors(metrics: dict[str, Any], server: ServerProcess) -> tuple[float, float]:
@@ -148,6 +156,7 @@ async def main(repeats: int, with_hog: bool, cases: list[str], readers: list[str
         for case in cases:
             for hogged in (False, True) if with_hog else (False,):
                 found: dict[str, list[tuple[float, float]]] = {f"app·{r}": [] for r in readers} | {"cli": []}
+                flood_rates: dict[str, list[float]] = {f"app·{r}": [] for r in readers}
                 for _ in range(repeats):
                     hogs = hog(hogged)
                     try:
@@ -156,6 +165,8 @@ async def main(repeats: int, with_hog: bool, cases: list[str], readers: list[str
                             cli = start_cli()
                             metrics = await app_case(case, store)
                             found[f"app·{reader}"].append(errors(metrics, app_server))
+                            if case == "compare":
+                                flood_rates[f"app·{reader}"].append(written_rate(flood_server))
                             found["cli"].append(errors(cli_metrics(cli), cli_server))
                     finally:
                         for process in hogs:
@@ -164,9 +175,11 @@ async def main(repeats: int, with_hog: bool, cases: list[str], readers: list[str
                     ttft = [v[0] for v in values]
                     gap = [v[1] for v in values]
                     label = f"{case}{' + hog' if hogged else ''}"
+                    rates = flood_rates.get(who)
                     print(
                         f"  {label:<16} {who:>11}  {pct(ttft, 0.5):>12.1f} / {pct(ttft, 0.95):<11.1f}"
                         f"  {pct(gap, 0.5):>12.1f} / {pct(gap, 0.95):<11.1f}"
+                        + (f"  flood written at {pct(rates, 0.5):,.0f} chunks/s p50 (min {min(rates):,.0f})" if rates else "")
                     )
     finally:
         for server in (app_server, cli_server, flood_server):

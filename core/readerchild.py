@@ -37,6 +37,11 @@ log = logging.getLogger("llmwb")
 # Events per message: pickling holds this process's lock, and the run's reads wait
 # for it; a few thousand events pickle in a millisecond or two.
 MAX_BATCH = 2000
+# At most one message per this long while events keep coming: a flat-out stream sent a
+# message per chunk (470-870 a second each), and in the app every one wakes a thread that
+# takes the interpreter lock from the UI thread to unpickle it. The app draws at 15 Hz at
+# most and the events carry their stamps, so holding them this long changes no figure.
+SEND_INTERVAL_S = 0.02
 FORKER_FD_ENV = "LLMWB_READER_FD"  # the forker's end of its socket to the app
 LOG_ENV = "LLMWB_READER_LOG"  # the app's log file, if it has one
 APP_GONE = "the app ended mid-run; its reader process saved what streamed"
@@ -166,7 +171,12 @@ def _stores(outbound: Connection) -> Any:
 
 
 async def _forward(handle: Any, outbound: Connection) -> None:
+    sent_at: float | None = None
     async for batch in handle.batches():
+        if sent_at is not None and (wait := sent_at + SEND_INTERVAL_S - _clock()) > 0:
+            await asyncio.sleep(wait)  # what arrives meanwhile goes with it: the stamps are taken
+            batch += handle.drain()
+        sent_at = _clock()
         for start in range(0, len(batch), MAX_BATCH):
             live = handle.live()
             t0 = _clock() - live["elapsed_ms"] / 1000.0
