@@ -54,6 +54,19 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.set_threshold(50_000, 20, 100)
     if "textual.css.stylesheet" in sys.modules:  # collected tests build Textual apps
         _share_parsed_css(sys.modules["textual.css.stylesheet"].Stylesheet)
+    if "textual._wait" in sys.modules:
+        _quicker_idle_checks(sys.modules["textual._wait"])
+
+
+def _quicker_idle_checks(wait_module: object) -> None:
+    """Pilot waits for the app to be idle twice per key pressed (and in every pause): it
+    sleeps in 20 ms steps until one step used under 5 % of it as CPU, so a key cost at
+    least 40 ms of waiting — 17 of the 35 s of tests/tui/test_app.py. The same 5 % test
+    over 10 ms steps: a key's three waits (two idle checks, the first busy with the key)
+    still span more than a frame (60 fps: 16.7 ms), so the refresh a key asked for is still
+    drawn before `press` returns; `pause()` draws a pending one itself."""
+    wait_module.SLEEP_GRANULARITY = 0.01  # type: ignore[attr-defined]
+    wait_module.SLEEP_IDLE = wait_module.SLEEP_GRANULARITY / 20.0  # type: ignore[attr-defined]
 
 
 def _share_parsed_css(stylesheet_class: type) -> None:

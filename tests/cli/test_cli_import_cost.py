@@ -17,6 +17,10 @@ import pytest
 
 from core.store import peek
 
+# What is imported and kept is under test, not the pace: the probes' runs get the demo
+# models without their delays (LLMWB_SCENARIO_DIR, set by tests/conftest.py, reaches them).
+pytestmark = pytest.mark.unpaced
+
 HEAVY = ("sqlalchemy", "sqlmodel", "pydantic", "textual", "openai", "anthropic", "yaml")
 
 # Run a command in a fresh interpreter, then print which of HEAVY it imported.

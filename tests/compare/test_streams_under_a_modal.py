@@ -44,7 +44,10 @@ async def test_what_streamed_under_a_modal_is_drawn_when_the_comparison_is_back(
         app.pop_screen()
 
         await wait_for(pilot, lambda: app.screen is comparison, "the comparison back")
-        await wait_for(pilot, lambda: "Under the modal, part 2 of echo." in screen_text(app), "what streamed drawn")
+        # Each column draws on its own flush: wait for both columns' last part before reading
+        # (seen failing under a CPU hog: echo's was drawn, demo-diff's a frame later).
+        await wait_for(pilot, lambda: all(f"Under the modal, part 2 of {name}." in screen_text(app) for name in ("demo-diff", "echo")),
+                       "what streamed drawn in both columns")  # fmt: skip
         shown = screen_text(app)
         for column in (first, second):
             lines = [f"Before the modal, {column.label}."] + [

@@ -1,5 +1,8 @@
 """One simulator and one live `llmwb serve` per module: starting the server costs a
-second or two of imports, and the tests only read what their own runs did."""
+second or two of imports, and the tests only read what their own runs did. The server
+answers the demo models without their delays (tests/conftest.py's copies): the tests
+check what is relayed and kept; what a paced stream's stamps prove is checked on the
+simulator's `reasoning`, a demo-reasoning copy at a quick but real pace."""
 
 from __future__ import annotations
 
@@ -7,8 +10,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from core.seed import ensure_seeded
+from core.simulator.embedded import SCENARIO_DIR_ENV
+from core.simulator.scenario import BUILTIN_DIR
 from core.store import Store
 from core.store.models import ModelConfig
 from inprocess_cli import forget_log_handlers, invoke
@@ -28,6 +34,10 @@ def sim() -> Iterator[ThreadedSimulator]:
                   timing={"first_token_ms": 0, "gap_ms": 5}, fault={"stall_after_chunks": 3, "stall_s": 120.0})  # fmt: skip
     simulator.add(name="hang-whole", text=WORDS, fault={"stall_after_chunks": 0, "stall_s": 120.0})  # non-streamed: waits
     simulator.add(name="limited", text="never sent", fault={"http_status": 429, "headers": {"retry-after": "7"}})
+    # demo-reasoning's reasoning and answer, each chunk written alone 2 ms apart (paced frames
+    # are never batched: tests/simulator/test_whole_answers_on_the_wire.py): distinct stamps.
+    reasoning = yaml.safe_load((BUILTIN_DIR / "demo-reasoning.yaml").read_text(encoding="utf-8"))
+    simulator.add(**{**reasoning, "name": "reasoning", "timing": {"first_token_ms": 20, "gap_ms": 2}})
     yield simulator
     simulator.close()
 
@@ -37,7 +47,7 @@ def serve_home(tmp_path_factory: pytest.TempPathFactory, sim: ThreadedSimulator)
     home = tmp_path_factory.mktemp("serve-home")
     store = Store(home / "llmwb.db")
     ensure_seeded(store)
-    for scenario in ("stalling", "hang", "hang-whole", "limited"):
+    for scenario in ("stalling", "hang", "hang-whole", "limited", "reasoning"):
         store.save_config(ModelConfig(
             name=f"sim-{scenario}", provider="openai-compatible", model=scenario, base_url=sim.openai_base_url,
             params={"max_retries": 0},
@@ -47,8 +57,14 @@ def serve_home(tmp_path_factory: pytest.TempPathFactory, sim: ThreadedSimulator)
 
 
 @pytest.fixture(scope="module")
-def live(serve_home: Path) -> Iterator[LiveProcess]:
-    server = LiveProcess(serve_home, "serve")
+def unpaced_env(no_delay_scenario_dir: Path) -> dict[str, str]:
+    """The environment that gives an `llmwb` process the demo models without their delays."""
+    return {SCENARIO_DIR_ENV: str(no_delay_scenario_dir)}
+
+
+@pytest.fixture(scope="module")
+def live(serve_home: Path, unpaced_env: dict[str, str]) -> Iterator[LiveProcess]:
+    server = LiveProcess(serve_home, "serve", env=unpaced_env)
     yield server
     server.stop()
 

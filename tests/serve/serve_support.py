@@ -63,8 +63,8 @@ class ThreadedSimulator:
 class LiveProcess:
     """`llmwb <command> --port 0 …` started as a user would; its first stdout line names its URL."""
 
-    def __init__(self, home: Path, command: str, *args: str) -> None:
-        env = {**os.environ, "LLMWB_HOME": str(home)}
+    def __init__(self, home: Path, command: str, *args: str, env: dict[str, str] | None = None) -> None:
+        env = {**os.environ, "LLMWB_HOME": str(home), **(env or {})}
         env.pop("LLMWB_LOG_LEVEL", None)
         self.log_path = home / f"{command}.stderr"
         self._stderr = open(self.log_path, "wb")

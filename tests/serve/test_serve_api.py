@@ -78,7 +78,7 @@ def test_the_readme_httpx_script_streams_against_a_live_server(live: LiveProcess
     assert "391" in done.stdout and "ms to first token" in done.stdout
 
 
-def test_sse_lines_are_the_cli_json_lines_byte_for_byte(live: LiveProcess, serve_home) -> None:
+def test_sse_lines_are_the_cli_json_lines_byte_for_byte(live: LiveProcess, serve_home, unpaced_env) -> None:
     with client() as http, http.stream("POST", live.url + CHAT, json={"model_id": "demo-chinese", "prompt": "hi", "stream": True}) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         assert response.headers["cache-control"] == "no-cache"
@@ -91,7 +91,7 @@ def test_sse_lines_are_the_cli_json_lines_byte_for_byte(live: LiveProcess, serve
     assert all(block.startswith("data: ") and "\n" not in block for block in blocks[:-2])
     cli = subprocess.run(
         [str(live.process.args[0]), "run", "--model", "demo-chinese", "--prompt", "hi", "--json"],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "LLMWB_HOME": str(serve_home)},
+        capture_output=True, text=True, timeout=120, env={**os.environ, "LLMWB_HOME": str(serve_home), **unpaced_env},
     )  # fmt: skip
     cli_lines = cli.stdout.splitlines()
     assert cli.returncode == 0, cli.stderr
@@ -102,7 +102,7 @@ def test_sse_lines_are_the_cli_json_lines_byte_for_byte(live: LiveProcess, serve
 
 
 def test_offsets_on_request_carry_the_stamps_the_final_metrics_use(live: LiveProcess) -> None:
-    body = {"model_id": "demo-reasoning", "prompt": "hi", "stream": True}
+    body = {"model_id": "sim-reasoning", "prompt": "hi", "stream": True}  # paced: one stamp per chunk
     with client() as http, http.stream("POST", live.url + CHAT + "?offsets=true", json=body) as response:
         events = list(sse_events(response.iter_lines()))
     deltas, final = events[:-2], events[-2]
