@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 from core import readerproc
-from core.events import Failed, Finished, TextDelta
+from core.events import Failed, Finished, Phase, ReasoningDelta, TextDelta, ToolCallDelta, WireFrame
 from core.metrics import MetricsRecorder, clock, live_figures
 from core.providers.base import INTERRUPTED
 from core.readerpool import MAX_IDLE, SPARES, Pool
@@ -150,13 +151,14 @@ def _alive(pid: int) -> bool:
         return False
 
 
-async def test_llmwb_reader_thread_streams_the_app_s_runs_on_a_thread_of_its_own_process(monkeypatch) -> None:
+async def test_llmwb_reader_thread_streams_the_app_s_runs_on_a_thread_of_its_own_process(store, monkeypatch) -> None:
     with threaded_simulator() as (server, _loop):
         server.add_scenario(scripted("short", text="a short answer"))
         config = openai_config(server.root_url, "short")
         monkeypatch.setenv(READER_ENV, "thread")
         assert not prewarm()  # nothing started for runs that stream here
-        on_a_thread = start_app_run(config, ChatRequest.from_prompt("go"))
+        options = RunOptions(store=store, run_id=new_run_id())
+        on_a_thread = start_app_run(config, ChatRequest.from_prompt("go"), options)
         threaded = [event async for event in on_a_thread.events()]
         monkeypatch.delenv(READER_ENV)
         assert prewarm()  # a spare reader is being started: the app need not import the SDKs itself
@@ -164,6 +166,7 @@ async def test_llmwb_reader_thread_streams_the_app_s_runs_on_a_thread_of_its_own
         read = [event async for event in in_a_reader.events()]
     assert not isinstance(on_a_thread, ReaderRunHandle) and isinstance(in_a_reader, ReaderRunHandle)
     assert in_a_reader.reader_pid not in (None, os.getpid())
+    assert on_a_thread.run_id == options.run_id and store.get_run(options.run_id).status == "ok"  # its options kept
     for events in (threaded, read):
         assert isinstance(events[-1], Finished) and events[-1].final_response["content"] == "a short answer"
 
@@ -208,7 +211,7 @@ async def test_a_run_whose_reader_cannot_be_started_says_why_and_is_saved_as_it_
     monkeypatch.setattr(sys, "executable", str(store.path.parent / "gone" / "python"))
     monkeypatch.setattr(readerproc, "pool", Pool())  # a pool whose forker is not started yet
     config = openai_config("http://127.0.0.1:9", "absent")
-    request = ChatRequest.from_prompt("what is the weather like in Paris?")
+    request = ChatRequest.from_prompt("what is the weather like in Paris?", stream=False)
     options = RunOptions(store=store, run_id=new_run_id(), group_id="g1", group_position=1, parent_run_id="p1")
     handle = start_run_in_reader(config, request, options)
     events = [event async for event in handle.events()]
@@ -219,7 +222,7 @@ async def test_a_run_whose_reader_cannot_be_started_says_why_and_is_saved_as_it_
     assert failed.http_status is None and failed.metrics["prompt_tokens"] == 0  # nothing was sent
     row = store.get_run(handle.run_id)
     assert (row.status, row.error, row.error_type, row.http_status) == ("error", failed.error, INTERRUPTED, None)
-    assert (row.model_config_name, row.provider, row.model, row.stream) == (config.name, config.provider, "absent", True)
+    assert (row.model_config_name, row.provider, row.model, row.stream) == (config.name, config.provider, "absent", False)
     assert row.request == request.to_dict() and store.get_frames(handle.run_id) == []
     assert (row.group_id, row.group_position, row.parent_run_id) == ("g1", 1, "p1")
     assert row.response["finish_reason"] == "error" and row.finished_at is not None
@@ -261,3 +264,39 @@ async def test_while_a_reader_s_run_stalls_its_elapsed_time_runs_on_from_the_run
     assert earlier["chunks"] == later["chunks"] == 3
     assert later["elapsed_ms"] - earlier["elapsed_ms"] >= (b - a) * 1000.0
     assert earlier["elapsed_ms"] >= (z - seen_first) * 1000.0
+
+
+# Reasoning, then two tool calls' arguments in 3-character pieces; the stream holds still
+# after ten chunks, mid-arguments, until the reader is killed.
+THINKING_TOOLS = {
+    "reasoning": "the user wants the weather in two cities", "chunking": {"mode": "fixed", "size": 3},
+    "tool_calls": [{"id": "call_paris", "name": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}],
+    "fault": {"stall_after_chunks": 20, "stall_s": 600},
+}  # fmt: skip
+
+
+async def test_a_reader_killed_mid_tool_call_keeps_its_reasoning_the_arguments_so_far_and_the_wire_s_times(
+    store,
+) -> None:
+    with threaded_simulator() as (server, _loop):
+        server.add_scenario(scripted("thinking", **THINKING_TOOLS))
+        options = RunOptions(store=store, wire_frames=True, phases=True)  # as the app starts its runs
+        handle = start_run_in_reader(openai_config(server.root_url, "thinking"), ChatRequest.from_prompt("go"), options)
+        events, killed = [], False
+        async for event in handle.events():
+            events.append(event)
+            if isinstance(event, ToolCallDelta) and event.arguments_delta and not killed:  # once: a batch holds several
+                os.kill(handle.reader_pid, signal.SIGKILL)
+                killed = True
+    failed = events[-1]
+    assert isinstance(failed, Failed) and failed.error_type == INTERRUPTED
+    streamed = events[:-1]
+    reasoning = "".join(e.reasoning for e in streamed if isinstance(e, ReasoningDelta))
+    arguments = "".join(e.arguments_delta or "" for e in streamed if isinstance(e, ToolCallDelta))
+    assert reasoning and arguments
+    (call,) = failed.partial_response["tool_calls"]
+    assert failed.partial_response["reasoning"] == reasoning and call["arguments_raw"] == arguments
+    assert (call["id"], call["name"]) == ("call_paris", "get_weather")
+    headers = next(e for e in streamed if isinstance(e, Phase) and e.phase == "headers")
+    last = max(e.offset_ms for e in streamed if isinstance(e, (WireFrame, ReasoningDelta, ToolCallDelta)))
+    assert failed.metrics["ttfb_ms"] == round(headers.offset_ms, 3) and failed.metrics["total_ms"] == round(last, 3)
