@@ -60,11 +60,6 @@ class _Forker:
             theirs.close()
         self._requests = ours
 
-    def start(self) -> None:
-        with self._lock:
-            if self._requests is None:
-                self._start()
-
     def fork(self) -> tuple[int, int]:
         """A new worker: (its pid, the app's end of its socket). Waits for the forker to
         have preloaded (only the first time: seconds, on a loaded machine)."""

@@ -66,7 +66,6 @@ class ReaderRunHandle(RunHandle):
         self._t0: float | None = None
         self._created_at = clock()
         self._seen: list[Event] = []  # what reached the app, kept for a worker that dies
-        self._started = True
         self._handed_over = threading.Event()  # a worker has the run (and any cancel asked), or it is over
 
     @property
