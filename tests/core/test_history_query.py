@@ -52,8 +52,10 @@ def test_filters_by_model_status_mode_and_date(store: Store) -> None:
     assert names(find_runs(store, parse_query("status:error"))) == ["echo"]
     assert names(find_runs(store, parse_query("status:rate_limit"))) == ["echo"]
     assert names(find_runs(store, parse_query("mode:non-stream"))) == ["demo-claude"]
-    assert set(names(find_runs(store, parse_query("date:today")))) == {"demo-fast", "demo-claude"}
-    three_days = (datetime.now().astimezone() - timedelta(days=3)).date().isoformat()
+    # "today" is the day the runs were made on (a suite running across midnight made them yesterday).
+    made_on = NOW.astimezone().date()
+    assert set(names(find_runs(store, parse_query("date:today", today=made_on)))) == {"demo-fast", "demo-claude"}
+    three_days = (NOW.astimezone() - timedelta(days=3)).date().isoformat()
     assert names(find_runs(store, parse_query(f"until:{three_days}"))) == ["echo"]
     assert count_runs(store, parse_query("")) == 3
 
