@@ -81,10 +81,23 @@ class ReaderRunHandle(RunHandle):
             self._worker = worker
             cancel = self._cancel_asked
         if not worker.send(("run", self._job())):
-            return  # its thread reading the socket ends the run as the worker's death
+            # Off the caller's thread: the reading thread may be saving this very run meanwhile.
+            threading.Thread(target=self._end_if_its_death_was_missed, args=(worker,), daemon=True).start()
+            return
         if cancel:
             worker.send(("cancel", (self.run_id, self.cancel_reason)))
         self._handed_over.set()
+
+    def _end_if_its_death_was_missed(self, worker: Worker) -> None:
+        """The worker was gone before the run reached it. Its thread reading the socket ends
+        the run as the worker's death, unless that thread had already ended before `attach`
+        gave the worker the run (a spare that died just as it was taken): then nothing else
+        would, and the run would wait forever. Once the thread is over, whichever of the two
+        finds the run still on the worker ends it."""
+        worker.ended.wait()  # set just after the thread's last look at the worker's run
+        if worker.handle is self:
+            worker.handle = None
+            self.reader_died(f"the reader process (pid {worker.pid}) ended before the run reached it")
 
     def wait_safe_without_this_process(self, timeout: float) -> bool:
         """Once its worker has the run and any cancel (sent before the app's end, which

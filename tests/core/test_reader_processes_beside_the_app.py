@@ -6,6 +6,7 @@ unsaved/ — is told by the app's store, as if it had saved the run itself."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -27,7 +28,7 @@ from core.store.models import new_run_id
 
 from runkit import openai_config, scripted
 from test_io_thread import threaded_simulator
-from waiting import poll
+from waiting import DEADLINE_S, poll
 
 # Three words, then the stream holds still: the test acts while the run is surely going.
 STALLED = {"text": "one two three four five", "chunking": {"mode": "word"}, "fault": {"stall_after_chunks": 3, "stall_s": 600}}
@@ -300,3 +301,31 @@ async def test_a_reader_killed_mid_tool_call_keeps_its_reasoning_the_arguments_s
     headers = next(e for e in streamed if isinstance(e, Phase) and e.phase == "headers")
     last = max(e.offset_ms for e in streamed if isinstance(e, (WireFrame, ReasoningDelta, ToolCallDelta)))
     assert failed.metrics["ttfb_ms"] == round(headers.offset_ms, 3) and failed.metrics["total_ms"] == round(last, 3)
+
+
+async def test_a_run_handed_to_a_reader_that_died_just_before_ends_with_the_reason_and_is_saved(store) -> None:
+    """A spare can die (OOM killer, a signal) just as a run takes it: after its socket's
+    reading thread has already ended, so no death notice comes for the run. The run must
+    still end, saved with the reason, not wait forever in a column that says "running"."""
+    pool = Pool()
+    worker = pool.fork()
+    os.kill(worker.pid, signal.SIGKILL)
+    assert worker.ended.wait(DEADLINE_S), "the killed reader's socket never ended"
+    config = openai_config("http://127.0.0.1:9", "absent")
+    handle = ReaderRunHandle(config, ChatRequest.from_prompt("hi"), RunOptions(store=store, run_id=new_run_id()))
+    handle._track()
+    handle.attach(worker)
+
+    async def every_event() -> list[object]:
+        return [event async for event in handle.events()]
+
+    try:
+        events = await asyncio.wait_for(every_event(), DEADLINE_S)
+    except TimeoutError:
+        raise AssertionError("the run handed to a reader already dead never ended") from None
+    (failed,) = events
+    assert isinstance(failed, Failed) and failed.error_type == INTERRUPTED
+    assert failed.error == f"the reader process (pid {worker.pid}) ended before the run reached it"
+    row = store.get_run(handle.run_id)
+    assert (row.status, row.error) == ("error", failed.error)
+    pool.close()
