@@ -34,3 +34,16 @@ async def test_server_column_appears_only_with_server_timings() -> None:
         assert [str(key.value) for key in table.columns][-2:] == ["server_says", "error"]
         cells = [str(cell) for cell in table.get_column("server_says")]
         assert cells == ["–", "load 1.2 s, prompt 80 ms, decode 41 tok/s"]
+
+
+async def test_a_replaced_summary_is_drawn_whole_in_the_very_next_frame() -> None:
+    """Every run's start and end replaces the summary's rows. A frame drawn before the table
+    had measured the new rows showed each column cut to its title ("demo-", "stre",
+    "runnin"): seen in a comparison snapshot."""
+    app = TableHost()
+    async with app.run_test(size=(200, 20)) as pilot:
+        table = app.query_one(SummaryTable)
+        await pilot.pause()
+        table.show(summarise([outcome("demo-diff-long-name", {"finish_reason": "stop"})]))
+        first_row = "".join(segment.text for segment in table.render_line(1))  # drawn now, no idle between
+        assert "demo-diff-long-name" in first_row and "900 ms" in first_row, first_row

@@ -118,12 +118,14 @@ class SummaryTable(DataTable[Text]):
         columns = COLUMNS
         if any(row.server_says for row in self.rows_data):
             columns = [*COLUMNS[:-1], SERVER_COLUMN, COLUMNS[-1]]
+        titles = []
         for key, label, _ in columns:
             title = Text(label)
             if key == self.sort_key:
                 title.append(f" {sort_arrow(key)}", style="bold")
-            self.add_column(title, key=key)
+            titles.append(title)
         marks = best_marks(fmt.shown_rates(self.rows_data))
+        rows = []
         for index in self._order():
             row = self.rows_data[index]
             cells = []
@@ -136,6 +138,13 @@ class SummaryTable(DataTable[Text]):
                 elif key == "error" and row.error:
                     cell.stylize("red")
                 cells.append(cell)
-            self.add_row(*cells, key=self.row_keys[index])
+            rows.append((cells, self.row_keys[index]))
+        # Widths given, not measured: DataTable widens auto columns to new rows only at its
+        # next idle, so a frame drawn in between showed every column cut to its title.
+        for position, ((key, _, _), title) in enumerate(zip(columns, titles)):
+            width = max([title.cell_len, *(cells[position].cell_len for cells, _ in rows)])
+            self.add_column(title, key=key, width=width)
+        for cells, row_key in rows:
+            self.add_row(*cells, key=row_key)
         if self.row_count:
             self.move_cursor(row=min(cursor_row, self.row_count - 1))
