@@ -26,6 +26,7 @@ from core.request import ChatRequest
 from core.runner import RunOptions
 from core.store.models import new_run_id
 
+from procs import alive, children, parent
 from runkit import openai_config, scripted
 from test_io_thread import threaded_simulator
 from waiting import DEADLINE_S, poll
@@ -141,15 +142,7 @@ def test_an_app_that_ran_a_run_in_a_reader_exits_and_its_reader_with_it(tmp_path
     assert app.returncode == 0, err
     outcome, reader_pid = out.split()
     assert outcome == "Finished"
-    poll(lambda: not _alive(int(reader_pid)), "the reader process to end with the app")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
-    except FileNotFoundError:
-        return False
+    poll(lambda: not alive(int(reader_pid)), "the reader process to end with the app")
 
 
 async def test_llmwb_reader_thread_streams_the_app_s_runs_on_a_thread_of_its_own_process(store, monkeypatch) -> None:
@@ -185,24 +178,14 @@ async def test_runs_one_after_another_leave_only_the_spare_and_the_idle_readers_
             events = []
             async for event in handle.events():
                 if not events:  # its reader streams it: alive
-                    forkers.add(_parent(handle.reader_pid))
+                    forkers.add(parent(handle.reader_pid))
                 events.append(event)
             assert isinstance(events[-1], Finished), events[-1]
             assert await handle.wait(60), "the reader never said the run was over"
             pids.add(handle.reader_pid)
     (forker,) = forkers
     assert len(pids) <= SPARES + MAX_IDLE + 1, pids  # readers were reused, not forked for each run
-    poll(lambda: len(_children(forker)) <= SPARES + MAX_IDLE, "the readers past the spare and MAX_IDLE to exit")
-
-
-def _parent(pid: int) -> int:
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        return int(stat.read().rsplit(")", 1)[1].split()[1])
-
-
-def _children(pid: int) -> list[int]:
-    with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as children:
-        return [child for child in map(int, children.read().split()) if _alive(child)]
+    poll(lambda: sum(map(alive, children(forker))) <= SPARES + MAX_IDLE, "the readers past the spare and MAX_IDLE to exit")
 
 
 async def test_a_run_whose_reader_cannot_be_started_says_why_and_is_saved_as_it_was_asked(store, monkeypatch) -> None:

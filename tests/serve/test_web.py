@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
+from procs import alive, children
 from serve_support import LiveProcess, client
 from waiting import poll
 
@@ -59,19 +60,6 @@ def open_tab(server: LiveProcess) -> Iterator[ClientConnection]:
         yield socket
 
 
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:  # field 4, after the command name
-                found.append(int(entry.name))
-    return found
-
-
 def test_a_browser_tab_gets_the_real_workbench(web: LiveProcess) -> None:
     """What textual-serve relays over the websocket is the app itself drawing its model list."""
     with open_tab(web):
@@ -86,13 +74,7 @@ def test_a_tab_does_not_outlive_a_killed_server(serve_home: Path) -> None:
             (app,) = children(server.process.pid)
             os.kill(server.process.pid, signal.SIGKILL)
             server.process.wait(timeout=30)
-            poll(lambda: not Path(f"/proc/{app}").exists() or "Z" in _state(app), "the tab's workbench to exit", 60)
+            poll(lambda: not alive(app), "the tab's workbench to exit", 60)
     finally:
         server.stop()
 
-
-def _state(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return "Z"
