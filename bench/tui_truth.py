@@ -1,7 +1,7 @@
 """Are the workbench's figures the wire's while it draws? The app's error against the
 simulator's write times, next to the CLI's at the same moment.
 
-    .venv/bin/python bench/tui_truth.py [--repeats 5] [--no-hog] [--reader process|thread|both]
+    .venv/bin/python bench/tui_truth.py [--repeats 5] [--no-hog] [--reader process|thread|both] [--each]
 
 Cases, each with and without a CPU hog (one busy process per core):
   compare  the real app's several-models compare view: a 300 ms / 20 ms-gap model
@@ -17,6 +17,12 @@ writes. Printed: p50 / p95 over the repeats, app beside CLI. Goal: app p95 ≤ 2
 TTFT−TTFB and ≤ 5 ms on the worst gap, i.e. no worse than the CLI. In the compare case
 the flood's rate as its simulator wrote it is printed too: a reader that cannot keep up
 (its process starved of CPU) fills the socket and slows the simulator's writes.
+
+`--each` also prints every run's errors and how many of the app's content frames were
+read together with the next one. Such frames share one stamp: the reader was late by more
+than a gap, and Linux, which merges packets queued on a TCP socket, kept only the last
+one's arrival (checked: a 1-byte MSG_PEEK of the first of four queued packets returns the
+fourth's stamp). A worst-gap error comes with such frames.
 
 `--reader`: where the app's runs stream — in reader processes (the default,
 core.readerproc) or on I/O threads of the app's process (LLMWB_READER=thread); `both`
@@ -129,7 +135,15 @@ async def app_case(case: str, store: Any) -> dict[str, Any]:
             await wait_for(lambda: main.output.status in ("ok", "error", "cancelled"))  # type: ignore[attr-defined]
     run = next(r for r in store.list_runs(limit=5) if r.model_config_name == "truth-app")
     assert run.status == "ok", run.error
-    return run.metrics
+    return run.metrics | {"read_together": read_together(store, run.id)}
+
+
+def read_together(store: Any, run_id: str) -> int:
+    """Content frames that arrived in one read with the next: the simulator wrote them
+    a gap apart, so the reader was late by more than a gap, and Linux, which merges
+    queued packets and keeps the last one's stamp, gave all of them that stamp."""
+    content = [f.offset_ms for f in store.get_frames(run_id) if '"content"' in f.data]
+    return sum(1 for a, b in zip(content, content[1:]) if a == b)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -143,7 +157,7 @@ def hog(on: bool) -> list[subprocess.Popen[bytes]]:
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 2)]
 
 
-async def main(repeats: int, with_hog: bool, cases: list[str], readers: list[str]) -> None:
+async def main(repeats: int, with_hog: bool, cases: list[str], readers: list[str], each: bool) -> None:
     app_server, cli_server, flood_server = ServerProcess(TRUTH), ServerProcess(TRUTH), ServerProcess(FLOOD)
     store = create_app(Path(HOME)).store
     store.save_config(config("truth-app", app_server, "truth"))
@@ -168,6 +182,12 @@ async def main(repeats: int, with_hog: bool, cases: list[str], readers: list[str
                             if case == "compare":
                                 flood_rates[f"app·{reader}"].append(written_rate(flood_server))
                             found["cli"].append(errors(cli_metrics(cli), cli_server))
+                            if each:
+                                app_ttft, app_gap = found[f"app·{reader}"][-1]
+                                cli_ttft, cli_gap = found["cli"][-1]
+                                print(f"    run  {case}{' + hog' if hogged else ''}  app·{reader} {app_ttft:.1f} / {app_gap:.1f}"
+                                      f" ({metrics['read_together']} frames read with the next)"
+                                      f"  cli {cli_ttft:.1f} / {cli_gap:.1f}", flush=True)  # fmt: skip
                     finally:
                         for process in hogs:
                             process.kill()
@@ -192,6 +212,7 @@ if __name__ == "__main__":
     parser.add_argument("--no-hog", action="store_true", help="skip the cases with a CPU hog")
     parser.add_argument("--case", action="append", choices=("compare", "main"), help="only this case (repeatable)")
     parser.add_argument("--reader", choices=("process", "thread", "both"), default="process")
+    parser.add_argument("--each", action="store_true", help="also print each run's errors (TTFT−TTFB / worst gap)")
     args = parser.parse_args()
     readers = ["process", "thread"] if args.reader == "both" else [args.reader]
-    asyncio.run(main(args.repeats, not args.no_hog, args.case or ["compare", "main"], readers))
+    asyncio.run(main(args.repeats, not args.no_hog, args.case or ["compare", "main"], readers, args.each))
