@@ -1,8 +1,8 @@
 """What a client reads on the wire, byte for byte, when a scenario's stream fault meets a
 non-streamed request (a truncated body, a promise of bytes never sent, a late answer, an
 overloaded status), the text a stream and a whole answer each say, and how the simulator writes
-streams: headers, and a write per frame when paced, batches when not. Raw sockets, so the bytes
-are the server's, not a client's reading of them."""
+streams: headers, and a write per frame when paced, batches when not. Raw sockets (but for the
+text test), so the bytes are the server's, not a client's reading of them."""
 
 from __future__ import annotations
 
