@@ -1,14 +1,16 @@
 """The simulator server as `llmwb simulate` and the embedded default use it: the port it was
 told, scenario folders that add to and override the built-ins, a stop that ends streams in
 progress (and a stop before any start), a bug of its own that closes one connection and is
-logged while the server keeps serving, the newest N exchanges kept, and the plain routes
-(`/`, `/health`, Ollama's model list, an unknown model) answered and recorded as the log
-line reads them."""
+logged while the server keeps serving, the newest N exchanges kept, each ended connection let
+go, and the plain routes (`/`, `/health`, Ollama's model list, an unknown model) answered and
+recorded as the log line reads them."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
+import weakref
 from pathlib import Path
 
 import httpx2
@@ -128,6 +130,22 @@ async def test_a_long_lived_server_keeps_the_newest_exchanges_it_was_told_to() -
         for path in ("/v1/models", "/health", "/api/tags"):
             assert (await client.get(server.root_url + path)).status_code == 200
     assert [e.path for e in server.exchanges] == ["/health", "/api/tags"]
+
+
+async def test_a_long_lived_server_lets_go_of_each_connection_once_it_has_ended() -> None:
+    # `llmwb simulate` serves for days: a connection that ended must not stay in memory.
+    handlers: list[weakref.ref[asyncio.Task[object]]] = []
+
+    def note_the_handler(_exchange: RecordedExchange) -> None:  # runs in the connection's own task
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.append(weakref.ref(task))
+
+    async with SimulatorServer(on_exchange_done=note_the_handler) as server:
+        for _ in range(3):  # read to the end: the server has closed the connection
+            assert split_responses(await exchange_raw(server, request("GET", "/health", close=True)))[0][0] == 200
+        gc.collect()
+        assert len(handlers) == 3 and [ref() for ref in handlers] == [None] * 3, "ended connections are still held"
 
 
 async def test_each_connection_has_its_own_id_and_its_requests_share_it(server: SimulatorServer) -> None:

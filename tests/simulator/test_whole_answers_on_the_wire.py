@@ -1,8 +1,8 @@
 """What a client reads on the wire, byte for byte, when a scenario's stream fault meets a
 non-streamed request (a truncated body, a promise of bytes never sent, a late answer, an
-overloaded status), and how the simulator writes streams: headers, and a write per frame
-when paced, batches when not. Raw sockets, so the bytes are the server's, not a client's
-reading of them."""
+overloaded status), the text a stream and a whole answer each say, and how the simulator writes
+streams: headers, and a write per frame when paced, batches when not. Raw sockets (but for the
+text test), so the bytes are the server's, not a client's reading of them."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 
 from core.simulator import RecordedExchange, SimulatorServer
 
+from .conftest import plain_http_client
 from .helpers import add, finished
 
 TEXT = "one two three four"  # four words: four content frames when chunked by word
@@ -190,3 +191,42 @@ async def test_a_status_fault_s_answer_carries_the_provider_s_request_id_header(
     (_, second), _ = await _raw(server, path, "failing")
     assert first_status == 500 and first[header] and second[header] != first[header]  # one id per request, to quote to support
 
+
+
+async def test_a_streamed_answer_says_the_scenario_s_stream_text_and_a_whole_one_its_whole_text_on_every_protocol(
+    server: SimulatorServer,
+) -> None:
+    # The compare view sets a stream against a whole answer: `nonstream_text` is the whole one's only.
+    add(server, name="differs", text="streamed words", nonstream_text="whole words", timing={"first_token_ms": 0, "gap_ms": 0})
+    said: dict[tuple[str, bool], str] = {}
+    async with plain_http_client() as client:
+        for path in ("/v1/chat/completions", "/v1/messages", "/v1/responses", "/api/chat"):
+            for stream in (True, False):
+                request = {"model": "differs", "stream": stream, "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]}
+                answer = await client.post(server.root_url + path, json=request)
+                assert answer.status_code == 200, (path, stream, answer.text)
+                said[path, stream] = _text_of(path, stream, answer.content)
+    assert set(said.values()) == {"streamed words", "whole words"}
+    assert all(text == ("streamed words" if stream else "whole words") for (_, stream), text in said.items()), said
+
+
+def _text_of(path: str, stream: bool, body: bytes) -> str:
+    """The answer's text as the provider's client would put it together."""
+    if not stream:
+        whole = json.loads(body)
+        if path == "/v1/chat/completions":
+            return str(whole["choices"][0]["message"]["content"])
+        if path == "/v1/messages":
+            return "".join(block["text"] for block in whole["content"] if block["type"] == "text")
+        if path == "/v1/responses":
+            return "".join(part["text"] for item in whole["output"] if item["type"] == "message" for part in item["content"])
+        return str(whole["message"]["content"])
+    text = body.decode()
+    if path == "/api/chat":
+        return "".join(json.loads(line)["message"]["content"] for line in text.splitlines() if line)
+    events = [json.loads(line[6:]) for line in text.splitlines() if line.startswith("data: ") and line != "data: [DONE]"]
+    if path == "/v1/chat/completions":
+        return "".join(e["choices"][0]["delta"].get("content") or "" for e in events if e["choices"])
+    if path == "/v1/messages":
+        return "".join(e["delta"]["text"] for e in events if e["type"] == "content_block_delta" and e["delta"]["type"] == "text_delta")
+    return "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta")

@@ -1,7 +1,7 @@
 """The simulator stands in for real providers: what it writes must have the fields the real
 ones write (tests/recorded holds their recorded answers), with the values a client reads —
 Ollama's NDJSON lines and whole answers, its model list, the Responses API's items, usage and
-failure, the request id header of each protocol, and Anthropic's model list."""
+failure, the model named and the request id header of each protocol, and Anthropic's model list."""
 
 from __future__ import annotations
 
@@ -151,6 +151,18 @@ async def test_each_protocol_s_error_carries_its_request_id_header(server: Simul
         assert response.status_code == 429
         assert response.headers[wanted].startswith("req_"), (protocol, response.headers)
         assert ("request-id" if wanted == "x-request-id" else "x-request-id") not in response.headers
+
+
+async def test_each_protocol_s_answer_names_the_model_asked_for_and_carries_its_request_id(server: SimulatorServer) -> None:
+    add(server, name="named", text="ok", timing={"first_token_ms": 0, "gap_ms": 0})
+    paths = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages", "responses": "/v1/responses", "ollama": "/api/chat"}
+    header = {"openai": "x-request-id", "anthropic": "request-id", "responses": "x-request-id"}  # Ollama sends none
+    for protocol, path in paths.items():
+        response = await _post(server, path, {"model": "named", "stream": False, "max_tokens": 9, "messages": [{"role": "user", "content": "hi"}]})
+        assert response.status_code == 200 and response.json()["model"] == "named", (protocol, response.text)
+        sent = [name for name in ("x-request-id", "request-id") if name in response.headers]
+        assert sent == [header[protocol]] if protocol in header else sent == [], (protocol, response.headers)
+        assert all(re.fullmatch(r"req_[0-9a-f]{24}", response.headers[name]) for name in sent), response.headers
 
 
 async def test_responses_items_have_a_real_responses_stream_s_fields(server: SimulatorServer) -> None:
