@@ -229,34 +229,62 @@ def _never_selects(expression: str, markers: set[str]) -> bool:
 # pace (their timings are masked or come from scripted events), so they get copies of the
 # built-in scenarios with the same text, chunks, faults and usage but no delays, through
 # LLMWB_SCENARIO_DIR (a later file of the same name wins); so do tests marked `unpaced`
-# (database files, retention: what is stored is under test, not when it arrived). Every
-# other test keeps the real pace: the simulator, CLI and core tests check timings against it.
+# (database files, retention: what is stored is under test, not when it arrived). Tests
+# marked `quick` get copies paced QUICK_SHARE as slow: figures derived from the script (an
+# Ollama server's load and decode times) stay non-zero, and the answer still streams, in a
+# twentieth of the time. Every other test keeps the real pace: the simulator, CLI and core
+# tests check timings against it.
 NO_DELAY = {"first_token_ms": 0, "gap_ms": 0}
-_fast_embedded: object | None = None  # the embedded server started with the copies, if any
+QUICK_SHARE = 1 / 20
+_PACED_FIELDS = ("first_token_ms", "gap_ms", "jitter_ms")
+_embedded_pace: tuple[object, str] | None = None  # (the embedded server, the pace it was started with)
+
+
+def _paced_copies(folder: Path, timing_of) -> Path:  # type: ignore[no-untyped-def]
+    """Copies of every built-in scenario with a timing, each with `timing_of(its timing)`."""
+    for path in sorted(BUILTIN_DIR.glob("*.yaml")):
+        fields = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if fields.get("timing") and fields["timing"] != NO_DELAY:
+            (folder / path.name).write_text(yaml.safe_dump({**fields, "timing": timing_of(fields["timing"])}), encoding="utf-8")
+    return folder
 
 
 @pytest.fixture(scope="session")
 def no_delay_scenario_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Copies of every built-in scenario with a timing, without its delays."""
-    folder = tmp_path_factory.mktemp("no-delay-scenarios")
-    for path in sorted(BUILTIN_DIR.glob("*.yaml")):
-        fields = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if fields.get("timing") and fields["timing"] != NO_DELAY:
-            (folder / path.name).write_text(yaml.safe_dump({**fields, "timing": NO_DELAY}), encoding="utf-8")
-    return folder
+    return _paced_copies(tmp_path_factory.mktemp("no-delay-scenarios"), lambda timing: NO_DELAY)
+
+
+@pytest.fixture(scope="session")
+def quick_scenario_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Copies of every built-in scenario with a timing, its delays QUICK_SHARE as long."""
+    return _paced_copies(
+        tmp_path_factory.mktemp("quick-scenarios"),
+        lambda timing: {key: value * QUICK_SHARE if key in _PACED_FIELDS else value for key, value in timing.items()},
+    )
+
+
+_PACE_DIRS = {"none": "no_delay_scenario_dir", "quick": "quick_scenario_dir"}
+
+
+def _pace_of(node: pytest.Item) -> str:
+    if any(node.get_closest_marker(name) is not None for name in ("tui", "unpaced")):
+        return "none"
+    return "quick" if node.get_closest_marker("quick") is not None else "real"
 
 
 @pytest.fixture(autouse=True)
 def _embedded_simulator_pace(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Give each test the embedded simulator its lane expects: one process (an xdist
-    worker) runs both lanes, and the embedded server lives as long as the process."""
-    global _fast_embedded
-    fast = any(request.node.get_closest_marker(name) is not None for name in ("tui", "unpaced"))
+    worker) runs every lane, and the embedded server lives as long as the process."""
+    global _embedded_pace
+    pace = _pace_of(request.node)
     running = embedded.embedded_server()
-    if running is not None and (running is _fast_embedded) != fast:
+    if running is not None and (_embedded_pace or (running, "real")) != (running, pace):
         embedded.shutdown_embedded()  # the next use starts one at the pace this test expects
-    if fast:
-        folder = request.getfixturevalue("no_delay_scenario_dir")
+    if pace in _PACE_DIRS:
+        folder = request.getfixturevalue(_PACE_DIRS[pace])
         monkeypatch.setenv(embedded.SCENARIO_DIR_ENV, os.pathsep.join(filter(None, (os.environ.get(embedded.SCENARIO_DIR_ENV), str(folder)))))
     yield
-    _fast_embedded = embedded.embedded_server() if fast else None
+    running = embedded.embedded_server()
+    _embedded_pace = (running, pace) if running is not None else None
