@@ -45,21 +45,25 @@ def pytest_configure(config) -> None:  # type: ignore[no-untyped-def]
     # on this machine's disk a first start's database took 40-60 ms, mostly waiting for fsync
     # (5-6 ms on a tmpfs), and the suite makes hundreds. No test is about durability. Read by pytest when it makes its base temp dir (xdist: in the controller,
     # which gives each worker a dir under its own); --basetemp, or the variable, still wins.
-    if config.option.basetemp is None and _on_tmpfs(_SHARED_MEMORY):
+    if config.option.basetemp is None and _roomy_tmpfs(_SHARED_MEMORY):
         os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", _SHARED_MEMORY)
 
 
 _SHARED_MEMORY = "/dev/shm"
+# A run of the whole suite leaves ~50 MB, and pytest keeps the last three runs' dirs: a
+# container's /dev/shm (Docker's is 64 MB) is too small, and the disk is used instead.
+_TMPFS_ROOM_BYTES = 1 << 30
 
 
-def _on_tmpfs(path: str) -> bool:
-    """Whether `path` is a writable tmpfs mount point (Linux: /proc/self/mounts)."""
+def _roomy_tmpfs(path: str) -> bool:
+    """Whether `path` is a writable tmpfs mount point (Linux: /proc/self/mounts) with room."""
     try:
         with open("/proc/self/mounts", encoding="utf-8") as mounts:
             is_tmpfs = any(line.split()[1:3] == [path, "tmpfs"] for line in mounts)
+        room = os.statvfs(path)
     except OSError:
         return False
-    return is_tmpfs and os.access(path, os.W_OK | os.X_OK)
+    return is_tmpfs and room.f_bavail * room.f_frsize >= _TMPFS_ROOM_BYTES and os.access(path, os.W_OK | os.X_OK)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
