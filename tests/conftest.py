@@ -41,6 +41,29 @@ def pytest_configure(config) -> None:  # type: ignore[no-untyped-def]
     # CPU each time. The caches go to __pycache__ (git-ignored) as Python's default does.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     sys.dont_write_bytecode = False
+    # The tests' temp dirs (tmp_path, each test's LLMWB_HOME) on a tmpfs where there is one:
+    # on this machine's disk a first start's database took 40-60 ms, mostly waiting for fsync
+    # (5-6 ms on a tmpfs), and the suite makes hundreds. No test is about durability. Read by pytest when it makes its base temp dir (xdist: in the controller,
+    # which gives each worker a dir under its own); --basetemp, or the variable, still wins.
+    if config.option.basetemp is None and _roomy_tmpfs(_SHARED_MEMORY):
+        os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", _SHARED_MEMORY)
+
+
+_SHARED_MEMORY = "/dev/shm"
+# A run of the whole suite leaves ~50 MB, and pytest keeps the last three runs' dirs: a
+# container's /dev/shm (Docker's is 64 MB) is too small, and the disk is used instead.
+_TMPFS_ROOM_BYTES = 1 << 30
+
+
+def _roomy_tmpfs(path: str) -> bool:
+    """Whether `path` is a writable tmpfs mount point (Linux: /proc/self/mounts) with room."""
+    try:
+        with open("/proc/self/mounts", encoding="utf-8") as mounts:
+            is_tmpfs = any(line.split()[1:3] == [path, "tmpfs"] for line in mounts)
+        room = os.statvfs(path)
+    except OSError:
+        return False
+    return is_tmpfs and room.f_bavail * room.f_frsize >= _TMPFS_ROOM_BYTES and os.access(path, os.W_OK | os.X_OK)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -210,34 +233,62 @@ def _never_selects(expression: str, markers: set[str]) -> bool:
 # pace (their timings are masked or come from scripted events), so they get copies of the
 # built-in scenarios with the same text, chunks, faults and usage but no delays, through
 # LLMWB_SCENARIO_DIR (a later file of the same name wins); so do tests marked `unpaced`
-# (database files, retention: what is stored is under test, not when it arrived). Every
-# other test keeps the real pace: the simulator, CLI and core tests check timings against it.
+# (database files, retention: what is stored is under test, not when it arrived). Tests
+# marked `quick` get copies paced QUICK_SHARE as slow: figures derived from the script (an
+# Ollama server's load and decode times) stay non-zero, and the answer still streams, in a
+# twentieth of the time. Every other test keeps the real pace: the simulator, CLI and core
+# tests check timings against it.
 NO_DELAY = {"first_token_ms": 0, "gap_ms": 0}
-_fast_embedded: object | None = None  # the embedded server started with the copies, if any
+QUICK_SHARE = 1 / 20
+_PACED_FIELDS = ("first_token_ms", "gap_ms", "jitter_ms")
+_embedded_pace: tuple[object, str] | None = None  # (the embedded server, the pace it was started with)
+
+
+def _paced_copies(folder: Path, timing_of) -> Path:  # type: ignore[no-untyped-def]
+    """Copies of every built-in scenario with a timing, each with `timing_of(its timing)`."""
+    for path in sorted(BUILTIN_DIR.glob("*.yaml")):
+        fields = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if fields.get("timing") and fields["timing"] != NO_DELAY:
+            (folder / path.name).write_text(yaml.safe_dump({**fields, "timing": timing_of(fields["timing"])}), encoding="utf-8")
+    return folder
 
 
 @pytest.fixture(scope="session")
 def no_delay_scenario_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Copies of every built-in scenario with a timing, without its delays."""
-    folder = tmp_path_factory.mktemp("no-delay-scenarios")
-    for path in sorted(BUILTIN_DIR.glob("*.yaml")):
-        fields = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if fields.get("timing") and fields["timing"] != NO_DELAY:
-            (folder / path.name).write_text(yaml.safe_dump({**fields, "timing": NO_DELAY}), encoding="utf-8")
-    return folder
+    return _paced_copies(tmp_path_factory.mktemp("no-delay-scenarios"), lambda timing: NO_DELAY)
+
+
+@pytest.fixture(scope="session")
+def quick_scenario_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Copies of every built-in scenario with a timing, its delays QUICK_SHARE as long."""
+    return _paced_copies(
+        tmp_path_factory.mktemp("quick-scenarios"),
+        lambda timing: {key: value * QUICK_SHARE if key in _PACED_FIELDS else value for key, value in timing.items()},
+    )
+
+
+_PACE_DIRS = {"none": "no_delay_scenario_dir", "quick": "quick_scenario_dir"}
+
+
+def _pace_of(node: pytest.Item) -> str:
+    if any(node.get_closest_marker(name) is not None for name in ("tui", "unpaced")):
+        return "none"
+    return "quick" if node.get_closest_marker("quick") is not None else "real"
 
 
 @pytest.fixture(autouse=True)
 def _embedded_simulator_pace(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Give each test the embedded simulator its lane expects: one process (an xdist
-    worker) runs both lanes, and the embedded server lives as long as the process."""
-    global _fast_embedded
-    fast = any(request.node.get_closest_marker(name) is not None for name in ("tui", "unpaced"))
+    worker) runs every lane, and the embedded server lives as long as the process."""
+    global _embedded_pace
+    pace = _pace_of(request.node)
     running = embedded.embedded_server()
-    if running is not None and (running is _fast_embedded) != fast:
+    if running is not None and (_embedded_pace or (running, "real")) != (running, pace):
         embedded.shutdown_embedded()  # the next use starts one at the pace this test expects
-    if fast:
-        folder = request.getfixturevalue("no_delay_scenario_dir")
+    if pace in _PACE_DIRS:
+        folder = request.getfixturevalue(_PACE_DIRS[pace])
         monkeypatch.setenv(embedded.SCENARIO_DIR_ENV, os.pathsep.join(filter(None, (os.environ.get(embedded.SCENARIO_DIR_ENV), str(folder)))))
     yield
-    _fast_embedded = embedded.embedded_server() if fast else None
+    running = embedded.embedded_server()
+    _embedded_pace = (running, pace) if running is not None else None

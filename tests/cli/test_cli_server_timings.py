@@ -8,6 +8,9 @@ import pytest
 from core.store import Store
 
 
+# The server's figures come from the script (tests/ollama checks them against it), not from
+# the wall clock: a quicker copy of demo-ollama reports them in a twentieth of the time.
+@pytest.mark.quick
 def test_run_prints_what_the_server_says_under_the_metrics_line(llmwb, home):
     result = llmwb("run", "--model", "demo-ollama", "--prompt", "hi")
     assert result.code == 0, result.err
@@ -19,6 +22,7 @@ def test_run_prints_what_the_server_says_under_the_metrics_line(llmwb, home):
     assert run.response["server_timings"]["decode_tokens"] == run.metrics["completion_tokens"]
 
 
+@pytest.mark.quick
 def test_json_run_carries_server_timings_in_the_final_response_only(llmwb, home):
     final = llmwb("run", "--model", "demo-ollama", "--prompt", "hi", "--json").json_lines()[-1]
     timings = final["final_response"]["server_timings"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import math
 
+import core.runner
 from core.events import Failed, Finished, TextDelta, WireFrame
 from core.request import ChatRequest
 from core.runner import RunOptions, start_run
@@ -106,14 +107,18 @@ async def test_frames_after_the_one_that_ended_a_run_keep_the_stamp_of_their_rea
     assert [(f.data, f.offset_ms) for f in store.get_frames(handle.run_id)] == [(w.data, w.offset_ms) for w in wire]
 
 
-async def test_checkpoints_go_on_after_a_quiet_start_and_after_their_first_write(store) -> None:
+async def test_checkpoints_go_on_after_a_quiet_start_and_after_their_first_write(store, monkeypatch) -> None:
+    # A fifth of the product's period, and the server's pauses with it: the same number of
+    # quiet periods (3.2, then 2.4) in a fifth of the time.
+    monkeypatch.setattr(core.runner, "CHECKPOINT_EVERY_S", core.runner.CHECKPOINT_EVERY_S / 5)
+
     async def answer(request, writer) -> None:
         writer.write(SSE_HEAD)
         await writer.drain()
-        await asyncio.sleep(0.8)  # the server's pace: several checkpoint periods without a frame
+        await asyncio.sleep(3.2 * core.runner.CHECKPOINT_EVERY_S)  # the server's pace: several checkpoint periods without a frame
         writer.write(sse(chunk({"content": "late "})))
         await writer.drain()
-        await asyncio.sleep(0.6)  # and again: each part lands in a checkpoint of its own
+        await asyncio.sleep(2.4 * core.runner.CHECKPOINT_EVERY_S)  # and again: each part lands in a checkpoint of its own
         writer.write(sse(chunk({"content": "words"})))
         await writer.drain()
         await request.reader.read()  # held open until the client hangs up
