@@ -277,11 +277,6 @@ def _serve_forks(requests: socket.socket) -> None:
         if pid == 0:
             requests.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            # A session of its own, so a group of its own where Linux groups processes by
-            # session (autogroup; each SSH login is one): a worker sharing its group with a
-            # busy sibling (the flat-out stream beside it) waited behind it, up to 100+ ms
-            # under load, and frames that wait in the socket are merged under one stamp.
-            os.setsid()
             try:
                 _worker(fds[0])
             finally:

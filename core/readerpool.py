@@ -3,9 +3,9 @@ started once, preloads what a run needs and forks workers in milliseconds (a for
 process that never started a thread; this threaded process is never forked). One spare
 worker waits ready; a worker whose run is over waits for the next (up to MAX_IDLE).
 Each worker has a socket to the app, read here on a thread of its own; a worker ends
-when its socket does: at exit (atexit), and if the app dies. The forker and each worker
-live in sessions of their own (readerchild says why each worker), so a closed terminal's
-SIGHUP reaches only the app, which ends the runs and has them saved. core.readerproc says why processes.
+when its socket does: at exit (atexit), and if the app dies. The forker and its workers
+live in a session of their own, so a closed terminal's SIGHUP reaches only the app,
+which ends the runs and has them saved. core.readerproc says why processes.
 """
 
 from __future__ import annotations

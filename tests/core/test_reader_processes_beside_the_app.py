@@ -64,8 +64,6 @@ async def test_a_reader_writes_nothing_to_the_terminal_logs_to_the_app_s_log_and
             flags = int(re.search(r"flags:\s+(\d+)", info.read()).group(1), 8)
         assert flags & os.O_ACCMODE == os.O_WRONLY and flags & os.O_APPEND  # and can be written there
         assert os.getsid(worker.pid) != os.getsid(0)
-        sibling = pool.fork()  # and apart from the other readers: the flat-out stream beside it
-        assert os.getsid(sibling.pid) not in (os.getsid(0), os.getsid(worker.pid))
         logged = poll(lambda: f"reader[{worker.pid}] run {handle.run_id} start" in log_file.read_text(), "the reader's log line")
         assert logged
     finally:
