@@ -6,7 +6,6 @@ from __future__ import annotations
 import gc
 import itertools
 import os
-import shutil
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 import yaml
 from _pytest.mark.expression import Expression, ParseError
+from databases import copy_database
 
 from core.paths import DB_FILE
 from core.providers.http import import_sdks
@@ -43,8 +43,9 @@ def pytest_configure(config) -> None:  # type: ignore[no-untyped-def]
     sys.dont_write_bytecode = False
     # The tests' temp dirs (tmp_path, each test's LLMWB_HOME) on a tmpfs where there is one:
     # on this machine's disk a first start's database took 40-60 ms, mostly waiting for fsync
-    # (5-6 ms on a tmpfs), and the suite makes hundreds. No test is about durability. Read by pytest when it makes its base temp dir (xdist: in the controller,
-    # which gives each worker a dir under its own); --basetemp, or the variable, still wins.
+    # (5-6 ms on a tmpfs), and the suite makes hundreds. No test is about durability. Read by
+    # pytest when it makes its base temp dir (xdist: in the controller, which gives each
+    # worker a dir under its own); --basetemp, or the variable, still wins.
     if config.option.basetemp is None and _roomy_tmpfs(_SHARED_MEMORY):
         os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", _SHARED_MEMORY)
 
@@ -131,8 +132,7 @@ def store(tmp_path, monkeypatch, fresh_database_file: Path) -> Store:
     database file: running the migrations again for every test cost ~11 ms of CPU each
     (tests of first starts and migrations make their own files)."""
     monkeypatch.setenv("LLMWB_HOME", str(tmp_path))
-    shutil.copyfile(fresh_database_file, tmp_path / DB_FILE)
-    (tmp_path / DB_FILE).chmod(0o600)  # as a first start creates it
+    copy_database(fresh_database_file, tmp_path)
     from core.store import Store
 
     return Store()
@@ -284,7 +284,9 @@ def _embedded_simulator_pace(request: pytest.FixtureRequest, monkeypatch: pytest
     global _embedded_pace
     pace = _pace_of(request.node)
     running = embedded.embedded_server()
-    if running is not None and (_embedded_pace or (running, "real")) != (running, pace):
+    # One this fixture did not see start (a test's own code) runs at the real pace.
+    started_at = _embedded_pace[1] if _embedded_pace is not None and _embedded_pace[0] is running else "real"
+    if running is not None and started_at != pace:
         embedded.shutdown_embedded()  # the next use starts one at the pace this test expects
     if pace in _PACE_DIRS:
         folder = request.getfixturevalue(_PACE_DIRS[pace])

@@ -21,10 +21,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from textual.style import Style
 from textual._compositor import Compositor
 from textual._styles_cache import StylesCache
 from textual.color import Color
+from textual.style import Style
 
 _arrange_everything = Compositor.reflow
 

@@ -192,7 +192,6 @@ async def test_a_status_fault_s_answer_carries_the_provider_s_request_id_header(
     assert first_status == 500 and first[header] and second[header] != first[header]  # one id per request, to quote to support
 
 
-
 async def test_a_streamed_answer_says_the_scenario_s_stream_text_and_a_whole_one_its_whole_text_on_every_protocol(
     server: SimulatorServer,
 ) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
 from core.paths import DB_FILE
+from databases import copy_database
 from tui.app import LlmwbApp, create_app, open_store
 
 NOTIFICATION_KEPT_S = 300.0
@@ -39,9 +39,7 @@ def app_factory(
     def make(data_dir: Path | None = None) -> LlmwbApp:
         folder = data_dir or tmp_path
         if not (folder / DB_FILE).exists():
-            folder.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(seeded_database_file, folder / DB_FILE)
-            (folder / DB_FILE).chmod(0o600)  # as a first start creates it
+            copy_database(seeded_database_file, folder)
         app = create_app(folder)
         # A toast stays 5 s; a test starved of CPU for longer (a loaded 2-core machine) looked
         # for it after it had gone, and failed though the user had been told.

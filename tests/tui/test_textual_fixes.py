@@ -55,7 +55,6 @@ async def test_a_layout_after_a_scroll_arranges_every_widget_once(monkeypatch) -
         assert arrangements["in a layout"] >= 1 and arrangements["on a lookup"] == 0
 
 
-
 def test_rendering_a_widget_no_longer_keeps_its_render_cache_alive() -> None:
     """Textual cached each widget's background styles keyed on the widget's StylesCache,
     so the last 1,024 widgets' rendered lines outlived them (tui/textual_fixes.py): ~10,700
