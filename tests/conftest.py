@@ -158,6 +158,7 @@ async def simulator() -> AsyncIterator:
 _TUI_TEST_PATHS = (
     "tests/tui/", "tests/compare/test_compare_screens.py", "tests/compare/test_compare_snapshots.py",
     "tests/compare/test_column_keys.py", "tests/compare/test_streams_under_a_modal.py",
+    "tests/robustness/test_app_robust.py", "tests/robustness/test_quit.py",
 )  # fmt: skip
 _PROCESS_TEST_PATHS = (
     "tests/serve/", "tests/robustness/test_signals.py", "tests/cli/test_cli_process.py",

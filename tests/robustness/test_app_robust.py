@@ -18,7 +18,6 @@ from tui.app import LlmwbApp, StartingScreen, create_app
 from tui.screens.main import MainScreen
 from tui.termination import end_runs_and_exit
 
-pytestmark = pytest.mark.tui  # drives the Textual app: the slow lane
 
 SIZE = (120, 40)
 DEADLINE_S = 30.0  # an upper bound for a failing test, never a synchronisation

@@ -16,14 +16,10 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import pytest
-
 from inprocess_cli import Result
 from robust_support import DEADLINE_S, LLMWB, db_rows, process_env
 from waiting import poll
 from tui.termination import QUIT_REASON
-
-pytestmark = pytest.mark.tui  # drives the Textual app: the slow lane
 
 STALL = {
     "name": "stall-long", "api": "openai", "text": "One two three four five six seven eight.",
