@@ -30,11 +30,17 @@ SERVER_LATE_MS = 60
 # A bare SDK client's TTFT vs the server's record: request build, connect and transit, on a
 # machine whose other core runs another test worker.
 CLIENT_VS_SERVER_MS = 50
-# The server's gaps are never short by more than this (a timer fires early by a hair);
-# being long is load (at a load average of 21 the median was 18-20 ms), and the lateness
-# cannot add up: the last frame's own due time is checked below.
-GAP_SLACK_MS = 2
-ATTEMPTS = 3
+# No frame is written earlier than its due time (the script's offsets from receipt) by more
+# than this: a timer fires early by a hair. Late is load, and a loop that wakes late writes the
+# frames it owes back to back (gaps of ~0 ms at load 9-10), so the gaps are not checked; the
+# due times are, and the lateness cannot add up: the last frame's is bounded below.
+EARLY_SLACK_MS = 2
+# Eight: with four xdist workers, a CPU hog on each core (bench/flake_check.sh) and other work
+# (load 10-12), three attempts in a row missed in two runs out of two: the client 73-1,461 ms
+# behind the server's record, or the server's gaps ~0 ms (then checked, now its due times)
+# when its loop woke late: the test process starved. Each attempt takes ~0.2 s; one that
+# fits ends the test, and a server that does not keep time misses all eight.
+ATTEMPTS = 8
 
 
 async def first_fitting(measure: Callable[[], Awaitable[None]]) -> None:
@@ -69,9 +75,11 @@ async def test_openai_ttft_matches_the_script_and_the_server_record(
         server_ttft_ms = (exchange.first_content_at - exchange.received_at) * 1000
         assert FIRST_TOKEN_MS <= server_ttft_ms < FIRST_TOKEN_MS + SERVER_LATE_MS
         assert 0 < client_ttft_ms - server_ttft_ms < CLIENT_VS_SERVER_MS
-        server_gaps = [(b - a) * 1000 for a, b in zip(exchange.content_times, exchange.content_times[1:])]
-        assert len(arrivals) == len(server_gaps) + 1 == 8
-        assert statistics.median(server_gaps) > GAP_MS - GAP_SLACK_MS  # paced, not sent in a burst
+        assert len(arrivals) == len(exchange.content_times) == 8
+        # Paced, not sent in a burst: each frame written no earlier than its due time.
+        written_ms = [(at - exchange.received_at) * 1000 for at in exchange.content_times]
+        due_ms = [FIRST_TOKEN_MS + index * GAP_MS for index in range(8)]
+        assert all(written > due - EARLY_SLACK_MS for written, due in zip(written_ms, due_ms)), (written_ms, due_ms)
         # The client's gaps are judged against the server's record (same clock), not the
         # script: a loaded client loop reads several frames in one wake-up (gaps of ~0 ms).
         # Every frame arrives after it was written, the first before the last was written
