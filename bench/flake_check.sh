@@ -2,11 +2,11 @@
 # Runs the whole suite N times (default 5) with both cores kept busy by a CPU hog,
 # and prints one line per round. A flaky test shows up as a failed round here long
 # before it fails CI. Usage: bench/flake_check.sh [ROUNDS] [pytest args...]
-# Without pytest args it runs what CI runs (-n 2: two workers, with the hog on every core).
+# Without pytest args it runs what CI runs (-n 4: four workers, with the hog on every core).
 set -u
 cd "$(dirname "$0")/.."
 rounds=${1:-5}; shift || true
-[ "$#" -gt 0 ] || set -- -n 2
+[ "$#" -gt 0 ] || set -- -n 4
 py=${PYTHON:-.venv/bin/python}
 hog_pids=()
 for _ in $(seq "$(nproc)"); do
