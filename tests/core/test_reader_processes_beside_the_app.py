@@ -66,6 +66,10 @@ async def test_a_reader_writes_nothing_to_the_terminal_logs_to_the_app_s_log_and
         assert os.getsid(worker.pid) != os.getsid(0)
         logged = poll(lambda: f"reader[{worker.pid}] run {handle.run_id} start" in log_file.read_text(), "the reader's log line")
         assert logged
+        # A reader that started and ran cleanly says nothing alarming in the user's log: no
+        # preload failure, no warning about threads in the forker.
+        alarming = [line for line in log_file.read_text().splitlines() if re.search(r" (WARNING|ERROR) reader\[", line)]
+        assert not alarming, alarming
     finally:
         for fd in (terminal, _keyboard, stdin):
             os.close(fd)
