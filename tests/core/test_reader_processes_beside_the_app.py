@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from core import readerproc
-from core.events import Failed, Finished, Phase, ReasoningDelta, TextDelta, ToolCallDelta, WireFrame
+from core.events import Failed, Finished, Phase, ReasoningDelta, RefusalDelta, TextDelta, ToolCallDelta, WireFrame
 from core.metrics import MetricsRecorder, clock, live_figures
 from core.providers.base import INTERRUPTED
 from core.readerpool import MAX_IDLE, SPARES, Pool
@@ -288,6 +288,41 @@ async def test_a_reader_killed_mid_tool_call_keeps_its_reasoning_the_arguments_s
     headers = next(e for e in streamed if isinstance(e, Phase) and e.phase == "headers")
     last = max(e.offset_ms for e in streamed if isinstance(e, (WireFrame, ReasoningDelta, ToolCallDelta)))
     assert failed.metrics["ttfb_ms"] == round(headers.offset_ms, 3) and failed.metrics["total_ms"] == round(last, 3)
+
+
+# A refusal in words; the stream holds still after three of them, until the reader is killed.
+REFUSING = {
+    "refusal": "I am sorry but I cannot help with that request", "chunking": {"mode": "word"},
+    "fault": {"stall_after_chunks": 3, "stall_s": 600},
+}  # fmt: skip
+
+
+async def test_a_reader_killed_mid_refusal_keeps_the_refusal_so_far(store) -> None:
+    """The model was declining when its reader died: the run keeps the refusal's words that
+    reached the app, on screen and in history, not an empty answer."""
+    with threaded_simulator() as (server, _loop):
+        server.add_scenario(scripted("refusing", **REFUSING))
+        handle = start_run_in_reader(openai_config(server.root_url, "refusing"), ChatRequest.from_prompt("go"), RunOptions(store=store))
+        events: list[object] = []
+
+        async def kill_at_the_first_refusal() -> None:
+            killed = False
+            async for event in handle.events():
+                events.append(event)
+                if isinstance(event, RefusalDelta) and not killed:  # once: a batch holds several
+                    os.kill(handle.reader_pid, signal.SIGKILL)
+                    killed = True
+
+        try:
+            await asyncio.wait_for(kill_at_the_first_refusal(), DEADLINE_S)
+        except TimeoutError:
+            raise AssertionError(f"the run never ended after its reader was killed; it had {events[-1:]}") from None
+    failed = events[-1]
+    assert isinstance(failed, Failed) and failed.error_type == INTERRUPTED
+    refusal = "".join(e.refusal for e in events[:-1] if isinstance(e, RefusalDelta))
+    assert refusal.startswith("I am sorry")
+    assert failed.partial_response["refusal"] == refusal
+    assert store.get_run(handle.run_id).response["refusal"] == refusal
 
 
 async def test_a_run_handed_to_a_reader_that_died_just_before_ends_with_the_reason_and_is_saved(store) -> None:
