@@ -50,6 +50,13 @@ async def test_a_reader_writes_nothing_to_the_terminal_logs_to_the_app_s_log_and
             worker = pool.fork()
         finally:
             os.dup2(stdin, 0)
+        # Read while it surely lives: once its run is over, the idle readers past MAX_IDLE exit.
+        fds = {fd: os.readlink(f"/proc/{worker.pid}/fd/{fd}") for fd in (0, 1, 2)}
+        assert fds == {0: os.devnull, 1: os.devnull, 2: str(log_file)}  # a traceback goes to the log, not the screen
+        with open(f"/proc/{worker.pid}/fdinfo/2", encoding="ascii") as info:
+            flags = int(re.search(r"flags:\s+(\d+)", info.read()).group(1), 8)
+        assert flags & os.O_ACCMODE == os.O_WRONLY and flags & os.O_APPEND  # and can be written there
+        assert os.getsid(worker.pid) != os.getsid(0)
         with threaded_simulator() as (server, _loop):
             server.add_scenario(scripted("short", text="a short answer"))
             options = RunOptions(run_id=new_run_id())
@@ -58,18 +65,17 @@ async def test_a_reader_writes_nothing_to_the_terminal_logs_to_the_app_s_log_and
             handle.attach(worker)
             events = [event async for event in handle.events()]
         assert isinstance(events[-1], Finished), events[-1]
-        fds = {fd: os.readlink(f"/proc/{worker.pid}/fd/{fd}") for fd in (0, 1, 2)}
-        assert fds == {0: os.devnull, 1: os.devnull, 2: str(log_file)}  # a traceback goes to the log, not the screen
-        with open(f"/proc/{worker.pid}/fdinfo/2", encoding="ascii") as info:
-            flags = int(re.search(r"flags:\s+(\d+)", info.read()).group(1), 8)
-        assert flags & os.O_ACCMODE == os.O_WRONLY and flags & os.O_APPEND  # and can be written there
-        assert os.getsid(worker.pid) != os.getsid(0)
-        logged = poll(lambda: f"reader[{worker.pid}] run {handle.run_id} start" in log_file.read_text(), "the reader's log line")
+        # Its lines read like the app's: a timestamp, the level, then which reader says it.
+        expected = rf"^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d,\d{{3}} INFO reader\[{worker.pid}\] run {handle.run_id} start"
+        logged = poll(lambda: re.search(expected, log_file.read_text(), re.M), "the reader's log line, in the app's log format")
         assert logged
         # A reader that started and ran cleanly says nothing alarming in the user's log: no
         # preload failure, no warning about threads in the forker.
         alarming = [line for line in log_file.read_text().splitlines() if re.search(r" (WARNING|ERROR) reader\[", line)]
         assert not alarming, alarming
+        pool.close()  # the app lets go: the reader exits quietly, no traceback on its way out
+        poll(lambda: not alive(worker.pid), "the reader to exit once the app let go of it")
+        assert "Traceback" not in log_file.read_text(), log_file.read_text()
     finally:
         for fd in (terminal, _keyboard, stdin):
             os.close(fd)
