@@ -63,6 +63,10 @@ def start_one(name: str, pytest_args: list[str], rebuild: str | None, log: Path 
 
     pid = os.fork()
     if pid == 0:
+        # A process group of its own: a mutant that hands the tests pid 0 for a process (the
+        # reader forker's pid sent back by the child) makes `os.kill(pid, SIGKILL)` signal the
+        # whole group, which then held this checker too and ended the run.
+        os.setpgid(0, 0)
         os.environ["MUTANT_UNDER_TEST"] = name
         sys.stdout.flush()
         out = os.open(log / f"{name or 'clean'}.txt" if log else os.devnull, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from core import readerproc
-from core.events import Failed, Finished, Phase, ReasoningDelta, TextDelta, ToolCallDelta, WireFrame
+from core.events import Failed, Finished, Phase, ReasoningDelta, RefusalDelta, TextDelta, ToolCallDelta, WireFrame
 from core.metrics import MetricsRecorder, clock, live_figures
 from core.providers.base import INTERRUPTED
 from core.readerpool import MAX_IDLE, SPARES, Pool
@@ -50,6 +50,13 @@ async def test_a_reader_writes_nothing_to_the_terminal_logs_to_the_app_s_log_and
             worker = pool.fork()
         finally:
             os.dup2(stdin, 0)
+        # Read while it surely lives: once its run is over, the idle readers past MAX_IDLE exit.
+        fds = {fd: os.readlink(f"/proc/{worker.pid}/fd/{fd}") for fd in (0, 1, 2)}
+        assert fds == {0: os.devnull, 1: os.devnull, 2: str(log_file)}  # a traceback goes to the log, not the screen
+        with open(f"/proc/{worker.pid}/fdinfo/2", encoding="ascii") as info:
+            flags = int(re.search(r"flags:\s+(\d+)", info.read()).group(1), 8)
+        assert flags & os.O_ACCMODE == os.O_WRONLY and flags & os.O_APPEND  # and can be written there
+        assert os.getsid(worker.pid) != os.getsid(0)
         with threaded_simulator() as (server, _loop):
             server.add_scenario(scripted("short", text="a short answer"))
             options = RunOptions(run_id=new_run_id())
@@ -58,14 +65,17 @@ async def test_a_reader_writes_nothing_to_the_terminal_logs_to_the_app_s_log_and
             handle.attach(worker)
             events = [event async for event in handle.events()]
         assert isinstance(events[-1], Finished), events[-1]
-        fds = {fd: os.readlink(f"/proc/{worker.pid}/fd/{fd}") for fd in (0, 1, 2)}
-        assert fds == {0: os.devnull, 1: os.devnull, 2: str(log_file)}  # a traceback goes to the log, not the screen
-        with open(f"/proc/{worker.pid}/fdinfo/2", encoding="ascii") as info:
-            flags = int(re.search(r"flags:\s+(\d+)", info.read()).group(1), 8)
-        assert flags & os.O_ACCMODE == os.O_WRONLY and flags & os.O_APPEND  # and can be written there
-        assert os.getsid(worker.pid) != os.getsid(0)
-        logged = poll(lambda: f"reader[{worker.pid}] run {handle.run_id} start" in log_file.read_text(), "the reader's log line")
+        # Its lines read like the app's: a timestamp, the level, then which reader says it.
+        expected = rf"^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d,\d{{3}} INFO reader\[{worker.pid}\] run {handle.run_id} start"
+        logged = poll(lambda: re.search(expected, log_file.read_text(), re.M), "the reader's log line, in the app's log format")
         assert logged
+        # A reader that started and ran cleanly says nothing alarming in the user's log: no
+        # preload failure, no warning about threads in the forker.
+        alarming = [line for line in log_file.read_text().splitlines() if re.search(r" (WARNING|ERROR) reader\[", line)]
+        assert not alarming, alarming
+        pool.close()  # the app lets go: the reader exits quietly, no traceback on its way out
+        poll(lambda: not alive(worker.pid), "the reader to exit once the app let go of it")
+        assert "Traceback" not in log_file.read_text(), log_file.read_text()
     finally:
         for fd in (terminal, _keyboard, stdin):
             os.close(fd)
@@ -284,6 +294,41 @@ async def test_a_reader_killed_mid_tool_call_keeps_its_reasoning_the_arguments_s
     headers = next(e for e in streamed if isinstance(e, Phase) and e.phase == "headers")
     last = max(e.offset_ms for e in streamed if isinstance(e, (WireFrame, ReasoningDelta, ToolCallDelta)))
     assert failed.metrics["ttfb_ms"] == round(headers.offset_ms, 3) and failed.metrics["total_ms"] == round(last, 3)
+
+
+# A refusal in words; the stream holds still after three of them, until the reader is killed.
+REFUSING = {
+    "refusal": "I am sorry but I cannot help with that request", "chunking": {"mode": "word"},
+    "fault": {"stall_after_chunks": 3, "stall_s": 600},
+}  # fmt: skip
+
+
+async def test_a_reader_killed_mid_refusal_keeps_the_refusal_so_far(store) -> None:
+    """The model was declining when its reader died: the run keeps the refusal's words that
+    reached the app, on screen and in history, not an empty answer."""
+    with threaded_simulator() as (server, _loop):
+        server.add_scenario(scripted("refusing", **REFUSING))
+        handle = start_run_in_reader(openai_config(server.root_url, "refusing"), ChatRequest.from_prompt("go"), RunOptions(store=store))
+        events: list[object] = []
+
+        async def kill_at_the_first_refusal() -> None:
+            killed = False
+            async for event in handle.events():
+                events.append(event)
+                if isinstance(event, RefusalDelta) and not killed:  # once: a batch holds several
+                    os.kill(handle.reader_pid, signal.SIGKILL)
+                    killed = True
+
+        try:
+            await asyncio.wait_for(kill_at_the_first_refusal(), DEADLINE_S)
+        except TimeoutError:
+            raise AssertionError(f"the run never ended after its reader was killed; it had {events[-1:]}") from None
+    failed = events[-1]
+    assert isinstance(failed, Failed) and failed.error_type == INTERRUPTED
+    refusal = "".join(e.refusal for e in events[:-1] if isinstance(e, RefusalDelta))
+    assert refusal.startswith("I am sorry")
+    assert failed.partial_response["refusal"] == refusal
+    assert store.get_run(handle.run_id).response["refusal"] == refusal
 
 
 async def test_a_run_handed_to_a_reader_that_died_just_before_ends_with_the_reason_and_is_saved(store) -> None:
