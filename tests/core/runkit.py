@@ -17,7 +17,21 @@ from core.runner import RunOptions, run
 from core.simulator.scenario import Scenario, scenario_from_dict
 from core.store.models import ModelConfig
 
+from waiting import DEADLINE_S
+
 NO_DELAY = {"first_token_ms": 0, "gap_ms": 0}
+
+
+async def every_event_of(handle: Any, what: str) -> list[Any]:
+    """Every event of a run handle to its last, bounded: a run that never ends fails naming `what`."""
+
+    async def every_event() -> list[Any]:
+        return [event async for event in handle.events()]
+
+    try:
+        return await asyncio.wait_for(every_event(), DEADLINE_S)
+    except TimeoutError:
+        raise AssertionError(f"{what} never ended") from None
 
 
 def openai_config(root_url: str, model: str, **fields: Any) -> ModelConfig:

@@ -27,7 +27,7 @@ from core.runner import RunOptions
 from core.store.models import new_run_id
 
 from procs import alive, children, parent
-from runkit import openai_config, scripted
+from runkit import every_event_of, openai_config, scripted
 from test_io_thread import threaded_simulator
 from waiting import DEADLINE_S, poll
 
@@ -343,14 +343,7 @@ async def test_a_run_handed_to_a_reader_that_died_just_before_ends_with_the_reas
     handle = ReaderRunHandle(config, ChatRequest.from_prompt("hi"), RunOptions(store=store, run_id=new_run_id()))
     handle._track()
     handle.attach(worker)
-
-    async def every_event() -> list[object]:
-        return [event async for event in handle.events()]
-
-    try:
-        events = await asyncio.wait_for(every_event(), DEADLINE_S)
-    except TimeoutError:
-        raise AssertionError("the run handed to a reader already dead never ended") from None
+    events = await every_event_of(handle, "the run handed to a reader already dead")
     (failed,) = events
     assert isinstance(failed, Failed) and failed.error_type == INTERRUPTED
     assert failed.error == f"the reader process (pid {worker.pid}) ended before the run reached it"

@@ -4,7 +4,6 @@ own embedded simulator answers from among them."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from core.store import Store
 from core.store.models import ModelConfig, new_run_id
 
 from databases import copy_database
-from runkit import openai_config, scripted
+from runkit import every_event_of, openai_config, scripted
 from test_io_thread import threaded_simulator
 from waiting import DEADLINE_S, poll
 
@@ -64,14 +63,7 @@ async def test_a_scenario_folder_named_after_the_reader_started_is_what_its_simu
         handle = ReaderRunHandle(config, ChatRequest.from_prompt("go"), RunOptions(store=store, run_id=new_run_id()))
         handle._track()
         handle.attach(worker)
-
-        async def every_event() -> list[object]:
-            return [event async for event in handle.events()]
-
-        try:
-            events = await asyncio.wait_for(every_event(), DEADLINE_S)
-        except TimeoutError:
-            raise AssertionError("the run in the reader never ended") from None
+        events = await every_event_of(handle, "the run in the reader")
     finally:
         pool.close()
     last = events[-1]
