@@ -24,7 +24,7 @@ from core.store import migrations, recovery
 from core.store.lite import lock_wait_from_env, save_waiting_for_locks
 from core.store.models import ModelConfig, Run, RunFrame, ToolDefinition, utcnow
 from core.store.rows import RunRow
-from core.store.safety import check_existing, dumps_finite, judge_identity
+from core.store.safety import IDENTITY_QUERY, check_existing, dumps_finite, identity_of, judge_identity
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -77,7 +77,7 @@ class Store:
     def _migrate(self) -> None:
         with self.engine.connect() as conn:
             if not self._identity_known:
-                self._judge(conn, migrations.current_version(conn))  # locked at the first read
+                self._judge(conn)
             if migrations.current_version(conn) != migrations.LATEST:
                 # One writer at a time from here, re-reading the version under the lock: a
                 # process that waited finds the schema made and does nothing.
@@ -86,17 +86,15 @@ class Store:
                 if version == 0:
                     # Nothing of llmwb's in it yet: judged again now that this process holds
                     # it, so no tables of another program's get llmwb's written beside them.
-                    self._judge(conn, version)
+                    self._judge(conn)
                 migrations.upgrade(conn)
                 conn.commit()
             if not self._identity_known:
                 self._identity_known = True
                 self._use_wal(conn.connection.dbapi_connection)
 
-    def _judge(self, conn: Connection, version: int) -> None:
-        app_id = conn.exec_driver_sql("PRAGMA application_id").scalar() or 0
-        names = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
-        judge_identity(self.path, version, int(app_id), {row[0] for row in names})
+    def _judge(self, conn: Connection) -> None:
+        judge_identity(self.path, *identity_of(conn.exec_driver_sql(IDENTITY_QUERY).one()))
 
     def recover(self) -> None:
         """Import runs kept in `unsaved/`, then mark runs orphaned by a dead process as

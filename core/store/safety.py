@@ -22,6 +22,22 @@ LLMWB_TABLES = frozenset({"model_config", "tool_definition", "run", "run_frame"}
 IDENTITY_WAIT_S = 5.0
 
 
+# The identity in one statement, so in one read transaction: read apart, another llmwb's
+# first start could commit between the reads (its tables seen, the version from before),
+# and the file was refused as another program's (eight `llmwb run`s started together).
+IDENTITY_QUERY = (
+    "SELECT (SELECT user_version FROM pragma_user_version),"
+    " (SELECT application_id FROM pragma_application_id),"
+    " (SELECT group_concat(name, char(31)) FROM sqlite_master WHERE type = 'table')"
+)
+
+
+def identity_of(row: tuple[Any, Any, Any]) -> tuple[int, int, set[str]]:
+    """(schema version, application id, table names) from IDENTITY_QUERY's row."""
+    version, app_id, names = row
+    return int(version or 0), int(app_id or 0), set(names.split("\x1f")) if names else set()
+
+
 class DatabaseRefused(Exception):
     """A database file llmwb will not open; the message is one line and says what to do."""
 
@@ -77,9 +93,7 @@ def _read_identity(path: Path, lock_wait: float) -> tuple[int, int, set[str]] | 
     except sqlite3.Error as error:
         raise DatabaseRefused(f"cannot open {path}: {error}") from None
     try:
-        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        identity = identity_of(conn.execute(IDENTITY_QUERY).fetchone())
     except sqlite3.OperationalError as error:
         if "locked" in str(error) or "busy" in str(error):
             return None  # another llmwb writing, most likely: its open waits for the lock, then judges
@@ -92,7 +106,7 @@ def _read_identity(path: Path, lock_wait: float) -> tuple[int, int, set[str]] | 
         raise DatabaseRefused(f"{path} is damaged ({error}); restore a backup or move it away") from None
     finally:
         conn.close()
-    return version, app_id, tables
+    return identity
 
 
 def dumps_finite(value: Any) -> str:
