@@ -312,10 +312,10 @@ async def test_a_reader_killed_mid_refusal_keeps_the_refusal_so_far(store) -> No
         events: list[object] = []
 
         async def kill_once_the_three_words_are_in() -> None:
-            killed = False
+            so_far, killed = "", False
             async for event in handle.events():
                 events.append(event)
-                so_far = "".join(e.refusal for e in events if isinstance(e, RefusalDelta))
+                so_far += event.refusal if isinstance(event, RefusalDelta) else ""
                 # The stream holds still after three words; they may come in more than one batch
                 # (killing at the first word kept only "I", on a loaded machine).
                 if so_far.startswith("I am sorry") and not killed:

@@ -8,11 +8,11 @@ import os
 from pathlib import Path
 
 from core.events import Finished, TextDelta, WireFrame
+from core.paths import DB_FILE
 from core.readerpool import Pool
 from core.readerproc import ReaderRunHandle, start_run_in_reader
 from core.request import ChatRequest
 from core.runner import RunOptions
-from core.paths import DB_FILE
 from core.simulator.embedded import SCENARIO_DIR_ENV
 from core.store import Store
 from core.store.models import ModelConfig, new_run_id
@@ -80,7 +80,7 @@ async def test_every_chunk_of_a_flat_out_stream_reaches_the_app_once_and_in_orde
         server.add_scenario(scripted("flat-out", text=text, chunking={"mode": "word"}))
         options = RunOptions(store=store, wire_frames=True)
         handle = start_run_in_reader(openai_config(server.root_url, "flat-out"), ChatRequest.from_prompt("go"), options)
-        events = [event async for event in handle.events()]
+        events = await every_event_of(handle, "the flat-out run in the reader")
     last = events[-1]
     assert isinstance(last, Finished), last
     deltas = [event.content for event in events if isinstance(event, TextDelta)]
@@ -102,7 +102,7 @@ async def test_a_run_in_a_reader_is_saved_in_the_app_s_database_when_it_is_not_t
     with threaded_simulator() as (server, _loop):
         server.add_scenario(scripted("short", text="a short answer"))
         handle = start_run_in_reader(openai_config(server.root_url, "short"), ChatRequest.from_prompt("go"), RunOptions(store=chosen))
-        events = [event async for event in handle.events()]
+        events = await every_event_of(handle, "the run saved in the chosen database")
         assert await handle.wait(DEADLINE_S), "the reader never said the run was over"
     assert isinstance(events[-1], Finished), events[-1]
     row = chosen.get_run(handle.run_id)
