@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from core.events import Event
+from core.iopriority import IoPriority
 from core.iothread import start_io_loop
 
 _running: set["RunHandle"] = set()  # runs not saved yet, for `settle` at exit
@@ -55,6 +56,9 @@ class RunHandle:
 
     async def _main(self, produce: Coroutine[Any, Any, None]) -> None:
         self._started = True
+        # Real-time where allowed (core.iopriority), before anything is sent: every stamp is
+        # taken on this thread, which ends with the run.
+        IoPriority().watch(self._live)
         try:
             await produce
         except asyncio.CancelledError:
