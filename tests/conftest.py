@@ -15,7 +15,7 @@ import pytest
 import yaml
 from _pytest.mark.expression import Expression, ParseError
 from databases import copy_database
-from whole_modules import WholeModuleWorkStealing, process_tests_first
+from whole_modules import WholeModuleWorkStealing
 
 from core.paths import DB_FILE
 from core.providers.http import import_sdks
@@ -202,7 +202,6 @@ def pytest_collection_modifyitems(config, items) -> None:  # type: ignore[no-unt
             item.add_marker(getattr(pytest.mark, marker))
         if "snap_compare" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.tui)
-    items[:] = process_tests_first(items)
 
 
 def pytest_ignore_collect(collection_path: Path, config) -> bool | None:  # type: ignore[no-untyped-def]

@@ -6,31 +6,17 @@ out tests one by one, so a module split between workers started its server in ea
 them: 15 servers' homes for the 5 modules in one run of `-n 4 -m "not tui"`. Here, the
 first hand-out and every steal stop at a module's edge instead of inside such a module;
 every other test is handed out as xdist does. A steal takes the tail of a worker's queue,
-so the tests that start processes run first (the serve modules first of all): a module
-kept whole is never what is left to share out at the end, and the longest waits (a
-browser, eight cold starts) do not come last, when no other work is left to overlap them.
+so these modules are dealt first: a module kept whole is never what is left to share out at
+the end.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import pytest
 from xdist.scheduler.worksteal import MIN_PENDING, WorkStealingScheduling
 
 WHOLE_MODULE_DIRS = ("tests/serve/",)
-
-
-def process_tests_first(items: list[pytest.Item]) -> list[pytest.Item]:
-    """The collection in order, except: the modules kept whole, then the other tests marked
-    `process`, then the rest (every worker collects the same order)."""
-
-    def rank(item: pytest.Item) -> int:
-        if item.nodeid.startswith(WHOLE_MODULE_DIRS):
-            return 0
-        return 1 if item.get_closest_marker("process") is not None else 2
-
-    return sorted(items, key=rank)
 
 
 class WholeModuleWorkStealing(WorkStealingScheduling):
