@@ -15,6 +15,7 @@ import pytest
 import yaml
 from _pytest.mark.expression import Expression, ParseError
 from databases import copy_database
+from whole_modules import WholeModuleWorkStealing
 
 from core.paths import DB_FILE
 from core.providers.http import import_sdks
@@ -35,6 +36,11 @@ def pytest_configure(config) -> None:  # type: ignore[no-untyped-def]
     wait, reader) must not change what any test, or any `llmwb` process it starts, sees."""
     for name in [name for name in os.environ if name.startswith("LLMWB_")]:
         del os.environ[name]
+    # Collecting imports the test modules and what they import (SQLAlchemy, an SDK, Textual):
+    # with the default threshold (700) the young generation was collected thousands of
+    # times meanwhile, ~0.2 s of each worker's CPU. Raised now; pytest_collection_finish
+    # then freezes what collection made.
+    gc.set_threshold(*_TEST_GC_THRESHOLDS)
     # With PYTHONDONTWRITEBYTECODE set (some shells and CI images set it), nothing is ever
     # cached: each xdist worker rewrote every test module again, and each of the ~100
     # `llmwb` processes the suite starts compiled core/ and tui/ from source — seconds of
@@ -50,6 +56,7 @@ def pytest_configure(config) -> None:  # type: ignore[no-untyped-def]
         os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", _SHARED_MEMORY)
 
 
+_TEST_GC_THRESHOLDS = (50_000, 20, 100)  # tui.app.settle_gc's
 _SHARED_MEMORY = "/dev/shm"
 # A run of the whole suite leaves ~50 MB, and pytest keeps the last three runs' dirs: a
 # container's /dev/shm (Docker's is 64 MB) is too small, and the disk is used instead.
@@ -67,6 +74,14 @@ def _roomy_tmpfs(path: str) -> bool:
     return is_tmpfs and room.f_bavail * room.f_frsize >= _TMPFS_ROOM_BYTES and os.access(path, os.W_OK | os.X_OK)
 
 
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):  # type: ignore[no-untyped-def]
+    """`--dist worksteal` (pyproject), keeping tests/serve/'s modules whole (tests/whole_modules.py)."""
+    if config.getvalue("dist") != "worksteal":
+        return None
+    return WholeModuleWorkStealing(config, log)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """The collector as the app sets it once started (tui.app.settle_gc; tests build the app
     without run_app, which calls it): what collection imported (Textual, the SDKs, the test
@@ -75,7 +90,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     collector's CPU went from 4.6-5.1 s to 0.9-1.4 s (2,080 collections to 233)."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    gc.set_threshold(*_TEST_GC_THRESHOLDS)
     if "textual.css.stylesheet" in sys.modules:  # collected tests build Textual apps
         _share_parsed_css(sys.modules["textual.css.stylesheet"].Stylesheet)
     if "textual._wait" in sys.modules:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import anthropic
+from lazy_sdk import anthropic
 import orjson
 import pytest
 

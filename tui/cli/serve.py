@@ -12,7 +12,7 @@ import socket
 import sys
 
 from tui.cli import EXIT_FAILED, EXIT_OK, UsageError
-from tui.cli.common import open_store, port_number
+from tui.cli.common import open_store, port_number, server_start_up
 
 DEFAULT_PORT = 8000
 
@@ -40,18 +40,19 @@ def handle(args: argparse.Namespace) -> int:
             f"refusing to listen on {args.host} without --token: the API spends the keys in this environment;"
             " give --token TOKEN (clients send 'Authorization: Bearer TOKEN'), or keep the default 127.0.0.1"
         )
-    store = open_store()
-    try:
-        sock = _listen(args.host, args.port)
-    except OSError as error:
-        print(f"llmwb serve: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
-        return EXIT_FAILED
+    with server_start_up():
+        store = open_store()
+        try:
+            sock = _listen(args.host, args.port)
+        except OSError as error:
+            print(f"llmwb serve: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
+            return EXIT_FAILED
 
-    import uvicorn
+        import uvicorn
 
-    from tui.serve.app import create_app
+        from tui.serve.app import create_app
 
-    app = create_app(store, token=args.token, loopback_only_hosts=loopback)
+        app = create_app(store, token=args.token, loopback_only_hosts=loopback)
     host, port = sock.getsockname()[:2]
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     print(f"llmwb serve on {url}  (debug page: {url}/, API: {url}/api/debug/chat)", flush=True)

@@ -12,7 +12,7 @@ import socket
 import sys
 
 from tui.cli import EXIT_FAILED, EXIT_OK, UsageError
-from tui.cli.common import open_store, port_number
+from tui.cli.common import open_store, port_number, server_start_up
 
 DEFAULT_PORT = 8001
 
@@ -40,17 +40,18 @@ def handle(args: argparse.Namespace) -> int:
             " (each tab runs llmwb with this environment's keys); tunnel the port instead:"
             f" ssh -L {args.port or DEFAULT_PORT}:127.0.0.1:{args.port or DEFAULT_PORT} this-machine"
         )
-    open_store()  # a broken database is reported here, not inside every browser tab
-    try:
-        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-        sock = socket.create_server((args.host, args.port), family=family)
-    except OSError as error:
-        print(f"llmwb web: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
-        return EXIT_FAILED
+    with server_start_up():
+        open_store()  # a broken database is reported here, not inside every browser tab
+        try:
+            family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+            sock = socket.create_server((args.host, args.port), family=family)
+        except OSError as error:
+            print(f"llmwb web: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
+            return EXIT_FAILED
 
-    from tui.serve.web import WorkbenchServer
+        from tui.serve.web import WorkbenchServer
 
-    server = WorkbenchServer(sock, verbose=args.verbose)
+        server = WorkbenchServer(sock, verbose=args.verbose)
     print(f"llmwb web on {server.public_url}  (loopback only; Ctrl-C to stop)", flush=True)
     server.serve()
     return EXIT_OK
