@@ -85,7 +85,7 @@ async def test_a_reader_writes_nothing_to_the_terminal_logs_to_the_app_s_log_and
 
 
 async def test_a_reader_s_save_waiting_on_a_lock_and_then_kept_unsaved_is_told_by_the_app_s_store(
-    store, monkeypatch
+    store, monkeypatch, caplog
 ) -> None:
     monkeypatch.setenv("LLMWB_LOCK_WAIT", "0.1")  # the reader's store takes the app's environment at the run's start
     waits: list[str] = []
@@ -112,6 +112,8 @@ async def test_a_reader_s_save_waiting_on_a_lock_and_then_kept_unsaved_is_told_b
     run_id = handle.run_id
     waited = f"the database is locked by another process; still trying to save run {run_id}"
     assert [message.split(" (up to")[0] for message in waits] == [waited, waited]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "llmwb" and r.levelno == logging.WARNING]
+    assert [message.split(" (up to")[0] for message in warnings] == [waited, waited]  # in the app's log too
     assert [rid for rid, _ in given_up] == [run_id] and "kept in" in given_up[0][1]
     assert store.unsaved == {run_id: given_up[0][1]}
 
@@ -198,7 +200,7 @@ async def test_runs_one_after_another_leave_only_the_spare_and_the_idle_readers_
     poll(lambda: sum(map(alive, children(forker))) <= SPARES + MAX_IDLE, "the readers past the spare and MAX_IDLE to exit")
 
 
-async def test_a_run_whose_reader_cannot_be_started_says_why_and_is_saved_as_it_was_asked(store, monkeypatch) -> None:
+async def test_a_run_whose_reader_cannot_be_started_says_why_and_is_saved_as_it_was_asked(store, monkeypatch, caplog) -> None:
     """The interpreter the reader would run in is gone (a venv replaced while the app runs):
     the run ends at once with an error saying so, and history keeps it under the id the app
     gave it, with its config, request and comparison column."""
@@ -213,6 +215,9 @@ async def test_a_run_whose_reader_cannot_be_started_says_why_and_is_saved_as_it_
     (failed,) = events
     assert isinstance(failed, Failed) and failed.error_type == INTERRUPTED and failed.run_id == handle.run_id
     assert failed.error.startswith("could not start a reader process for the run: [Errno 2] No such file")
+    # In the app's log too (the spare's own failure, on a thread of core.readerpool's, may come any time).
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR and r.module == "readerproc"]
+    assert lines == ["could not start a reader process", f"run {handle.run_id}: {failed.error}"]
     assert failed.http_status is None and failed.metrics["prompt_tokens"] == 0  # nothing was sent
     row = store.get_run(handle.run_id)
     assert (row.status, row.error, row.error_type, row.http_status) == ("error", failed.error, INTERRUPTED, None)
