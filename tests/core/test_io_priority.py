@@ -52,9 +52,10 @@ def test_flat_out_means_many_chunks_a_second_over_the_first_stretch_of_content()
     assert streams_flat_out(live(50.0, 50.0 + BUSY_AFTER_MS, enough))
     assert not streams_flat_out(live(50.0, 50.0 + BUSY_AFTER_MS, enough - 1))
     assert not streams_flat_out(live(300.0, 2_000.0, 85))  # a paced model: 50 chunks a second
+    assert not streams_flat_out(live(0.0, 2_000.5, 1_000))  # 499.9 a second: just under
 
 
-STEP_S = 0.001  # a look's interval, as the clocks tell it
+STEP_S = 1 / 1024  # a look's interval, as the clocks tell it: exact in binary, so are the sums
 
 
 class Clocks:
@@ -62,7 +63,7 @@ class Clocks:
     of each) is STEP_S later, `share` of it spent on the CPU."""
 
     def __init__(self) -> None:
-        self.share = 0.1
+        self.share = 0.125  # an eighth of a core (exact in binary too)
         self.start_looks = 0  # the first looks' share is a whole core: the run's start
         self.cpu = 0.0
         self.wall = 0.0
@@ -91,14 +92,14 @@ async def test_a_thread_that_keeps_half_a_core_busy_steps_back(policy_calls, clo
     priority = IoPriority()
     priority.watch(lambda: live(300.0, 400.0, 5))  # a paced stream's figures
     await asyncio.wait_for(until(lambda: clocks.looks > 20), DEADLINE_S)
-    assert priority.raised  # a tenth of a core, look after look
-    clocks.share = BUSY_SHARE
+    assert priority.raised  # an eighth of a core, look after look
+    clocks.share = BUSY_SHARE  # exactly the share that steps back, over exactly the window
     await asyncio.wait_for(until(lambda: not priority.raised), DEADLINE_S)
     assert policy_calls == [(threading.get_native_id(), REAL_TIME), (threading.get_native_id(), os.SCHED_OTHER)]
 
 
 async def test_a_run_s_start_on_a_whole_core_is_not_a_busy_stream(policy_calls, clocks) -> None:
-    clocks.start_looks = 2  # two looks' worth of CPU as the run starts, then a paced stream's tenth
+    clocks.start_looks = 2  # two looks' worth of CPU as the run starts, then a paced stream's eighth
     priority = IoPriority()
     priority.watch(lambda: live(300.0, 400.0, 5))
     await asyncio.wait_for(until(lambda: clocks.looks > 20), DEADLINE_S)
