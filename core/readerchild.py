@@ -21,7 +21,6 @@ Worker protocol (multiprocessing.connection framing, pickled tuples):
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 import pickle
@@ -32,6 +31,8 @@ import struct
 import threading
 from multiprocessing.connection import Connection
 from typing import Any
+
+from core.collector import paused_for_start_up
 
 log = logging.getLogger("llmwb")
 
@@ -292,15 +293,11 @@ def main() -> None:
     # process group must not kill a run under it first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _log_to(os.environ.get(LOG_ENV))
-    gc.disable()  # preloading allocates a lot and frees next to nothing: ~0.1 s of its CPU
-    try:
-        _preload()
-    except Exception:  # noqa: BLE001 - a run will meet the same trouble and report it
-        log.exception("reader forker: preloading failed")
-    # What the workers inherit, frozen: their collections never walk it (nor, touching
-    # each object's header, copy the pages the fork shares).
-    gc.freeze()
-    gc.enable()
+    with paused_for_start_up():  # what the workers inherit is frozen: their collections never walk it
+        try:
+            _preload()
+        except Exception:  # noqa: BLE001 - a run will meet the same trouble and report it
+            log.exception("reader forker: preloading failed")
     if threading.active_count() != 1:
         log.warning("reader forker: %d threads after preloading; forks may inherit a held lock", threading.active_count())
     _serve_forks(requests)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 
-from lazy_sdk import anthropic
+import anthropic
 import httpx2
 import openai
 import pytest

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lazy_sdk import anthropic
+import anthropic
 import orjson
 import pytest
 

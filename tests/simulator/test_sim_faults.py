@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lazy_sdk import anthropic
+import anthropic
 import httpx2
 import openai
 import orjson
@@ -28,17 +28,17 @@ async def test_429_with_retry_after(server: SimulatorServer, openai_client: open
 @pytest.mark.parametrize(
     "model, openai_error, anthropic_error, anthropic_type",
     [
-        ("fault-401", openai.AuthenticationError, "AuthenticationError", "authentication_error"),
-        ("fault-500", openai.InternalServerError, "InternalServerError", "api_error"),
-        ("fault-529", openai.InternalServerError, "OverloadedError", "overloaded_error"),
+        ("fault-401", openai.AuthenticationError, anthropic.AuthenticationError, "authentication_error"),
+        ("fault-500", openai.InternalServerError, anthropic.InternalServerError, "api_error"),
+        ("fault-529", openai.InternalServerError, anthropic.OverloadedError, "overloaded_error"),
     ],
 )
 async def test_status_faults(server: SimulatorServer, openai_client: openai.AsyncOpenAI,
                              anthropic_client: anthropic.AsyncAnthropic, model: str, openai_error: type,
-                             anthropic_error: str, anthropic_type: str) -> None:  # fmt: skip
+                             anthropic_error: type, anthropic_type: str) -> None:  # fmt: skip
     with pytest.raises(openai_error):
         await openai_client.chat.completions.create(model=model, messages=user())
-    with pytest.raises(getattr(anthropic, anthropic_error)) as an:  # named: the SDK is imported when a test needs it
+    with pytest.raises(anthropic_error) as an:
         await anthropic_client.messages.create(model=model, max_tokens=8, messages=user(), stream=True)
     assert an.value.body["error"]["type"] == anthropic_type
     assert [e.status for e in server.exchanges] == [int(model[-3:])] * 2

@@ -4,7 +4,7 @@ the answer — so a user can see how the workbench shows a model that declines."
 
 from __future__ import annotations
 
-from lazy_sdk import anthropic
+import anthropic
 import openai
 import pytest
 

@@ -13,7 +13,7 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 
-from lazy_sdk import anthropic
+import anthropic
 import openai
 
 from core.simulator import SimulatorServer

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import sys
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence, TextIO
+from typing import Any, Iterable, Sequence, TextIO
 
 from tui import format as fmt
 from tui.cli import CommandFailed, UsageError
@@ -69,20 +67,6 @@ def open_run_store():  # type: ignore[no-untyped-def]  (-> core.store.lite.LiteS
     store.on_wait = lambda message: print(f"llmwb: {message}…", file=sys.stderr, flush=True)
     register_key_env(config.api_key_env for config in store.list_configs())
     return store
-
-
-@contextmanager
-def server_start_up() -> Iterator[None]:
-    """A server's start-up (`serve`, `web`) without the cyclic collector: importing FastAPI,
-    SQLAlchemy or Textual allocates a lot and frees next to nothing, and the young
-    generation was collected hundreds of times meanwhile, ~0.1 s of a start's ~0.6 s of
-    CPU. What start-up made lives as long as the server: frozen, never walked again."""
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.enable()
 
 
 def config_named(store: Any, name: str) -> Any:

@@ -11,8 +11,9 @@ import argparse
 import socket
 import sys
 
+from core.collector import paused_for_start_up
 from tui.cli import EXIT_FAILED, EXIT_OK, UsageError
-from tui.cli.common import open_store, port_number, server_start_up
+from tui.cli.common import open_store, port_number
 
 DEFAULT_PORT = 8000
 
@@ -40,7 +41,7 @@ def handle(args: argparse.Namespace) -> int:
             f"refusing to listen on {args.host} without --token: the API spends the keys in this environment;"
             " give --token TOKEN (clients send 'Authorization: Bearer TOKEN'), or keep the default 127.0.0.1"
         )
-    with server_start_up():
+    with paused_for_start_up():
         store = open_store()
         try:
             sock = _listen(args.host, args.port)

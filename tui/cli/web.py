@@ -11,8 +11,9 @@ import argparse
 import socket
 import sys
 
+from core.collector import paused_for_start_up
 from tui.cli import EXIT_FAILED, EXIT_OK, UsageError
-from tui.cli.common import open_store, port_number, server_start_up
+from tui.cli.common import open_store, port_number
 
 DEFAULT_PORT = 8001
 
@@ -40,7 +41,7 @@ def handle(args: argparse.Namespace) -> int:
             " (each tab runs llmwb with this environment's keys); tunnel the port instead:"
             f" ssh -L {args.port or DEFAULT_PORT}:127.0.0.1:{args.port or DEFAULT_PORT} this-machine"
         )
-    with server_start_up():
+    with paused_for_start_up():
         open_store()  # a broken database is reported here, not inside every browser tab
         try:
             family = socket.AF_INET6 if ":" in args.host else socket.AF_INET

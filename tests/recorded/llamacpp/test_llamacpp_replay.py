@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from lazy_sdk import anthropic
+import anthropic
 import httpx2
 import openai
 import pytest
