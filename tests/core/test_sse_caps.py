@@ -111,3 +111,14 @@ async def test_a_cut_last_frame_past_the_frame_count_is_refused_too():
     )
     seen, error = await read_all([b"data: 1\n\ndata: 2"], Limits(max_frames=2))
     assert (seen, error) == (["1", "2"], None)
+
+
+async def test_the_response_cap_counts_every_read_and_a_body_of_exactly_the_cap_is_whole():
+    exact = [b"data: a\n\n", b"data: b\n\n"]  # 18 bytes in two reads
+    assert await read_all(exact, Limits(max_response_bytes=18)) == (["a", "b"], None)
+    # Each read is under the cap, together they pass it: the frame the cap still holds is kept.
+    seen, error = await read_all([b"data: a\n\n", b"data: b\n\ndata: c\n\n"], Limits(max_response_bytes=21))
+    assert seen == ["a", "b"]
+    assert error is not None and error.message == (
+        "the response passed 21 bytes (max_response_bytes): stopped reading; what arrived before is kept"
+    )
