@@ -71,6 +71,11 @@ async def test_blank_lines_before_the_first_frame_are_not_part_of_it():
         [b"data: 1234\n\n"],  # the frame and its blank line in one read
         [b"data: 1234", b"\n\n"],  # the frame waits for its blank line at exactly the cap
         [b"data: 0\n\ndata: 1234", b"\n\n"],  # the rest of a read is exactly the cap
+        # a read ending between the two LFs of the blank line (or CR and CRLF): the first
+        # LF ends the frame's line, it is not one byte of the frame past the cap
+        [b"data: 1234\n", b"\n"],
+        [b"data: 0\n\ndata: 1234\n", b"\n"],
+        [b"data: 1234\r", b"\n\r\n"],
     ],
 )
 async def test_a_frame_of_exactly_the_cap_is_not_over_it(reads):
