@@ -90,6 +90,11 @@ else
     cp -r "$root/$part" "$work/$part"
   done
   find "$work" -name __pycache__ -prune -exec rm -rf {} +
+  # tests/conftest.py calls core.providers.http.import_sdks() as it is imported: with
+  # http.py mutated, mutmut's forced-fail check (every mutated function raises) fails the
+  # conftest's import, pytest exits 4 and mutmut aborts the run. In the copy the call may
+  # fail; the tests that use the SDKs still call the mutated code.
+  sed -i 's/^import_sdks()$/try:\n    import_sdks()\nexcept Exception:  # see bench\/mutation.sh\n    pass/' "$work/tests/conftest.py"
   select_tests "$work/pyproject.toml" replace "$module" "${tests[@]}"
   cd "$work"
   "$mutmut" run --max-children "${MUTMUT_CHILDREN:-2}" > mutmut-run.log 2>&1 || {

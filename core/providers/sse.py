@@ -114,7 +114,7 @@ class SseSplitter:
         # The blank line is in this read, or its first LF ended the last one.
         if b"\n\n" not in chunk and not (chunk.startswith(b"\n") and pending.endswith(b"\n")):
             pending += chunk
-            if len(pending) > self._max_frame and self.overflow is None:
+            if self._over(pending) and self.overflow is None:
                 self.overflow = too_large("one frame", self._max_frame, "max_frame_bytes")
             return []
         data = bytes(pending) + chunk if pending else chunk
@@ -127,11 +127,17 @@ class SseSplitter:
                     del blocks[index:]
                     break
             else:
-                if len(rest) <= self._max_frame:
+                if not self._over(rest):
                     return blocks
             if self.overflow is None:
                 self.overflow = too_large("one frame", self._max_frame, "max_frame_bytes")
         return blocks
+
+    def _over(self, pending: bytes | bytearray) -> bool:
+        """Whether an unfinished frame is already past the cap. A last LF may be the first
+        half of the blank line that ends it (the read ended between the two): not the
+        frame's, so a frame of exactly the cap is not refused for where a read ended."""
+        return len(pending) - pending.endswith(b"\n") > self._max_frame
 
     def tail(self) -> bytes:
         """What is left when the body ends: a last frame without its blank line."""

@@ -103,3 +103,27 @@ async def test_a_cut_stream_ending_in_line_ends_yields_the_frame_once():
     assert await frames_of(b"data: 1\n\ndata: 2\r\n") == [(None, "1", "data: 1"), (None, "2", "data: 2")]
     assert await frames_of(b"data: 1\r") == [(None, "1", "data: 1")]
     assert await frames_of(b": bye") == [("comment", "", ": bye")]
+
+
+async def test_a_bare_retry_or_id_line_is_no_frame_on_the_wire():
+    # A field without a value (no colon) sets nothing; the wire view shows no empty frame for it.
+    assert await frames_of(b"retry\n\n", b"id\n\ndata: a\n\n") == [(None, "a", "data: a")]
+
+
+async def test_blocks_with_no_field_are_stamped_when_they_arrived_and_shown_as_sent():
+    """A proxy's bare JSON error, or a stray notice, sits in the wire view at the time its
+    bytes came, as they came: a frame with no stamp would have no place on the timeline."""
+    stamps = iter([3.25, 7.5])
+
+    async def chunks():
+        yield b'{"error": {"message": "quota"}}\n\n'
+        yield b"upstream: warming up\n\n"
+
+    frames = [(f.at, f.raw, f.event) async for f in iter_sse(chunks(), arrived=lambda: next(stamps))]
+    assert frames == [(3.25, '{"error": {"message": "quota"}}', "error"), (7.5, "upstream: warming up", None)]
+
+
+@pytest.mark.parametrize("last", [b"data: cut after a space ", b"data: cut after MAX"])
+async def test_a_cut_last_frame_keeps_its_last_character(last):
+    # Only the line ends around an unterminated last frame are dropped, nothing it carried.
+    assert await frames_of(b"data: 1\n\n" + last + b"\n") == [(None, "1", "data: 1"), (None, last[6:].decode(), last.decode())]

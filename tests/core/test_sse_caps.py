@@ -71,6 +71,11 @@ async def test_blank_lines_before_the_first_frame_are_not_part_of_it():
         [b"data: 1234\n\n"],  # the frame and its blank line in one read
         [b"data: 1234", b"\n\n"],  # the frame waits for its blank line at exactly the cap
         [b"data: 0\n\ndata: 1234", b"\n\n"],  # the rest of a read is exactly the cap
+        # a read ending between the two LFs of the blank line (or CR and CRLF): the first
+        # LF ends the frame's line, it is not one byte of the frame past the cap
+        [b"data: 1234\n", b"\n"],
+        [b"data: 0\n\ndata: 1234\n", b"\n"],
+        [b"data: 1234\r", b"\n\r\n"],
     ],
 )
 async def test_a_frame_of_exactly_the_cap_is_not_over_it(reads):
@@ -111,3 +116,14 @@ async def test_a_cut_last_frame_past_the_frame_count_is_refused_too():
     )
     seen, error = await read_all([b"data: 1\n\ndata: 2"], Limits(max_frames=2))
     assert (seen, error) == (["1", "2"], None)
+
+
+async def test_the_response_cap_counts_every_read_and_a_body_of_exactly_the_cap_is_whole():
+    exact = [b"data: a\n\n", b"data: b\n\n"]  # 18 bytes in two reads
+    assert await read_all(exact, Limits(max_response_bytes=18)) == (["a", "b"], None)
+    # Each read is under the cap, together they pass it: the frame the cap still holds is kept.
+    seen, error = await read_all([b"data: a\n\n", b"data: b\n\ndata: c\n\n"], Limits(max_response_bytes=21))
+    assert seen == ["a", "b"]
+    assert error is not None and error.message == (
+        "the response passed 21 bytes (max_response_bytes): stopped reading; what arrived before is kept"
+    )
