@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 from websockets.sync.client import ClientConnection, connect
@@ -40,24 +40,12 @@ def find_browser() -> str:
     pytest.skip(reason)
 
 
-class Browser:
-    def __init__(self, executable: str, profile: Path) -> None:
-        self._log = open(profile.parent / "chromium.log", "wb")
-        self._connections = contextlib.ExitStack()
-        self.process = subprocess.Popen(
-            [executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
-        )  # fmt: skip
-        try:
-            port_file = profile / "DevToolsActivePort"
-            port = poll(lambda: _read_port(port_file), "Chromium's DevTools port", START_TIMEOUT_S)
-            targets = poll(lambda: _page_targets(port), "a page target", START_TIMEOUT_S)
-            self._socket: ClientConnection = self._connections.enter_context(
-                connect(targets[0]["webSocketDebuggerUrl"], max_size=None)
-            )
-        except BaseException:
-            self.close()
-            raise
+class _DevTools:
+    """One DevTools websocket (the browser's own, or a tab's) and its command ids."""
+
+    def __init__(self, url: str) -> None:
+        self._connection = contextlib.ExitStack()  # websockets wants its connect() entered
+        self._socket: ClientConnection = self._connection.enter_context(connect(url, max_size=None))
         self._ids = itertools.count(1)
 
     def send(self, method: str, **params: Any) -> dict[str, Any]:
@@ -70,6 +58,56 @@ class Browser:
                 if "error" in message:
                     raise AssertionError(f"{method}: {message['error']}")
                 return message.get("result", {})
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+class Chromium:
+    """One headless Chromium process, shared by a test module: starting one costs about a
+    second of CPU. Each test gets its own tab in a browser context of its own (`tab`), so
+    no cookie, storage or cache outlives the test that made it, as with a fresh profile."""
+
+    def __init__(self, executable: str, profile: Path) -> None:
+        self._log = open(profile.parent / "chromium.log", "wb")
+        self.process = subprocess.Popen(
+            [executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
+        )  # fmt: skip
+        try:
+            port_file = profile / "DevToolsActivePort"
+            self._port = poll(lambda: _read_port(port_file), "Chromium's DevTools port", START_TIMEOUT_S)
+            self._browser = _DevTools(_browser_socket_url(self._port))
+        except BaseException:
+            self.close()
+            raise
+
+    def tab(self) -> Browser:
+        context = self._browser.send("Target.createBrowserContext")["browserContextId"]
+        target = self._browser.send("Target.createTarget", url="about:blank", browserContextId=context)["targetId"]
+        page = _DevTools(f"ws://127.0.0.1:{self._port}/devtools/page/{target}")
+        return Browser(page, lambda: self._browser.send("Target.disposeBrowserContext", browserContextId=context))
+
+    def close(self) -> None:
+        if getattr(self, "_browser", None) is not None:
+            self._browser.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+        self._log.close()
+
+
+class Browser:
+    """A tab: what a person does on a page, through its DevTools socket."""
+
+    def __init__(self, page: _DevTools, dispose: Callable[[], object]) -> None:
+        self._page = page
+        self._dispose = dispose
+        self.send = page.send
 
     def evaluate(self, expression: str) -> Any:
         result = self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
@@ -102,15 +140,9 @@ class Browser:
             path.write_bytes(data)
 
     def close(self) -> None:
-        self._connections.close()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
-        self._log.close()
+        """Closes the tab with its context (its cookies, storage and cache)."""
+        self._page.close()
+        self._dispose()
 
 
 def _read_port(port_file: Path) -> int | None:
@@ -121,7 +153,7 @@ def _read_port(port_file: Path) -> int | None:
     return int(first) if first.isdigit() else None
 
 
-def _page_targets(port: int) -> list[dict[str, Any]]:
+def _browser_socket_url(port: int) -> str:
     no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with no_proxy.open(f"http://127.0.0.1:{port}/json/list", timeout=10) as response:
-        return [t for t in json.load(response) if t.get("type") == "page"]
+    with no_proxy.open(f"http://127.0.0.1:{port}/json/version", timeout=10) as response:
+        return json.load(response)["webSocketDebuggerUrl"]

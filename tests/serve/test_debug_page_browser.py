@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import Browser, find_browser
+from browser import Browser, Chromium, find_browser
 from serve_support import LiveProcess, ThreadedSimulator, client, wait_for_status
 from waiting import poll
 
@@ -29,14 +29,21 @@ READ_PAGE = """JSON.stringify({
 })"""
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
     executable = find_browser()
-    profile = tmp_path / "profile"
+    profile = tmp_path_factory.mktemp("chromium") / "profile"
     profile.mkdir()
-    running = Browser(executable, profile)
+    running = Chromium(executable, profile)
     yield running
     running.close()
+
+
+@pytest.fixture
+def browser(chromium: Chromium) -> Iterator[Browser]:
+    tab = chromium.tab()
+    yield tab
+    tab.close()
 
 
 def read(browser: Browser) -> dict:
