@@ -265,6 +265,20 @@ async def test_while_a_reader_s_run_stalls_its_elapsed_time_runs_on_from_the_run
     assert earlier["elapsed_ms"] >= (z - seen_first) * 1000.0
 
 
+def test_a_reader_run_s_live_elapsed_time_is_the_milliseconds_since_it_began_on_the_one_clock(monkeypatch) -> None:
+    """Live and final figures are one number: the sidebar's elapsed time is exactly now − the
+    run's start in ms, before the reader's first batch (from the handle's making) and after it
+    (from the reader's t0), as the final figure is taken. Times exact in binary."""
+    now = [100.0]
+    monkeypatch.setattr(readerproc, "clock", lambda: now[0])
+    handle = ReaderRunHandle(openai_config("http://127.0.0.1:9", "m"), ChatRequest.from_prompt("go"), RunOptions(run_id=new_run_id()))
+    now[0] = 102.5
+    assert handle.live()["elapsed_ms"] == 2500.0
+    handle.receive([], {**handle.live(), "elapsed_ms": 40.0, "chunks": 1}, 101.0)  # the reader's first batch
+    now[0] = 104.25
+    assert handle.live()["elapsed_ms"] == 3250.0 and handle.live()["chunks"] == 1
+
+
 # Reasoning, then two tool calls' arguments in 3-character pieces; the stream holds still
 # after ten chunks, mid-arguments, until the reader is killed.
 THINKING_TOOLS = {
