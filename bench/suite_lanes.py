@@ -49,11 +49,10 @@ class CpuMeter:
 
     def run(self, argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, float, float]:
         """(exit code, wall s, CPU s) of `argv`."""
-        before = self._children_cpu()
+        before, group_before = self._children_cpu(), self._group_cpu()
         started = time.monotonic()
         process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    preexec_fn=self._join if self.group else None)  # fmt: skip
-        group_before = self._group_cpu()
         output, _ = process.communicate()
         wall = time.monotonic() - started
         if self.group is not None:

@@ -1,8 +1,9 @@
 """Processes as Linux's /proc shows them: a state, a parent, the children (tests that check
-what llmwb's processes do around the one under test)."""
+what llmwb's processes do around the one under test); and ending one a test started."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 
@@ -31,3 +32,14 @@ def children(pid: int) -> list[int]:
     """Every process whose parent is `pid`, zombies included."""
     return [int(entry.name) for entry in Path("/proc").iterdir()
             if entry.name.isdigit() and (fields := _fields(int(entry.name))) is not None and int(fields[1]) == pid]  # fmt: skip
+
+
+def end(process: subprocess.Popen, grace_s: float = 15) -> None:  # type: ignore[type-arg]
+    """SIGTERM, then SIGKILL if it has not ended within the grace; reaped either way."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=grace_s)

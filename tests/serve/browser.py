@@ -17,6 +17,7 @@ from typing import Any, Callable
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
+from procs import end
 from waiting import poll
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
@@ -91,13 +92,7 @@ class Chromium:
     def close(self) -> None:
         if getattr(self, "_browser", None) is not None:
             self._browser.close()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
+        end(self.process)
         self._log.close()
 
 

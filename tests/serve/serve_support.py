@@ -17,6 +17,7 @@ from typing import Any, Iterator
 import httpx2
 
 from core.simulator import RecordedExchange, SimulatorServer, scenario_from_dict
+from procs import end
 from waiting import poll
 
 START_TIMEOUT_S = 60.0  # a cold start on a loaded 2-core machine imports FastAPI, SQLModel, the SDKs
@@ -89,13 +90,7 @@ class LiveProcess:
         return line
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
+        end(self.process)
         if self.process.stdout is not None:
             self.process.stdout.close()
         self._stderr.close()
