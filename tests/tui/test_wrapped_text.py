@@ -86,7 +86,7 @@ def test_text_written_before_the_view_had_a_width_is_wrapped_when_it_gets_one_an
     shown.write("The quick brown fox")
     assert shown.row_count == 0
     shown.expect_width(12)
-    assert shown._rows == ["The quick ", "brown fox"]
+    assert shown._rows == ["The quick ", "brown fox"] and shown.virtual_size == Size(12, 2)
     shown.expect_width(5)  # a width is known: only a layout's resize re-wraps
     assert shown._rows == ["The quick ", "brown fox"]
     shown.write(" jumps")
