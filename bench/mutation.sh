@@ -8,6 +8,10 @@
 #   bench/mutation.sh --recheck core/metrics.py tests/core/test_new.py
 #                                             after writing tests: run only those tests against
 #                                             that module's survivors (bench/mutation_recheck.py)
+#   bench/mutation.sh --tui tui/widgets/metrics/spark.py tests/tui/test_spark.py
+#                                             a widget module: its tests are in the TUI lane
+#                                             (tests/tui/ is marked `tui`), which the fast
+#                                             lane's `-m "not tui and not engine"` deselects
 #
 # It works in a scratch copy per module (.mutation/<module>/, git-ignored) so the worktree
 # never holds mutants/ and one module's verdicts survive the next module's run. The test
@@ -20,6 +24,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 py=${PYTHON:-$root/.venv/bin/python}
 mutmut="$(dirname "$py")/mutmut"
 recheck=0
+lanes=fast
+if [ "${1:-}" = "--tui" ]; then lanes=all; shift; fi
 if [ "${1:-}" = "--recheck" ]; then recheck=1; shift; fi
 module=${1:-}
 [ $# -gt 0 ] && shift
@@ -96,6 +102,11 @@ else
   # fail; the tests that use the SDKs still call the mutated code.
   sed -i 's/^import_sdks()$/try:\n    import_sdks()\nexcept Exception:  # see bench\/mutation.sh\n    pass/' "$work/tests/conftest.py"
   select_tests "$work/pyproject.toml" replace "$module" "${tests[@]}"
+  # Only in the copy: the tests named are the selection, whatever lane they are in.
+  if [ "$lanes" = all ]; then
+    sed -i 's/^pytest_add_cli_args = \["-m", "not tui and not engine", /pytest_add_cli_args = [/' "$work/pyproject.toml"
+    grep -q '^pytest_add_cli_args = \["-p"' "$work/pyproject.toml" || { echo "--tui: no lane filter to drop in $work/pyproject.toml" >&2; exit 1; }
+  fi
   cd "$work"
   "$mutmut" run --max-children "${MUTMUT_CHILDREN:-2}" > mutmut-run.log 2>&1 || {
     echo "mutmut run failed; see $work/mutmut-run.log" >&2; tail -n 20 mutmut-run.log >&2; exit 1; }

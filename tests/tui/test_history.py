@@ -73,7 +73,8 @@ async def test_lists_newest_first_and_opens_or_loads(app_factory: Callable[..., 
         screen = app.screen
         assert isinstance(screen, MainScreen)
         await wait_until(pilot, lambda: screen.output.text == "answer to newer prompt")
-        assert screen.metrics.final_metrics == newer.metrics
+        # the run's figures, and how it was sent (its metrics here carry no "stream")
+        assert screen.metrics.final_metrics == {"stream": True, **newer.metrics}
 
         # The editor holds a typed prompt: `p` asks before replacing it.
         typed = screen.editor.prompt_text

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from textual.widgets import Sparkline, Static
 
 from core.events import Failed, Finished, TextDelta
 from core.request import ChatRequest
 from core.runner import RunOptions, start_run
-from core.store.models import ModelConfig
+from core.store.models import ModelConfig, Run
 from output_host import OutputHost, wait_until
+from tui.app import LlmwbApp
+from tui.screens.main import MainScreen
 from tui.widgets.metrics import MetricsSidebar
 from tui import format as fmt
 
@@ -41,11 +45,13 @@ async def test_live_figures_are_the_cores_and_live_ttft_is_the_final_ttft() -> N
                 sidebar.feed(event)
                 if isinstance(event, Finished):
                     final = event.metrics
-            if live_ttft is None and any(isinstance(event, TextDelta) for event in batch):
-                await wait_until(pilot, lambda: "waiting" not in figures(app).split("TTFT")[1].splitlines()[0])
-                live_ttft = figures(app).split("TTFT")[1].splitlines()[0].strip()
-                assert "~" in figures(app).split("tokens")[1].splitlines()[0]
-                await wait_until(pilot, lambda: any(app.query_one(Sparkline).data or []))
+                # Read live right after the first text, before the rest of its batch: on a loaded
+                # machine one batch held the whole run, and its end had replaced the live rows.
+                if live_ttft is None and isinstance(event, TextDelta):
+                    await wait_until(pilot, lambda: "waiting" not in figures(app).split("TTFT")[1].splitlines()[0])
+                    live_ttft = figures(app).split("TTFT")[1].splitlines()[0].strip()
+                    assert "~" in figures(app).split("tokens")[1].splitlines()[0]
+                    await wait_until(pilot, lambda: any(app.query_one(Sparkline).data or []))
         await pilot.pause()
         assert live_ttft == fmt.duration(final["ttft_ms"]) and fmt.duration(final["ttft_ms"]) in figures(app)
         assert sidebar.final_metrics == final
@@ -79,6 +85,25 @@ async def test_provider_usage_has_no_estimated_mark_and_failure_shows_status() -
         shown = figures(app)
         assert "estimated" not in shown and "~" not in shown
         assert "error" in shown.split("status")[1].splitlines()[0]
+
+
+async def test_a_reopened_run_that_was_cut_off_before_its_figures_says_how_it_was_sent(
+    app_factory: Callable[..., LlmwbApp],
+) -> None:
+    """A run whose process was killed mid-call is kept without figures (metrics `{}`, status
+    `interrupted`): reopened, its sidebar said "stream yes" whatever the run was."""
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: any(isinstance(screen, MainScreen) for screen in app.screen_stack))
+        screen = next(screen for screen in app.screen_stack if isinstance(screen, MainScreen))
+        for stream in (False, True):
+            run = Run(model_config_name="demo-fast", provider="simulator", model="demo-fast", stream=stream,
+                      request=ChatRequest.from_prompt("hi", stream=stream).to_dict(), status="error",
+                      error_type="interrupted", error="the process ended mid-run", metrics={})  # fmt: skip
+            app.store.create_run(run)
+            screen.open_run(run)
+            row = "stream".ljust(11) + ("yes" if stream else "no").rjust(15)  # as the sidebar lays it out
+            await wait_until(pilot, lambda: row in str(screen.metrics.query_one("#metrics-figures", Static).render()))
 
 
 def test_snapshot_sidebar_final_metrics(snap_compare) -> None:

@@ -46,6 +46,14 @@ def test_two_chunks_over_a_long_decode_give_no_live_speed_yet() -> None:
     assert rows[-1] == ("speed", "—")
 
 
+def test_a_quick_burst_of_chunks_gives_no_live_speed_until_a_tenth_of_a_second_of_decode() -> None:
+    """Eight chunks within 40 ms of the first token give a rate of nothing in particular."""
+    burst = live_rows(stream=True, elapsed_ms=200.0, ttft_ms=160.0, chunks=8, tokens=8, tps=175.0, decode_ms=40.0)
+    assert burst[-1] == ("speed", "—")
+    later = live_rows(stream=True, elapsed_ms=560.0, ttft_ms=160.0, chunks=8, tokens=8, tps=17.5, decode_ms=400.0)
+    assert later[-1] == ("speed", "~17.5 tok/s")
+
+
 def test_a_call_made_without_streaming_says_so_and_its_phase_is_a_line_of_its_own() -> None:
     rows = live_rows(
         stream=False, elapsed_ms=900.0, ttft_ms=None, chunks=0, tokens=0, tps=None,
@@ -95,6 +103,14 @@ def test_estimated_usage_marks_the_counts_it_estimated_and_the_cost_only() -> No
     assert ("total", "~219") in shown
 
 
+def test_reasoning_tokens_are_marked_estimated_only_when_they_were() -> None:
+    """A provider that streamed its reasoning without counting it: llmwb's estimate, marked."""
+    estimated = dict(final_rows({**FINISHED, "reasoning_tokens": 40, "reasoning_estimated": True}))
+    counted = dict(final_rows({**FINISHED, "reasoning_tokens": 40, "reasoning_estimated": False}))
+    assert (estimated["reasoning"], counted["reasoning"]) == ("~40", "40")
+    assert estimated["completion"] == "201"  # the provider's own count stays unmarked
+
+
 def test_without_a_status_or_finish_reason_those_rows_are_left_out() -> None:
     labels = [label for label, _value in final_rows({"stream": False})]
     assert "status" not in labels and "finish" not in labels
@@ -122,3 +138,15 @@ def test_rows_are_laid_out_as_label_and_right_aligned_value_with_a_blank_line_be
         "HTTP 429 — retrying",
         "tokens                ~147",
     ]
+
+
+def test_headings_stand_out_labels_and_notes_are_dimmed_and_estimates_are_in_the_warning_colour() -> None:
+    shown = render_rows([("", "#Timing"), ("TTFT", "160 ms"), ("", "HTTP 429 — retrying"), ("tokens", "~147")])
+    styled = [(shown.plain[span.start : span.end], span.style) for span in shown.spans]
+    assert styled == [
+        ("Timing", "bold $accent"),
+        ("TTFT".ljust(11), "dim"),
+        ("HTTP 429 — retrying", "dim"),
+        ("tokens".ljust(11), "dim"),
+        ("~147".rjust(15), "$text-warning"),
+    ]  # "160 ms", measured, in the text's own colour

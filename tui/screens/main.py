@@ -386,8 +386,11 @@ class MainScreen(Screen[None]):
         self.output.show_run(saved, frames)
         self.refresh_bindings()  # the answer key follows the shown run
         response = saved.response or {}
+        # A run cut off mid-call (its process killed) is kept without figures: how it was
+        # sent is still the run's own, not the sidebar's default.
         self.metrics.show_metrics(
-            saved.metrics, status=saved.status, finish_reason=response.get("finish_reason"),
+            {"stream": saved.stream, **saved.metrics}, status=saved.status,
+            finish_reason=response.get("finish_reason"),
             server_timings=response.get("server_timings"),
         )  # fmt: skip
         self.metrics.show_saved_spark(frames)

@@ -24,17 +24,18 @@ CHARS_PER_TOKEN = 4
 
 
 def frame_text_chars(data: str) -> int:
-    """Characters of generated text in one frame (SSE `data:` lines or an NDJSON line)."""
-    total = 0
-    for line in data.splitlines() or [data]:
-        payload = line[5:].strip() if line.startswith("data:") else line.strip()
-        if not payload.startswith("{"):
-            continue
-        try:
-            total += _text_chars(json.loads(payload))
-        except ValueError:
-            continue
-    return total
+    """Characters of generated text in one frame: an SSE event's `data:` lines joined as the
+    decoders join them (core/providers/sse.py: one JSON object may span several lines, which
+    read one by one counted nothing), or an NDJSON line."""
+    # The space after `data:` is left on: between JSON tokens it is whitespace like any other.
+    fields = [line[5:] for line in data.splitlines() if line.startswith("data:")]
+    payload = ("\n".join(fields) if fields else data).strip()
+    if not payload.startswith("{"):
+        return 0
+    try:
+        return _text_chars(json.loads(payload))
+    except ValueError:
+        return 0
 
 
 def _text_chars(value: Any, key: str = "") -> int:
