@@ -3,6 +3,8 @@
     python bench/suite_lanes.py                       # the three lanes, once each, this tree
     python bench/suite_lanes.py --lanes fast notui --repeats 2 --trees . ../base
                                                      # alternating two trees, as pairs
+    python bench/suite_lanes.py --lanes fast --variants "" "-p no:warm_workers"
+                                                     # one tree, with and without extra pytest args
 
 Per run it prints the wall time, the CPU of pytest and of everything it started (a cpuacct
 cgroup holds them when this runs as root with cgroup v1, so reader processes and servers
@@ -19,6 +21,7 @@ import argparse
 import json
 import os
 import resource
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -105,6 +108,7 @@ def main() -> int:
     parser.add_argument("--trees", nargs="+", type=Path, default=[Path(__file__).resolve().parents[1]])
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--workers", default="4", help="pytest -n (the README's lanes use 4)")
+    parser.add_argument("--variants", nargs="+", default=[""], help="extra pytest args, each run in turn")
     args = parser.parse_args()
 
     meter = CpuMeter()
@@ -114,16 +118,15 @@ def main() -> int:
     try:
         for lane in args.lanes:
             for repeat in range(args.repeats):
-                for tree in args.trees:
-                    tree = tree.resolve()
+                for tree, variant in [(tree.resolve(), variant) for tree in args.trees for variant in args.variants]:
                     with tempfile.TemporaryDirectory(prefix="lane-timeline-") as marks:
                         env = {**os.environ, "LANE_TIMELINE_DIR": marks, "LANE_TIMELINE_T0": repr(time.time()),
                                "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parent),
                                                                           os.environ.get("PYTHONPATH")]))}  # fmt: skip
                         argv = [str(tree / ".venv/bin/pytest"), "-q", "-rfE", "-p", "no:cacheprovider", "-p", PLUGIN,
-                                "-n", args.workers, *LANES[lane]]  # fmt: skip
+                                "-n", args.workers, *LANES[lane], *shlex.split(variant)]  # fmt: skip
                         load = os.getloadavg()[0]
-                        print(f"{lane} #{repeat + 1} {tree} (load {load:.1f})")
+                        print(f"{lane} #{repeat + 1} {tree} {variant} (load {load:.1f})")
                         code, wall, cpu = meter.run(argv, tree, env)
                         failed |= code != 0
                         print(f"    wall {wall:.1f} s, CPU {cpu:.1f} s, CPU/cores {cpu / cores:.1f} s{timeline(Path(marks))}, "
