@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from core.providers.sse import parse_frame
 from core.store.models import RunFrame
 
 # The keys under which the protocols llmwb speaks put generated text in a frame.
@@ -24,12 +25,11 @@ CHARS_PER_TOKEN = 4
 
 
 def frame_text_chars(data: str) -> int:
-    """Characters of generated text in one frame: an SSE event's `data:` lines joined as the
-    decoders join them (core/providers/sse.py: one JSON object may span several lines, which
-    read one by one counted nothing), or an NDJSON line."""
-    # The space after `data:` is left on: between JSON tokens it is whitespace like any other.
-    fields = [line[5:] for line in data.splitlines() if line.startswith("data:")]
-    payload = ("\n".join(fields) if fields else data).strip()
+    """Characters of generated text in one saved frame: an SSE event's data as the decoders
+    read it (core.providers.sse.parse_frame: one JSON object may span several `data:` lines),
+    or an NDJSON line, which carries no SSE field."""
+    frame = parse_frame(data, 0.0)
+    payload = (frame.data if frame is not None and frame.data else data).strip()
     if not payload.startswith("{"):
         return 0
     try:
