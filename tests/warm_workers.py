@@ -18,7 +18,6 @@ it imports them), and the SDKs are loaded the way llmwb loads them (without aioh
 from __future__ import annotations
 
 import builtins
-import gc
 import io
 import json
 import os
@@ -32,6 +31,8 @@ import tempfile
 import types
 from pathlib import Path
 from typing import Any, NoReturn
+
+from procs import end
 
 SOCKET_ENV = "PYTEST_WARM_WORKERS_SOCKET"
 # What every worker imports while collecting (tests/conftest.py, the test modules), heaviest
@@ -82,8 +83,7 @@ def pytest_unconfigure(config: Any) -> None:
     if started is None:
         return
     zygote, directory = started
-    zygote.terminate()  # the workers have ended (xdist ends them at the session's end)
-    zygote.wait(timeout=30)
+    end(zygote)  # the workers have ended (xdist ends them at the session's end)
     os.environ.pop(SOCKET_ENV, None)
     for leftover in Path(directory).iterdir():
         leftover.unlink()
@@ -198,9 +198,11 @@ def _zygote_main(fd: int) -> None:
     # ctrl+c reaches the whole process group: the controller ends the zygote itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     listener = socket.socket(fileno=fd)
-    _preload()
-    gc.collect()
-    gc.freeze()  # the children share these pages instead of copying them on their first collection
+    from core.collector import paused_for_start_up  # as the reader forker preloads
+
+    # Frozen, what the children share is never walked by their collections (nor copied).
+    with paused_for_start_up():
+        _preload()
     _serve(listener)
 
 
