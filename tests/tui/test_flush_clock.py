@@ -372,12 +372,14 @@ async def test_each_tick_hands_each_run_what_arrived_and_ends_it_after_its_last_
     ended: list[str] = []
     flush = flush_clock(app)  # type: ignore[arg-type]
     flush.watch(run, fed.append, lambda: ended.append("run"))  # type: ignore[arg-type]
-    flush.watch(quiet, lambda events: fed.append(["quiet"]), lambda: ended.append("quiet"))  # type: ignore[arg-type, list-item]
+    quiet_fed: list[list[Event]] = []
+    flush.watch(quiet, quiet_fed.append, lambda: ended.append("quiet"))  # type: ignore[arg-type]
     assert app.next_delay() == BASE
     first, second, last = (TextDelta(text, offset_ms=offset) for text, offset in (("a", 1.0), ("b", 2.0), ("c", 3.0)))
     run.events = [first, second]
     await app.tick(now)
-    assert fed == [[first, second]] and ended == []  # the quiet run has nothing: its feed is not called
+    assert fed == [[first, second]] and ended == []
+    assert quiet_fed == []  # the quiet run has nothing: its feed is not called
 
     def runner_ends() -> None:  # the I/O thread pushes the last event just after the drain
         run.events.append(last)
@@ -388,7 +390,7 @@ async def test_each_tick_hands_each_run_what_arrived_and_ends_it_after_its_last_
     assert fed == [[first, second]] and ended == []  # not over: its last event is still to be taken
     quiet.all_pushed = True
     await app.tick(now)
-    assert fed == [[first, second], [last]] and sorted(ended) == ["quiet", "run"]
+    assert fed == [[first, second], [last]] and sorted(ended) == ["quiet", "run"] and quiet_fed == []
     assert app.timers == []  # no run left, no pane: the clock rests
 
 

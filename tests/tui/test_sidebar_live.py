@@ -100,9 +100,9 @@ async def test_without_a_handle_the_run_is_shown_as_it_was_sent() -> None:
     app = SidebarHost()
     async with app.run_test(size=(40, 30)):
         sidebar = app.query_one(MetricsSidebar)
-        for stream, heading in ((False, "Live · not streamed"), (True, "Live · streaming"), (None, "Live · streaming")):
+        for stream, heading in ((False, "not streamed"), (True, "streaming"), (None, "streaming")):
             sidebar.begin_run(stream=stream)
-            assert lines(app)[0] == heading, stream
+            assert lines(app)[0] == f"Live · {heading}", stream
         assert (row(app, "elapsed"), row(app, "TTFB"), row(app, "TTFT")) == ("—", "waiting…", "waiting…")
         assert (row(app, "chunks"), row(app, "tokens"), row(app, "speed")) == ("0", "~0", "—")
         sidebar.clear()
@@ -242,7 +242,8 @@ async def test_final_figures_replace_the_live_ones_and_a_late_tick_does_not_brin
         assert not server_block(app).display  # the last run's server figures are not this one's
 
         sidebar.show_metrics({"total_ms": 10.0}, server_timings={"total_ms": 9.0})  # a server that did not say who
-        assert str(server_block(app).render()).splitlines() == ["Server says · server", "total".ljust(11) + "9.0 ms".rjust(15)]
+        total = "total".ljust(11) + "9.0 ms".rjust(15)
+        assert str(server_block(app).render()).splitlines() == ["Server says · server", total]
         sidebar.clear()
         assert lines(app) == ["Metrics", "no run yet"] and not server_block(app).display and spark(app) == []
 
