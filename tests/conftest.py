@@ -167,9 +167,11 @@ async def simulator() -> AsyncIterator:
 
 
 # Directories and modules whose tests drive a Textual app: marked `tui`; those that start
-# `llmwb`, its HTTP server or a browser as real processes: marked `process` (a cold start
-# costs about a second of CPU each). `pytest -m "not tui and not process"` is the fast lane
-# (core, providers, simulator, the CLI in-process); `pytest -m "not tui"` adds the processes.
+# `llmwb`, its reader processes, its HTTP server or a browser as real processes: marked
+# `process` (a cold start costs about a second of CPU each: a reader's forker imports an SDK,
+# SQLAlchemy and the runner before its first fork). `pytest -m "not tui and not process"` is
+# the fast lane (core, providers, simulator, the CLI in-process); `pytest -m "not tui"` adds
+# the processes. Tests of other modules that start one are marked `process` where they are.
 _TUI_TEST_PATHS = (
     "tests/tui/", "tests/compare/test_compare_screens.py", "tests/compare/test_compare_snapshots.py",
     "tests/compare/test_column_keys.py", "tests/compare/test_streams_under_a_modal.py",
@@ -179,6 +181,8 @@ _PROCESS_TEST_PATHS = (
     "tests/serve/", "tests/robustness/test_signals.py", "tests/cli/test_cli_process.py",
     "tests/cli/test_cli_json_live.py", "tests/cli/test_cli_import_cost.py",
     "tests/simulator/test_sim_embedded_cli.py", "tests/test_import_contract.py",
+    "tests/core/test_reader_pool_when_readers_die.py", "tests/core/test_reader_process.py",
+    "tests/core/test_reader_takes_the_app_s_word.py", "tests/core/test_reader_died_keeps_its_figures.py",
 )  # fmt: skip
 
 

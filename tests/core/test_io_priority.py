@@ -164,6 +164,7 @@ def paced_then_still(server: Any, name: str, gap_ms: int, chunks: int) -> None:
 
 
 @needs_real_time
+@pytest.mark.process  # a reader process
 async def test_a_paced_stream_is_read_at_real_time_in_its_reader_which_is_back_at_normal_after() -> None:
     with threaded_simulator() as (server, _loop):
         paced_then_still(server, "paced", gap_ms=20, chunks=10)

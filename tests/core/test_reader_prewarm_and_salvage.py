@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import os
 
+import pytest
+
 from core import readerproc
 from core.events import Failed, Phase, ReasoningDelta, TextDelta, WireFrame
 from core.metrics import estimate_tokens
@@ -26,6 +28,7 @@ from runkit import every_event_of, openai_config
 from waiting import poll
 
 
+@pytest.mark.process  # a reader process
 def test_prewarm_forks_a_reader_before_any_run(monkeypatch) -> None:
     """The app calls prewarm once it is up so that its first ctrl+r finds a reader waiting,
     instead of waiting for the forker's preload (the SDKs imported: seconds)."""

@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from core import readerproc
 from core.events import Failed, Finished, Phase, ReasoningDelta, RefusalDelta, TextDelta, ToolCallDelta, WireFrame
 from core.metrics import MetricsRecorder, clock, live_figures
@@ -35,6 +37,7 @@ from waiting import DEADLINE_S, poll
 STALLED = {"text": "one two three four five", "chunking": {"mode": "word"}, "fault": {"stall_after_chunks": 3, "stall_s": 600}}
 
 
+@pytest.mark.process  # reader processes
 async def test_a_reader_writes_nothing_to_the_terminal_logs_to_the_app_s_log_and_has_a_session_of_its_own(
     tmp_path: Path,
 ) -> None:
@@ -84,6 +87,7 @@ async def test_a_reader_writes_nothing_to_the_terminal_logs_to_the_app_s_log_and
         handler.close()
 
 
+@pytest.mark.process  # reader processes
 async def test_a_reader_s_save_waiting_on_a_lock_and_then_kept_unsaved_is_told_by_the_app_s_store(
     store, monkeypatch, caplog
 ) -> None:
@@ -137,6 +141,7 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.process  # reader processes
 def test_an_app_that_ran_a_run_in_a_reader_exits_and_its_reader_with_it(tmp_path: Path) -> None:
     """Its reader now waits idle for the next run, and a spare waits ready: neither may keep
     the app from ending (the threads reading them are daemons; at exit their sockets end)."""
@@ -157,6 +162,7 @@ def test_an_app_that_ran_a_run_in_a_reader_exits_and_its_reader_with_it(tmp_path
     poll(lambda: not alive(int(reader_pid)), "the reader process to end with the app")
 
 
+@pytest.mark.process  # reader processes
 async def test_llmwb_reader_thread_streams_the_app_s_runs_on_a_thread_of_its_own_process(store, monkeypatch) -> None:
     with threaded_simulator() as (server, _loop):
         server.add_scenario(scripted("short", text="a short answer"))
@@ -177,6 +183,7 @@ async def test_llmwb_reader_thread_streams_the_app_s_runs_on_a_thread_of_its_own
         assert isinstance(events[-1], Finished) and events[-1].final_response["content"] == "a short answer"
 
 
+@pytest.mark.process  # reader processes
 async def test_runs_one_after_another_leave_only_the_spare_and_the_idle_readers_alive() -> None:
     """Readers are reused: a run takes the waiting spare or an idle reader, a new spare is
     forked, and idle readers past MAX_IDLE exit. Readers left waiting by a long session
@@ -243,6 +250,7 @@ def test_until_a_reader_has_the_run_its_figures_are_a_first_run_s_with_elapsed_r
     assert (waited - made) * 1000.0 <= figures["elapsed_ms"] <= (ended - began) * 1000.0
 
 
+@pytest.mark.process  # reader processes
 async def test_while_a_reader_s_run_stalls_its_elapsed_time_runs_on_from_the_run_s_start_in_the_reader() -> None:
     """The sidebar's elapsed time between batches: now − the reader's t0 (one clock for
     every process), not the figure the last batch carried."""
@@ -288,6 +296,7 @@ THINKING_TOOLS = {
 }  # fmt: skip
 
 
+@pytest.mark.process  # reader processes
 async def test_a_reader_killed_mid_tool_call_keeps_its_reasoning_the_arguments_so_far_and_the_wire_s_times(
     store,
 ) -> None:
@@ -322,6 +331,7 @@ REFUSING = {
 }  # fmt: skip
 
 
+@pytest.mark.process  # reader processes
 async def test_a_reader_killed_mid_refusal_keeps_the_refusal_so_far(store) -> None:
     """The model was declining when its reader died: the run keeps the refusal's words that
     reached the app, on screen and in history, not an empty answer."""
@@ -353,6 +363,7 @@ async def test_a_reader_killed_mid_refusal_keeps_the_refusal_so_far(store) -> No
     assert store.get_run(handle.run_id).response["refusal"] == refusal
 
 
+@pytest.mark.process  # reader processes
 async def test_a_run_handed_to_a_reader_that_died_just_before_ends_with_the_reason_and_is_saved(store) -> None:
     """A spare can die (OOM killer, a signal) just as a run takes it: after its socket's
     reading thread has already ended, so no death notice comes for the run. The run must

@@ -130,6 +130,7 @@ def test_sdks_are_imported_on_demand_and_one_not_installed_is_skipped(monkeypatc
     assert "colorsys" in sys.modules and "llmwb_no_such_sdk" not in sys.modules
 
 
+@pytest.mark.process  # a Python that imports an SDK
 def test_a_fresh_process_loads_an_sdk_and_the_submodules_a_call_needs() -> None:
     # In a process that has imported none of them (the first run of `llmwb run`).
     code = (
