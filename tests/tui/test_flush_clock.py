@@ -14,19 +14,12 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from core.events import Event, TextDelta
+from fake_clock import Clock
 from tui.widgets.output import flush_clock as clock_module
 from tui.widgets.output import render_budget as budget
 from tui.widgets.output.flush_clock import FLUSH_HZ, flush_clock, follow
 
 BASE = 1 / FLUSH_HZ
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -116,6 +109,14 @@ class Pane:
             self.on_flush()
         if self.again:
             flush_clock(self.app).want(self)  # type: ignore[arg-type]
+
+
+def streaming_pane(app: FakeApp, drawn: list[str]) -> Pane:
+    """A stream's pane wanted on the app's flush clock, and again at every tick (text keeps coming)."""
+    pane = Pane(app, drawn, "pane")
+    pane.again = True
+    flush_clock(app).want(pane)  # type: ignore[arg-type]
+    return pane
 
 
 class Run:
@@ -213,10 +214,7 @@ async def test_a_late_loop_spaces_the_ticks_out_up_to_half_a_second_and_on_time_
 
 async def test_costly_frames_space_the_ticks_out_up_to_a_second(now: Clock) -> None:
     app, drawn = FakeApp(), []
-    pane = Pane(app, drawn, "pane")
-    pane.again = True
-    flush = flush_clock(app)  # type: ignore[arg-type]
-    flush.want(pane)  # type: ignore[arg-type]
+    streaming_pane(app, drawn)
     await app.tick(now)
     app.draw_frame(now, 0.2)  # a frame drawn 0.2 s after its tick: running cost 0.06 s (weight 0.3)
     await app.tick(now)
@@ -246,10 +244,7 @@ async def test_from_idle_a_new_stream_starts_at_the_base_pace_whatever_the_last_
 
 async def test_a_key_holds_the_ticks_until_its_frame_is_drawn_but_not_longer_than_a_second(now: Clock) -> None:
     app, drawn = FakeApp(), []
-    pane = Pane(app, drawn, "pane")
-    pane.again = True
-    flush = flush_clock(app)  # type: ignore[arg-type]
-    flush.want(pane)  # type: ignore[arg-type]
+    streaming_pane(app, drawn)
     await app.tick(now)  # drawn at the start
     budget.hold_for_input()  # a key: its frame is being drawn
     await app.tick(now)
@@ -282,10 +277,7 @@ async def test_a_stream_starting_while_a_keys_frame_is_drawn_shows_its_first_tex
 
 async def test_costly_streams_wait_out_the_grace_for_the_next_key(now: Clock) -> None:
     app, drawn = FakeApp(), []
-    pane = Pane(app, drawn, "pane")
-    pane.again = True
-    flush = flush_clock(app)  # type: ignore[arg-type]
-    flush.want(pane)  # type: ignore[arg-type]
+    streaming_pane(app, drawn)
     await app.tick(now)
     app.draw_frame(now, 0.1)  # frames cost 30 ms (weight 0.3 of 0.1 s): costly
     budget.hold_for_input()
@@ -300,10 +292,7 @@ async def test_costly_streams_wait_out_the_grace_for_the_next_key(now: Clock) ->
 
 async def test_a_grace_near_the_second_waits_only_what_is_left_of_it(now: Clock) -> None:
     app, drawn = FakeApp(), []
-    pane = Pane(app, drawn, "pane")
-    pane.again = True
-    flush = flush_clock(app)  # type: ignore[arg-type]
-    flush.want(pane)  # type: ignore[arg-type]
+    streaming_pane(app, drawn)
     await app.tick(now)
     drawn_at = now.now
     app.draw_frame(now, 0.1)  # costly frames
@@ -316,10 +305,7 @@ async def test_a_grace_near_the_second_waits_only_what_is_left_of_it(now: Clock)
 
 async def test_a_hold_with_less_than_a_poll_left_of_the_second_looks_again_a_poll_later(now: Clock) -> None:
     app, drawn = FakeApp(), []
-    pane = Pane(app, drawn, "pane")
-    pane.again = True
-    flush = flush_clock(app)  # type: ignore[arg-type]
-    flush.want(pane)  # type: ignore[arg-type]
+    streaming_pane(app, drawn)
     await app.tick(now)
     now.now += 0.995
     budget.hold_for_input()

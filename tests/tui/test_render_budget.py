@@ -6,15 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from fake_clock import Clock
 from tui.widgets.output import render_budget as budget
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
