@@ -9,12 +9,14 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Collapsible, Static
 
-from core.events import Failed, Finished, Phase, ReasoningDelta, RunStarted, TextDelta, ToolCallDelta, WireFrame
+from core.events import (
+    Failed, Finished, Phase, ReasoningDelta, RefusalDelta, RunStarted, TextDelta, ToolCallDelta, WireFrame,
+)  # fmt: skip
 from core.providers.phases import SENT
 from core.store.models import Run
 from output_host import OutputHost, wait_until
 from tui.widgets.output import OutputPane
-from tui.widgets.output.cards import RunOutcomeBox, ToolCallCard, error_box_content
+from tui.widgets.output.cards import RunOutcomeBox, ToolCallCard, error_box_content, refusal_box_content
 from tui.widgets.output.markdown_stream import StreamingMarkdown
 from tui.widgets.output.wrapped_text import WrappedText
 
@@ -227,6 +229,11 @@ async def test_a_saved_run_reopens_as_it_ended() -> None:
         assert (pane.final_json["error"], pane.final_json["error_type"], pane.final_json["metrics"]) == ("", "", {})
         assert not conversation.display
 
+        pane.show_run(saved("running", response=response("So far")), [])  # still going elsewhere: no outcome
+        await wait_until(pilot, lambda: pane.status == "idle")
+        assert header(app) == "demo-tools · idle · view: rendered (^n) · non-stream · run saved1"
+        assert pane.final_json is None and not app.query(RunOutcomeBox)
+
 
 async def test_a_new_run_started_while_a_saved_one_loads_shows_nothing_of_it() -> None:
     app = OutputHost()
@@ -263,3 +270,54 @@ async def test_the_scroll_keys_move_the_view_on_show_at_once() -> None:
             await wait_until(pilot, lambda: plain.row_count == 199 and plain.max_scroll_y > 0)
         with pytest.raises(ValueError, match="no such scroll: left"):
             pane.scroll_shown_view("left")
+
+
+async def test_a_view_shown_has_its_rows_at_its_width_from_its_first_frame() -> None:
+    """The plain view, shown, wraps the text kept while hidden at the width it will have
+    (the pane's less the scrollbar's gutter): no frame of rows that then jump."""
+    app = OutputHost()
+    async with app.run_test(size=(100, 20)) as pilot:
+        pane = app.query_one(OutputPane)
+        pane.begin_run("run1", "demo-long", True)
+        pane.feed(TextDelta("x" * 1000))
+        plain = app.query_one("#plain", WrappedText)
+        await wait_until(pilot, lambda: plain.text == "x" * 1000)
+        pane.cycle_view()
+        shown_at_once = plain.row_count
+        await wait_until(pilot, lambda: plain.size.width > 0)
+        for _ in range(3):
+            await pilot.pause()
+        assert shown_at_once == plain.row_count == -(-1000 // plain.size.width)
+
+
+async def test_each_call_gets_its_own_card_and_an_outcome_is_shown_once() -> None:
+    app = OutputHost()
+    async with app.run_test(size=(140, 40)) as pilot:
+        pane = app.query_one(OutputPane)
+        time_call = {**CALL, "index": 0, "id": "call_T", "name": "get_time", "arguments": {}, "arguments_raw": "{}"}
+        for streamed in (True, False):  # cards grown from deltas, or made from the final response alone
+            pane.begin_run("run1", "demo-tools", streamed)
+            if streamed:
+                pane.feed(ToolCallDelta(0, "call_T", "get_time", "{}"))
+                pane.feed(ToolCallDelta(1, "call_W", "get_weather", '{"city": "Oslo"}'))
+            pane.feed(Finished(final_response=response(tool_calls=[time_call, CALL]), metrics={}))
+            await wait_until(pilot, lambda: pane.status == "ok" and len(app.query(ToolCallCard)) == 2)
+            titles = [card.query_one(".tool-title").visual.plain for card in app.query(ToolCallCard)]
+            assert ["get_time" in titles[0] and "#0" in titles[0], "get_weather" in titles[1] and "#1" in titles[1]] == [
+                True, True], titles  # fmt: skip
+            assert all(card.valid is True for card in app.query(ToolCallCard))
+
+        pane.begin_run("run2", "gpt-4o", True)
+        pane.feed(RefusalDelta("No."))
+        pane.feed(Finished(final_response={**response(), "refusal": "No."}, metrics={}))
+        await wait_until(pilot, lambda: pane.status == "ok")
+        assert text_of(app, "plain") == "\n\n" + refusal_box_content("No.").plain + "\n"
+
+        pane.begin_run("run3", "demo-flaky", True)
+        pane.feed(Failed(error="boom", error_type="server_error", partial_response=response(), metrics={}))
+        await wait_until(pilot, lambda: pane.status == "error")
+        pane.feed(WireFrame(9.0, "data: late"))  # a frame after the outcome: the wire view takes it, once
+        await wait_until(pilot, lambda: text_of(app, "wire").endswith("data: late"))
+        for _ in range(3):
+            await pilot.pause()
+        assert len(app.query(RunOutcomeBox)) == 1 and text_of(app, "plain").count("boom") == 1
