@@ -100,12 +100,13 @@ async def test_wire_lines_keep_their_order_batch_after_batch_and_reasoning_is_co
         pane.begin_run("run1", "demo-fast", True)
         pane.feed_batch([
             WireFrame(1.0, "data: a"), Phase(SENT, 0.5), TextDelta("Hel"), WireFrame(2.0, "data: b"),
-            ReasoningDelta("x" * 1200),
+            ReasoningDelta("x" * 1000), ReasoningDelta("z" * 200),
         ])  # fmt: skip
         await wait_until(pilot, lambda: text_of(app, "plain") == "Hel")
         assert text_of(app, "wire") == "+      1.0 ms  data: a\n+      0.5 ms  → request sent\n+      2.0 ms  data: b"
         reasoning = app.query_one("#reasoning", Collapsible)
         assert reasoning.title == "Reasoning · 1,200 chars" and reasoning.display
+        assert text_of(app, "reasoning-text") == "x" * 1000 + "z" * 200  # two deltas in one flush, joined
         pane.feed_batch([ReasoningDelta("y" * 34), WireFrame(3.0, "data: c")])
         pane.feed(WireFrame(4.0, "data: d"))
         await wait_until(pilot, lambda: text_of(app, "wire").endswith("data: d"))
@@ -321,3 +322,9 @@ async def test_each_call_gets_its_own_card_and_an_outcome_is_shown_once() -> Non
         for _ in range(3):
             await pilot.pause()
         assert len(app.query(RunOutcomeBox)) == 1 and text_of(app, "plain").count("boom") == 1
+
+
+def test_a_pane_keeps_the_id_and_classes_it_is_given() -> None:
+    """The main screen finds its pane by its id (`#output`); classes style a pane as any widget."""
+    pane = OutputPane(id="output", classes="compare-output")
+    assert pane.id == "output" and pane.has_class("compare-output")
