@@ -3,6 +3,7 @@ helpers to wait for what a user would see (the pane draws on a timer)."""
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Callable
 
@@ -25,16 +26,21 @@ class OutputHost(App[None]):
 
 # A bound for a failing test, never a synchronisation: generous, since a loaded 2-core
 # machine (other test workers, a CPU hog) once took over 5 s to open a menu and answer a key.
-WAIT_LIMIT_S = 30.0
+# A mutation run of a widget module (bench/MUTATION.md) sets it lower: a mutant that breaks
+# the pane fails its first wait in seconds, not 30, and hundreds of them are run.
+WAIT_LIMIT_S = float(os.environ.get("LLMWB_TEST_WAIT_LIMIT_S", "30"))
 
 
 async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = WAIT_LIMIT_S) -> None:
     """Let the app run (timers included) until `condition()` holds; fail after `timeout`
-    seconds of wall-clock time, naming the condition's source line."""
+    seconds of wall-clock time, naming the condition's source line — or at once, with the
+    app's exception, when the app failed meanwhile (nothing it would draw can come then)."""
     deadline = time.monotonic() + max(timeout, WAIT_LIMIT_S)
     while not condition():
+        where = f"{condition.__code__.co_filename.rsplit('/', 1)[-1]}:{condition.__code__.co_firstlineno}"
+        if pilot.app._exception is not None:
+            raise AssertionError(f"the app failed while waiting for the condition at {where}") from pilot.app._exception
         if time.monotonic() > deadline:
-            where = f"{condition.__code__.co_filename.rsplit('/', 1)[-1]}:{condition.__code__.co_firstlineno}"
             raise AssertionError(f"condition at {where} not met after {max(timeout, WAIT_LIMIT_S):.0f} s")
         await pilot.pause(0.02)
     await pilot.pause()

@@ -219,10 +219,14 @@ class OutputPane(Widget):
             self._final = Finished(final_response=response, metrics=run.metrics or {}, run_id=run.id)
         self._status = "loading"
         self._update_header()
-        self.run_worker(self._load(self._text_parts[0], reasoning), group="output-load", exclusive=True)
+        load = self._load(self._generation, self._text_parts[0], reasoning)
+        self.run_worker(load, group="output-load", exclusive=True)
 
-    async def _load(self, content: str, reasoning: str) -> None:
-        generation = self._generation
+    async def _load(self, generation: int, content: str, reasoning: str) -> None:
+        # The run shown when the load was asked for, not when the worker starts: a run begun
+        # in between (same tick) would be taken for this one and get the saved answer.
+        if generation != self._generation:
+            return
         if reasoning:
             self._show_reasoning(reasoning)
             self.query_one("#reasoning", Collapsible).collapsed = bool(content)
@@ -231,6 +235,8 @@ class OutputPane(Widget):
         if generation == self._generation:
             self._status = "idle"
             await self._flush()  # wire frames, then the outcome
+            if self._final is None:  # no outcome to show (a run still going elsewhere): not "loading"
+                self._update_header()
 
     def cycle_view(self) -> None:
         hidden = self.query_one(f"#{self._view}")
