@@ -70,3 +70,8 @@ async def open_history(pilot: Pilot, runs: int | None = None) -> HistoryScreen:
     screen = pilot.app.screen
     assert isinstance(screen, HistoryScreen)
     return screen
+
+
+def response(content: str = "", reasoning: str = "", tool_calls: list | None = None, finish: str = "stop") -> dict:
+    """A final response as the core gives one to the pane."""
+    return {"content": content, "reasoning": reasoning, "tool_calls": tool_calls or [], "finish_reason": finish}

@@ -6,7 +6,7 @@ from textual.widgets import Collapsible
 
 from core.events import Failed, Finished, ReasoningDelta, RunStarted, TextDelta, ToolCallDelta, WireFrame
 from core.store.models import Run
-from output_host import OutputHost, screen_text, wait_until
+from output_host import OutputHost, response, screen_text, wait_until
 from tui.widgets.output import OutputPane
 from tui.widgets.output.cards import RunOutcomeBox, ToolCallCard
 from tui.widgets.output.markdown_stream import SETTLE_AT, StreamingMarkdown
@@ -16,10 +16,6 @@ WEATHER_CALL = {
     "index": 0, "id": "call_A", "name": "get_weather",
     "arguments": {"city": "Paris"}, "arguments_raw": '{"city": "Paris"}', "arguments_valid": True,
 }  # fmt: skip
-
-
-def response(content: str = "", tool_calls: list | None = None, finish: str = "stop") -> dict:
-    return {"content": content, "reasoning": "", "tool_calls": tool_calls or [], "finish_reason": finish}
 
 
 def parts(app: OutputHost) -> tuple[OutputPane, StreamingMarkdown, WrappedText, WrappedText]:
@@ -185,7 +181,7 @@ async def test_show_run_reopens_a_saved_failed_run(store) -> None:
     run = Run(
         model_config_name="demo-flaky", provider="simulator", model="demo-flaky", status="error",
         error="stream cut after 8 chunks", error_type="stream_cut",
-        response={**response(content, finish="error"), "reasoning": "thinking first"},
+        response=response(content, reasoning="thinking first", finish="error"),
         metrics={"ttft_ms": 12.0},
     )  # fmt: skip
     store.create_run(run)

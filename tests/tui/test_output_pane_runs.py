@@ -14,7 +14,7 @@ from core.events import (
 )  # fmt: skip
 from core.providers.phases import SENT
 from core.store.models import Run
-from output_host import OutputHost, wait_until
+from output_host import OutputHost, response, wait_until
 from tui.widgets.output import OutputPane
 from tui.widgets.output.cards import RunOutcomeBox, ToolCallCard, error_box_content, refusal_box_content
 from tui.widgets.output.markdown_stream import StreamingMarkdown
@@ -22,10 +22,6 @@ from tui.widgets.output.wrapped_text import WrappedText
 
 CALL = {"index": 1, "id": "call_W", "name": "get_weather", "arguments": {"city": "Oslo"},
         "arguments_raw": '{"city": "Oslo"}', "arguments_valid": True}  # fmt: skip
-
-
-def response(content: str = "", reasoning: str = "", tool_calls: list | None = None) -> dict:
-    return {"content": content, "reasoning": reasoning, "tool_calls": tool_calls or [], "finish_reason": "stop"}
 
 
 def header(app: OutputHost) -> str:
